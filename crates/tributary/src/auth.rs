@@ -1,0 +1,230 @@
+//! Credentials to a principal.
+//!
+//! A request proves who it is with one [`Credential`]; [`authenticate`] resolves it to a
+//! [`Principal`] with the scopes that credential grants. Handlers take `Principal` as an
+//! extractor. OAuth bearer tokens and `flow_token`s resolve through the same function, so new
+//! credential kinds need no change in handlers.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine;
+
+use crate::error::ApiError;
+use crate::secrets;
+use crate::state::AppState;
+use crate::store::UserRecord;
+
+/// What a request presented.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// Basic auth with the API token as the username; the password is ignored.
+    ApiToken(String),
+    /// Basic auth with an email address and a password.
+    Password { email: String, password: String },
+    /// `Authorization: Bearer` or `?access_token=`.
+    Bearer(String),
+}
+
+/// OAuth scopes as a bit set. API tokens and passwords carry every scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scopes(u8);
+
+impl Scopes {
+    pub const FLOW: Scopes = Scopes(1);
+    pub const PRIVATE: Scopes = Scopes(2);
+    pub const MANAGE: Scopes = Scopes(4);
+    pub const PROFILE: Scopes = Scopes(8);
+    pub const OFFLINE_ACCESS: Scopes = Scopes(16);
+    pub const INTEGRATION: Scopes = Scopes(32);
+    pub const ALL: Scopes = Scopes(63);
+
+    pub fn contains(self, other: Scopes) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+/// An authenticated user and what it may do.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: UserRecord,
+    pub scopes: Scopes,
+}
+
+impl Principal {
+    /// 403 unless the credential carries `scope`.
+    pub fn require(&self, scope: Scopes, name: &str) -> Result<(), ApiError> {
+        if self.scopes.contains(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "This request needs the OAuth scope `{name}`"
+            )))
+        }
+    }
+}
+
+/// Reads the credential from the headers or the `access_token` query parameter.
+pub fn credential(headers: &HeaderMap, query: Option<&str>) -> Option<Credential> {
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value, ""));
+        if scheme.eq_ignore_ascii_case("basic") {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(rest.trim())
+                .ok()?;
+            let decoded = String::from_utf8(decoded).ok()?;
+            let (user, password) = decoded.split_once(':').unwrap_or((&decoded, ""));
+            // API tokens are hex, so an `@` can only mean an email address.
+            return Some(if user.contains('@') {
+                Credential::Password {
+                    email: user.to_owned(),
+                    password: password.to_owned(),
+                }
+            } else {
+                Credential::ApiToken(user.to_owned())
+            });
+        }
+        if scheme.eq_ignore_ascii_case("bearer") {
+            return Some(Credential::Bearer(rest.trim().to_owned()));
+        }
+    }
+    let query = query?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "access_token")
+        .map(|(_, v)| Credential::Bearer(v.into_owned()))
+}
+
+/// Resolves a credential to a principal, or 401.
+pub async fn authenticate(
+    state: &AppState,
+    credential: Option<Credential>,
+) -> Result<Principal, ApiError> {
+    let invalid = || ApiError::Unauthorized("Invalid credentials".into());
+    let user = match credential {
+        None => return Err(ApiError::Unauthorized("Authentication required".into())),
+        Some(Credential::ApiToken(token)) => state
+            .store
+            .user_by_api_token_hash(&secrets::hash_token(&token))
+            .await?
+            .ok_or_else(invalid)?,
+        Some(Credential::Password { email, password }) => {
+            let user = state
+                .store
+                .user_by_email(&email)
+                .await?
+                .ok_or_else(invalid)?;
+            let hash = user.password_hash.clone().ok_or_else(invalid)?;
+            let ok =
+                tokio::task::spawn_blocking(move || secrets::verify_password(&hash, &password))
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+            if !ok {
+                return Err(invalid());
+            }
+            user
+        }
+        // OAuth access tokens arrive with the OAuth provider; until then no bearer is valid.
+        Some(Credential::Bearer(_)) => {
+            return Err(ApiError::Unauthorized("Invalid access token".into()))
+        }
+    };
+    if user.disabled {
+        return Err(ApiError::Unauthorized("This account is disabled".into()));
+    }
+    Ok(Principal {
+        user,
+        scopes: Scopes::ALL,
+    })
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let credential = credential(&parts.headers, parts.uri.query());
+        let principal = authenticate(state, credential).await?;
+        if let Some(slot) = parts.extensions.get::<CallerSlot>() {
+            let _ = slot.0.set(principal.user.id);
+        }
+        Ok(principal)
+    }
+}
+
+/// Where the auth extractor leaves the caller's id for [`flowdock_user_header`].
+#[derive(Clone, Default)]
+pub struct CallerSlot(Arc<OnceLock<i64>>);
+
+/// Adds `Flowdock-User: <id>` to every response whose request authenticated, errors included.
+pub async fn flowdock_user_header(mut req: Request<axum::body::Body>, next: Next) -> Response {
+    let slot = CallerSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let mut response = next.run(req).await;
+    if let Some(id) = slot.0.get() {
+        response
+            .headers_mut()
+            .insert("flowdock-user", HeaderValue::from(*id));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(s: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        let v = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(s)
+        );
+        h.insert(header::AUTHORIZATION, v.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn reads_every_credential_form() {
+        assert_eq!(
+            credential(&basic("abc:undefined"), None),
+            Some(Credential::ApiToken("abc".into()))
+        );
+        assert_eq!(
+            credential(&basic("abc:"), None),
+            Some(Credential::ApiToken("abc".into()))
+        );
+        assert_eq!(
+            credential(&basic("abc"), None),
+            Some(Credential::ApiToken("abc".into()))
+        );
+        assert_eq!(
+            credential(&basic("a@b.c:pw:with:colons"), None),
+            Some(Credential::Password {
+                email: "a@b.c".into(),
+                password: "pw:with:colons".into()
+            })
+        );
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, "Bearer tok".parse().unwrap());
+        assert_eq!(credential(&h, None), Some(Credential::Bearer("tok".into())));
+        assert_eq!(
+            credential(&HeaderMap::new(), Some("x=1&access_token=q%2B")),
+            Some(Credential::Bearer("q+".into()))
+        );
+        assert_eq!(credential(&HeaderMap::new(), Some("x=1")), None);
+    }
+
+    #[test]
+    fn scopes_compose() {
+        assert!(Scopes::ALL.contains(Scopes::INTEGRATION));
+        assert!(!Scopes::FLOW.contains(Scopes::INTEGRATION));
+    }
+}

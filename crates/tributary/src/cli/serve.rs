@@ -1,0 +1,101 @@
+//! `tributary serve`, and the `--demo` seed.
+
+use clap::Args;
+use serde_json::json;
+
+use super::DatabaseArg;
+use crate::config::{Config, Overrides};
+use crate::error::{ApiError, ApiResult};
+use crate::store::DynStore;
+use crate::{flows, organizations, server, users};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "TRIBUTARY_LISTEN")]
+    listen: Option<String>,
+    /// The URL clients reach this server at, used in `url` and `web_url` fields.
+    #[arg(long, env = "TRIBUTARY_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Largest accepted request body, in bytes [default: 1048576]
+    #[arg(long, env = "TRIBUTARY_MAX_BODY_BYTES")]
+    max_body_bytes: Option<usize>,
+    /// A TOML file with any of: listen, database, public_url, max_body_bytes.
+    #[arg(long, env = "TRIBUTARY_CONFIG")]
+    config: Option<std::path::PathBuf>,
+    /// Seed a demo organization, flow and admin user, and print how to sign in.
+    #[arg(long)]
+    demo: bool,
+    #[command(flatten)]
+    db: DatabaseArg,
+}
+
+pub async fn run(args: ServeArgs) -> ApiResult<()> {
+    let config = Config::load(Overrides {
+        listen: args.listen,
+        database: args.db.database,
+        public_url: args.public_url,
+        max_body_bytes: args.max_body_bytes,
+        file: args.config,
+    })
+    .map_err(|m| ApiError::BadRequest(m))?;
+    let store = crate::store::connect(&config.database).await?;
+    if args.demo {
+        let seed = seed_demo(&store, &config.public_url).await?;
+        println!("{seed}");
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("cannot listen on {}: {e}", config.listen)))?;
+    let state = server::state(store, &config.public_url);
+    tracing::info!(server.listen = %config.listen, server.public_url = %config.public_url, "server.started");
+    server::serve(
+        listener,
+        server::router(state, config.max_body_bytes),
+        server::shutdown_signal(),
+    )
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tracing::info!("server.stopped");
+    Ok(())
+}
+
+const DEMO_EMAIL: &str = "admin@demo.tributary.local";
+
+/// Creates the demo data once. The password and token are printed only on the run that
+/// creates them, like every other secret.
+async fn seed_demo(store: &DynStore, public_url: &str) -> ApiResult<serde_json::Value> {
+    if store.user_by_email(DEMO_EMAIL).await?.is_some() {
+        return Ok(
+            json!({"demo": "already seeded", "email": DEMO_EMAIL, "flow": format!("{public_url}/flows/demo/main")}),
+        );
+    }
+    let password = crate::secrets::new_token(8);
+    let (user, token) = users::create_user(
+        store,
+        users::CreateUser {
+            email: DEMO_EMAIL.into(),
+            name: "Demo Admin".into(),
+            nick: "admin".into(),
+            password: Some(password.clone()),
+        },
+    )
+    .await?;
+    let org = organizations::create_org(store, "Demo", Some(DEMO_EMAIL)).await?;
+    let flow = flows::create_flow(
+        store,
+        &org.parameterized_name,
+        "Main",
+        tributary_types::AccessMode::Organization,
+        Some(user.id),
+    )
+    .await?;
+    Ok(json!({
+        "demo": "seeded",
+        "email": DEMO_EMAIL,
+        "password": password,
+        "api_token": token,
+        "flow": format!("{public_url}/flows/{}/{}", org.parameterized_name, flow.parameterized_name),
+        "try": format!("curl -u {token}: {public_url}/flows?users=1"),
+    }))
+}

@@ -1,0 +1,128 @@
+//! Server configuration: command-line flags, then `TRIBUTARY_*` environment variables (both
+//! read by clap), then an optional TOML file, then the defaults of DESIGN §2.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE: &str = "sqlite://./tributary-data/tributary.db";
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database: String,
+    pub public_url: String,
+    pub max_body_bytes: usize,
+}
+
+/// The TOML file's keys; each one is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub database: Option<String>,
+    pub public_url: Option<String>,
+    pub max_body_bytes: Option<usize>,
+}
+
+/// Values from flags or the environment; `None` where neither gave one.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub database: Option<String>,
+    pub public_url: Option<String>,
+    pub max_body_bytes: Option<usize>,
+    pub file: Option<PathBuf>,
+}
+
+impl Config {
+    pub fn load(o: Overrides) -> Result<Config, String> {
+        let file = match &o.file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| format!("bad config file {}: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let listen_text = o
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen: SocketAddr = listen_text
+            .parse()
+            .map_err(|_| format!("--listen must be HOST:PORT, got {listen_text:?}"))?;
+        let public_url = o
+            .public_url
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        url::Url::parse(&public_url)
+            .map_err(|e| format!("--public-url {public_url:?} is not a URL: {e}"))?;
+        Ok(Config {
+            listen,
+            database: o
+                .database
+                .or(file.database)
+                .unwrap_or_else(|| DEFAULT_DATABASE.to_owned()),
+            public_url,
+            max_body_bytes: o
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .unwrap_or(DEFAULT_MAX_BODY_BYTES),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9999\"\ndatabase = \"sqlite://x.db\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Overrides {
+            file: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.listen.port(), 9999);
+        assert_eq!(c.database, "sqlite://x.db");
+        assert_eq!(c.public_url, "http://127.0.0.1:9999");
+        let c = Config::load(Overrides {
+            file: Some(path),
+            listen: Some("127.0.0.1:1".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.listen.port(), 1);
+        let c = Config::load(Overrides::default()).unwrap();
+        assert_eq!(c.database, DEFAULT_DATABASE);
+    }
+
+    #[test]
+    fn bad_values_are_reported() {
+        assert!(Config::load(Overrides {
+            listen: Some("nope".into()),
+            ..Default::default()
+        })
+        .is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, "unknown_key = 1\n").unwrap();
+        assert!(Config::load(Overrides {
+            file: Some(path),
+            ..Default::default()
+        })
+        .is_err());
+    }
+}

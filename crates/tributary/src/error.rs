@@ -1,0 +1,116 @@
+//! The API's one error type. Every failure a client can see becomes an [`ApiError`], and every
+//! `ApiError` answers with JSON of the shape `{"message": ..., "errors": {...}}`.
+
+use std::collections::BTreeMap;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use tributary_types::ErrorBody;
+
+use crate::store::StoreError;
+
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("Validation error")]
+    Validation(FieldErrors),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{message}")]
+    Gone { message: String, reason: String },
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Details are logged, never sent: they may hold SQL or paths.
+    #[error("Internal server error")]
+    Internal(String),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// A validation error on one field.
+    pub fn field(field: &str, reason: impl Into<String>) -> ApiError {
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_owned(), vec![reason.into()]);
+        ApiError::Validation(errors)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Gone { .. } => StatusCode::GONE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            message: self.to_string(),
+            errors: match self {
+                ApiError::Validation(errors) => errors.clone(),
+                _ => BTreeMap::new(),
+            },
+            reason: match self {
+                ApiError::Gone { reason, .. } => Some(reason.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => ApiError::Conflict(format!("{what} is already taken")),
+            StoreError::NotFound(what) => {
+                ApiError::NotFound(format!("{} not found", capitalise(what)))
+            }
+            StoreError::Backend(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(error.detail = %detail, "request.internal_error");
+        }
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let ApiError::Unauthorized(_) = self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"Flowdock\""),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,194 @@
+//! HTTP handlers of the flow resources. Each parses, calls one domain function, and maps.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use tributary_types::{AccessMode, Flow, UpdateFlow, User};
+
+use super::view;
+use crate::auth::{Principal, Scopes};
+use crate::error::{ApiError, ApiResult};
+use crate::input::{lenient, Input};
+use crate::state::AppState;
+use crate::store::FlowForUser;
+
+#[derive(Debug, Deserialize)]
+pub struct ListParams {
+    #[serde(default, deserialize_with = "lenient::bool")]
+    users: bool,
+}
+
+async fn render(
+    state: &AppState,
+    principal: &Principal,
+    f: &FlowForUser,
+    with_users: bool,
+) -> ApiResult<Flow> {
+    let users = if with_users {
+        let org_members = state.store.org_members(f.flow.org.id).await?;
+        let flow_members = state.store.flow_members(&f.flow.id).await?;
+        Some(view::users(&state.urls, &org_members, &flow_members))
+    } else {
+        None
+    };
+    Ok(view::flow(&state.urls, f, principal, users))
+}
+
+async fn list(
+    state: AppState,
+    principal: Principal,
+    params: ListParams,
+    with_joinable: bool,
+) -> ApiResult<Json<Vec<Flow>>> {
+    principal.require(Scopes::FLOW, "flow")?;
+    let flows = state
+        .store
+        .flows_for_user(principal.user.id, with_joinable)
+        .await?;
+    let mut out = Vec::with_capacity(flows.len());
+    for f in &flows {
+        out.push(render(&state, &principal, f, params.users).await?);
+    }
+    Ok(Json(out))
+}
+
+/// GET /flows
+pub async fn list_flows(
+    State(state): State<AppState>,
+    principal: Principal,
+    Input(params): Input<ListParams>,
+) -> ApiResult<Json<Vec<Flow>>> {
+    list(state, principal, params, false).await
+}
+
+/// GET /flows/all
+pub async fn list_all_flows(
+    State(state): State<AppState>,
+    principal: Principal,
+    Input(params): Input<ListParams>,
+) -> ApiResult<Json<Vec<Flow>>> {
+    list(state, principal, params, true).await
+}
+
+/// GET /flows/:org/:flow
+pub async fn show_flow(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((org, flow)): Path<(String, String)>,
+) -> ApiResult<Json<Flow>> {
+    principal.require(Scopes::FLOW, "flow")?;
+    let f = super::visible_flow(&state.store, principal.user.id, &org, &flow).await?;
+    Ok(Json(render(&state, &principal, &f, true).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FindParams {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    id: Option<String>,
+}
+
+/// GET /flows/find?id=:id
+pub async fn find_flow(
+    State(state): State<AppState>,
+    principal: Principal,
+    Input(params): Input<FindParams>,
+) -> ApiResult<Json<Flow>> {
+    principal.require(Scopes::FLOW, "flow")?;
+    let id = params
+        .id
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| ApiError::field("id", "is required"))?;
+    let f = super::visible_flow_by_id(&state.store, principal.user.id, &id).await?;
+    Ok(Json(render(&state, &principal, &f, true).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateParams {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    access_mode: Option<AccessMode>,
+}
+
+/// POST /flows/:org
+pub async fn create_flow(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(org): Path<String>,
+    Input(params): Input<CreateParams>,
+) -> ApiResult<(StatusCode, Json<Flow>)> {
+    principal.require(Scopes::FLOW, "flow")?;
+    let not_found = || ApiError::NotFound("Organization not found".into());
+    let org_record = state.store.org_by_name(&org).await?.ok_or_else(not_found)?;
+    state
+        .store
+        .org_membership(org_record.id, principal.user.id)
+        .await?
+        .ok_or_else(not_found)?;
+    let mode = params.access_mode.unwrap_or(AccessMode::Invitation);
+    let flow = super::create_flow(
+        &state.store,
+        &org,
+        &params.name,
+        mode,
+        Some(principal.user.id),
+    )
+    .await?;
+    let f = FlowForUser {
+        flow,
+        membership: Some(crate::store::FlowMembership { open: true }),
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(render(&state, &principal, &f, true).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateParams {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    open: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    disabled: Option<bool>,
+    #[serde(default)]
+    access_mode: Option<AccessMode>,
+}
+
+/// PUT /flows/:org/:flow
+pub async fn update_flow(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((org, flow)): Path<(String, String)>,
+    Input(p): Input<UpdateParams>,
+) -> ApiResult<Json<Flow>> {
+    principal.require(Scopes::FLOW, "flow")?;
+    let current = super::visible_flow(&state.store, principal.user.id, &org, &flow).await?;
+    let input = UpdateFlow {
+        name: p.name,
+        open: p.open,
+        disabled: p.disabled,
+        access_mode: p.access_mode,
+    };
+    let f = super::update_flow(&state.store, &principal, current, input).await?;
+    Ok(Json(render(&state, &principal, &f, false).await?))
+}
+
+/// GET /flows/:org/:flow/users
+pub async fn list_flow_users(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((org, flow)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<User>>> {
+    principal.require(Scopes::FLOW, "flow")?;
+    let f = super::visible_flow(&state.store, principal.user.id, &org, &flow).await?;
+    let members = state.store.flow_members(&f.flow.id).await?;
+    Ok(Json(
+        members
+            .iter()
+            .map(|u| crate::users::view(&state.urls, u))
+            .collect(),
+    ))
+}

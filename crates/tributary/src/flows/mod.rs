@@ -1,0 +1,155 @@
+//! Flows: who may see them, creating and changing them, and their JSON view.
+
+pub mod handlers;
+pub mod view;
+
+use tributary_types::{AccessMode, UpdateFlow};
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::names::{parameterize, RESERVED};
+use crate::secrets;
+use crate::store::{DynStore, FlowChanges, FlowForUser, FlowRecord, NewFlow, StoreError};
+
+pub const MAX_NAME_CHARS: usize = 100;
+
+fn flow_not_found() -> ApiError {
+    ApiError::NotFound("Flow not found".into())
+}
+
+/// The flow as `user_id` sees it. A flow the user may not see is a 404, never a 403, so that
+/// its existence does not leak.
+pub async fn visible_flow(
+    store: &DynStore,
+    user_id: i64,
+    org: &str,
+    flow: &str,
+) -> ApiResult<FlowForUser> {
+    let record = store
+        .flow_by_name(org, flow)
+        .await?
+        .ok_or_else(flow_not_found)?;
+    visible(store, user_id, record).await
+}
+
+pub async fn visible_flow_by_id(
+    store: &DynStore,
+    user_id: i64,
+    id: &str,
+) -> ApiResult<FlowForUser> {
+    let record = store.flow_by_id(id).await?.ok_or_else(flow_not_found)?;
+    visible(store, user_id, record).await
+}
+
+async fn visible(store: &DynStore, user_id: i64, flow: FlowRecord) -> ApiResult<FlowForUser> {
+    let membership = store.flow_membership(&flow.id, user_id).await?;
+    if membership.is_none() {
+        let joinable = flow.access_mode == AccessMode::Organization
+            && store.org_membership(flow.org.id, user_id).await?.is_some();
+        if !joinable {
+            return Err(flow_not_found());
+        }
+    }
+    Ok(FlowForUser { flow, membership })
+}
+
+fn validate_name(name: &str) -> ApiResult<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ApiError::field("name", "is required"));
+    }
+    let chars = name.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(ApiError::field(
+            "name",
+            format!("is too long ({chars} characters, the limit is {MAX_NAME_CHARS})"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates a flow in `org`. The parameterized name gets a numeric suffix when the plain one
+/// is taken, so two flows may share a display name.
+pub async fn create_flow(
+    store: &DynStore,
+    org: &str,
+    name: &str,
+    access_mode: AccessMode,
+    creator: Option<i64>,
+) -> ApiResult<FlowRecord> {
+    let name = validate_name(name)?;
+    let org = store
+        .org_by_name(org)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Organization {org} not found")))?;
+    let base = parameterize(&name);
+    if base.is_empty() {
+        return Err(ApiError::field("name", "must contain a letter or digit"));
+    }
+    for attempt in 1..=100 {
+        let pname = match attempt {
+            1 if !RESERVED.contains(&base.as_str()) => base.clone(),
+            1 => continue,
+            n => format!("{base}-{n}"),
+        };
+        let new = NewFlow {
+            id: secrets::new_flow_id(),
+            org_id: org.id,
+            name: name.clone(),
+            parameterized_name: pname,
+            access_mode,
+            join_token: secrets::new_token(20),
+        };
+        match store.create_flow(new, creator).await {
+            Err(StoreError::Conflict(_)) => continue,
+            other => return Ok(other?),
+        }
+    }
+    Err(ApiError::Conflict("Too many flows share this name".into()))
+}
+
+/// Applies `PUT /flows/:org/:flow`. Members may rename the flow and change its access mode;
+/// only organization admins may disable (archive) it; anyone who can see an organization flow
+/// may join it by setting `open`.
+pub async fn update_flow(
+    store: &DynStore,
+    principal: &Principal,
+    current: FlowForUser,
+    input: UpdateFlow,
+) -> ApiResult<FlowForUser> {
+    let user_id = principal.user.id;
+    let mut membership = current.membership;
+    let name = input.name.as_deref().map(validate_name).transpose()?;
+    let wants_metadata = name.is_some() || input.access_mode.is_some() || input.disabled.is_some();
+    if let Some(open) = input.open {
+        if membership.is_some() || open {
+            store
+                .set_flow_member(&current.flow.id, user_id, open)
+                .await?;
+            membership = Some(crate::store::FlowMembership { open });
+        }
+    }
+    if wants_metadata && membership.is_none() {
+        return Err(ApiError::Forbidden(
+            "Join the flow before changing it".into(),
+        ));
+    }
+    if input.disabled.is_some()
+        && store.org_membership(current.flow.org.id, user_id).await? != Some(true)
+    {
+        return Err(ApiError::Forbidden(
+            "Only organization admins can disable or enable a flow".into(),
+        ));
+    }
+    let flow = if wants_metadata {
+        let changes = FlowChanges {
+            name,
+            disabled: input.disabled,
+            access_mode: input.access_mode,
+        };
+        store.update_flow(&current.flow.id, changes).await?
+    } else {
+        current.flow
+    };
+    Ok(FlowForUser { flow, membership })
+}

@@ -1,0 +1,21 @@
+//! Tributary: a self-hosted team inbox and integration platform that speaks the Flowdock API.
+//!
+//! `server` assembles the routes from the resource modules; `store` holds the one storage
+//! trait and its SQLite and PostgreSQL backends; `cli` is the `tributary` binary.
+
+pub mod apps;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod flows;
+pub mod input;
+pub mod metrics;
+pub mod names;
+pub mod organizations;
+pub mod secrets;
+pub mod server;
+pub mod sources;
+pub mod state;
+pub mod store;
+pub mod users;

@@ -1,0 +1,141 @@
+//! Organizations: listing, showing, their users, and creation for the admin CLI.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use tributary_types::{Organization, OrganizationMember, User};
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::names::{parameterize, RESERVED};
+use crate::state::{AppState, Urls};
+use crate::store::{DynStore, NewOrg, OrgMember, OrgRecord};
+
+pub fn view(urls: &Urls, o: &OrgRecord, members: Option<&[OrgMember]>) -> Organization {
+    Organization {
+        id: o.id,
+        name: o.name.clone(),
+        parameterized_name: o.parameterized_name.clone(),
+        user_limit: o.user_limit,
+        user_count: o.user_count,
+        active: o.active,
+        url: urls.organization(&o.parameterized_name),
+        users: members.map(|ms| {
+            ms.iter()
+                .map(|m| OrganizationMember {
+                    id: m.user.id,
+                    name: m.user.name.clone(),
+                    email: m.user.email.clone(),
+                    admin: m.admin,
+                })
+                .collect()
+        }),
+    }
+}
+
+/// Creates an organization; `owner`, when given, becomes its first admin.
+pub async fn create_org(store: &DynStore, name: &str, owner: Option<&str>) -> ApiResult<OrgRecord> {
+    let name = name.trim();
+    let pname = parameterize(name);
+    if pname.is_empty() || RESERVED.contains(&pname.as_str()) {
+        return Err(ApiError::field(
+            "name",
+            "must contain a letter or digit and not be a reserved word",
+        ));
+    }
+    let owner =
+        match owner {
+            Some(email) => Some(store.user_by_email(email).await?.ok_or_else(|| {
+                ApiError::field("owner", format!("no user has the email {email}"))
+            })?),
+            None => None,
+        };
+    let org = store
+        .create_org(NewOrg {
+            name: name.to_owned(),
+            parameterized_name: pname,
+            user_limit: 0,
+        })
+        .await?;
+    if let Some(owner) = owner {
+        store.add_org_member(org.id, owner.id, true).await?;
+    }
+    Ok(store
+        .org_by_name(&org.parameterized_name)
+        .await?
+        .unwrap_or(org))
+}
+
+/// Adds the user with `email` to the organization, as an admin when `admin` is set.
+pub async fn add_user(
+    store: &DynStore,
+    org: &str,
+    email: &str,
+    admin: bool,
+) -> ApiResult<(OrgRecord, i64)> {
+    let org = store
+        .org_by_name(org)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Organization {org} not found")))?;
+    let user = store
+        .user_by_email(email)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("No user has the email {email}")))?;
+    store.add_org_member(org.id, user.id, admin).await?;
+    Ok((org, user.id))
+}
+
+/// The organization, if the caller belongs to it; 404 otherwise, so that names do not leak.
+async fn member_org(state: &AppState, principal: &Principal, org: &str) -> ApiResult<OrgRecord> {
+    let not_found = || ApiError::NotFound("Organization not found".into());
+    let record = state.store.org_by_name(org).await?.ok_or_else(not_found)?;
+    state
+        .store
+        .org_membership(record.id, principal.user.id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(record)
+}
+
+/// GET /organizations
+pub async fn list_organizations(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<Organization>>> {
+    let orgs = state.store.orgs_of_user(principal.user.id).await?;
+    let mut out = Vec::with_capacity(orgs.len());
+    for org in &orgs {
+        let members = state.store.org_members(org.id).await?;
+        out.push(view(&state.urls, org, Some(&members)));
+    }
+    Ok(Json(out))
+}
+
+/// GET /organizations/:org
+pub async fn show_organization(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(org): Path<String>,
+) -> ApiResult<Json<Organization>> {
+    let org = member_org(&state, &principal, &org).await?;
+    let members = state.store.org_members(org.id).await?;
+    Ok(Json(view(&state.urls, &org, Some(&members))))
+}
+
+/// GET /organizations/:org/users
+pub async fn list_organization_users(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(org): Path<String>,
+) -> ApiResult<Json<Vec<User>>> {
+    let org = member_org(&state, &principal, &org).await?;
+    let members = state.store.org_members(org.id).await?;
+    Ok(Json(
+        members
+            .iter()
+            .map(|m| User {
+                admin: Some(m.admin),
+                ..crate::users::view(&state.urls, &m.user)
+            })
+            .collect(),
+    ))
+}

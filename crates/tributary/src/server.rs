@@ -1,0 +1,177 @@
+//! The HTTP server: routes, the middleware stack, and serving with graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, Request, Uri};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{middleware, Json, Router};
+use tokio::net::TcpListener;
+use tower::Layer;
+
+use crate::error::ApiError;
+use crate::metrics::{self, Metrics};
+use crate::state::{AppState, Urls};
+use crate::store::DynStore;
+use crate::{auth, flows, organizations, users};
+
+/// Builds the state shared by every handler.
+pub fn state(store: DynStore, public_url: &str) -> AppState {
+    AppState {
+        store,
+        urls: Urls::new(public_url),
+        metrics: Arc::new(Metrics::default()),
+    }
+}
+
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    let api = Router::new()
+        .route("/user", get(users::show_current_user))
+        .route("/users", get(users::list_users))
+        .route("/users/{id}", get(users::show_user))
+        .route("/organizations", get(organizations::list_organizations))
+        .route(
+            "/organizations/{org}",
+            get(organizations::show_organization),
+        )
+        .route(
+            "/organizations/{org}/users",
+            get(organizations::list_organization_users),
+        )
+        .route("/flows", get(flows::handlers::list_flows))
+        .route("/flows/all", get(flows::handlers::list_all_flows))
+        .route("/flows/find", get(flows::handlers::find_flow))
+        .route(
+            "/flows/{org}",
+            axum::routing::post(flows::handlers::create_flow),
+        )
+        .route(
+            "/flows/{org}/{flow}",
+            get(flows::handlers::show_flow).put(flows::handlers::update_flow),
+        )
+        .route(
+            "/flows/{org}/{flow}/users",
+            get(flows::handlers::list_flow_users),
+        )
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(render_metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
+        .layer(middleware::from_fn(auth::flowdock_user_header))
+        .layer(DefaultBodyLimit::max(max_body_bytes));
+    api.with_state(state)
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("Not found".into())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Collapses repeated slashes and drops a trailing one before routing: one client sends
+/// `//flows`, others append `/`.
+fn normalize_path(mut req: Request<Body>) -> Request<Body> {
+    let path = req.uri().path();
+    if !path.contains("//") && (path.len() <= 1 || !path.ends_with('/')) {
+        return req;
+    }
+    let mut clean = String::with_capacity(path.len());
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        clean.push('/');
+        clean.push_str(segment);
+    }
+    if clean.is_empty() {
+        clean.push('/');
+    }
+    if let Some(q) = req.uri().query() {
+        clean.push('?');
+        clean.push_str(q);
+    }
+    let mut parts = req.uri().clone().into_parts();
+    if let Ok(pq) = clean.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then drains open requests.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = tower::util::MapRequestLayer::new(normalize_path).layer(router);
+    axum::serve(
+        listener,
+        axum::ServiceExt::<Request<Body>>::into_make_service(app),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("server.shutdown_requested");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path_of(p: &str) -> String {
+        let req = Request::builder().uri(p).body(Body::empty()).unwrap();
+        normalize_path(req).uri().to_string()
+    }
+
+    #[test]
+    fn collapses_slashes_and_keeps_the_query() {
+        assert_eq!(path_of("//flows"), "/flows");
+        assert_eq!(
+            path_of("//flows//acme/main/?users=1"),
+            "/flows/acme/main?users=1"
+        );
+        assert_eq!(path_of("/flows"), "/flows");
+        assert_eq!(path_of("/"), "/");
+    }
+}

@@ -1,0 +1,51 @@
+//! What every handler shares: the store, the public URLs and the metrics.
+
+use std::sync::Arc;
+
+use crate::metrics::Metrics;
+use crate::store::DynStore;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: DynStore,
+    pub urls: Urls,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Builds the absolute URLs that resources carry (`url`, `web_url`, `links`).
+#[derive(Clone, Debug)]
+pub struct Urls {
+    base: Arc<str>,
+}
+
+impl Urls {
+    pub fn new(public_url: &str) -> Urls {
+        Urls {
+            base: public_url.trim_end_matches('/').into(),
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn organization(&self, org: &str) -> String {
+        format!("{}/organizations/{org}", self.base)
+    }
+
+    pub fn flow(&self, org: &str, flow: &str) -> String {
+        format!("{}/flows/{org}/{flow}", self.base)
+    }
+
+    pub fn web_flow(&self, org: &str, flow: &str) -> String {
+        format!("{}/app/{org}/{flow}", self.base)
+    }
+
+    pub fn join(&self, token: &str, flow: &str) -> String {
+        format!("{}/invitations/{token}-{flow}", self.base)
+    }
+
+    pub fn avatar(&self, user_id: i64) -> String {
+        format!("{}/avatars/{user_id}", self.base)
+    }
+}

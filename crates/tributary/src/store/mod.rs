@@ -1,0 +1,110 @@
+//! Persistence: one [`Store`] trait, with an embedded SQLite backend and a PostgreSQL backend
+//! for scale-out. The `--database` URL's scheme picks the backend.
+//!
+//! Both backends pass the same conformance suite (`tests/api/store_conformance.rs`), so the
+//! rest of the server never needs to know which one it runs on.
+
+pub mod models;
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use models::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the string names what was taken.
+    #[error("{0} is already taken")]
+    Conflict(&'static str),
+    /// A referenced row does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // Users
+    async fn create_user(&self, user: NewUser) -> StoreResult<UserRecord>;
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRecord>>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
+    async fn user_by_api_token_hash(&self, hash: &str) -> StoreResult<Option<UserRecord>>;
+    async fn set_api_token_hash(&self, user_id: i64, hash: &str) -> StoreResult<()>;
+    /// Users who share a flow with `user_id`, plus every user of the organizations it
+    /// administers (docs/users.md, "List all users"). Ordered by id.
+    async fn users_visible_to(&self, user_id: i64) -> StoreResult<Vec<UserRecord>>;
+    /// Whether the two users belong to at least one common organization.
+    async fn share_organization(&self, a: i64, b: i64) -> StoreResult<bool>;
+
+    // Organizations
+    async fn create_org(&self, org: NewOrg) -> StoreResult<OrgRecord>;
+    async fn org_by_name(&self, parameterized_name: &str) -> StoreResult<Option<OrgRecord>>;
+    /// Adds the user to the organization, or updates the admin flag of an existing member.
+    async fn add_org_member(&self, org_id: i64, user_id: i64, admin: bool) -> StoreResult<()>;
+    /// `Some(admin)` when the user is a member.
+    async fn org_membership(&self, org_id: i64, user_id: i64) -> StoreResult<Option<bool>>;
+    async fn orgs_of_user(&self, user_id: i64) -> StoreResult<Vec<OrgRecord>>;
+    async fn org_members(&self, org_id: i64) -> StoreResult<Vec<OrgMember>>;
+
+    // Flows
+    /// Creates the flow; `creator`, when given, becomes its first member.
+    async fn create_flow(&self, flow: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord>;
+    async fn flow_by_name(&self, org: &str, flow: &str) -> StoreResult<Option<FlowRecord>>;
+    async fn flow_by_id(&self, id: &str) -> StoreResult<Option<FlowRecord>>;
+    /// The flows the user has joined and, with `with_joinable`, the organization-mode flows of
+    /// its organizations that it could join. Disabled flows are left out. Ordered by org, name.
+    async fn flows_for_user(
+        &self,
+        user_id: i64,
+        with_joinable: bool,
+    ) -> StoreResult<Vec<FlowForUser>>;
+    async fn flow_membership(
+        &self,
+        flow_id: &str,
+        user_id: i64,
+    ) -> StoreResult<Option<FlowMembership>>;
+    /// Joins the user to the flow (or updates `open` when already a member).
+    async fn set_flow_member(&self, flow_id: &str, user_id: i64, open: bool) -> StoreResult<()>;
+    async fn update_flow(&self, flow_id: &str, changes: FlowChanges) -> StoreResult<FlowRecord>;
+    async fn flow_members(&self, flow_id: &str) -> StoreResult<Vec<UserRecord>>;
+
+    // Developer applications
+    async fn create_app(&self, app: NewApp) -> StoreResult<AppRecord>;
+    async fn app_by_id(&self, id: i64) -> StoreResult<Option<AppRecord>>;
+
+    // Sources
+    async fn create_source(&self, source: NewSource) -> StoreResult<SourceRecord>;
+    async fn source_by_id(&self, id: i64) -> StoreResult<Option<SourceRecord>>;
+    /// Finds a source by its `flow_token` hash, removed or not, so that a removed source's
+    /// token can be answered with 410 rather than 401.
+    async fn source_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceRecord>>;
+    /// Marks the source removed. Removing twice keeps the first removal.
+    async fn remove_source(&self, id: i64, reason: &str) -> StoreResult<SourceRecord>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store named by `url`: `sqlite://PATH` (or a bare path) or `postgres://...`.
+/// Migrations run before it is returned.
+pub async fn connect(url: &str) -> StoreResult<DynStore> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        Ok(Arc::new(sqlite::SqliteStore::open(path.as_ref()).await?))
+    }
+}
+
+/// Milliseconds since the Unix epoch: the one clock every row uses.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

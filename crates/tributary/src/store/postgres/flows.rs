@@ -1,0 +1,154 @@
+//! Flows and flow memberships.
+
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{GenericClient, Row};
+use tributary_types::AccessMode;
+
+use super::accounts::{org_row, user_row, ORG_COLS, USER_COLS};
+use super::constraint;
+use crate::store::*;
+
+fn flow_cols() -> String {
+    format!("f.id, f.name, f.parameterized_name, f.access_mode, f.disabled, f.join_token, f.created_at, {ORG_COLS}")
+}
+
+const FLOW_FROM: &str = "flows f JOIN organizations o ON o.id = f.org_id";
+
+fn flow_row(r: &Row) -> FlowRecord {
+    let mode: &str = r.get(3);
+    FlowRecord {
+        id: r.get(0),
+        name: r.get(1),
+        parameterized_name: r.get(2),
+        access_mode: AccessMode::parse(mode).unwrap_or(AccessMode::Invitation),
+        disabled: r.get(4),
+        join_token: r.get(5),
+        created_at: r.get(6),
+        org: org_row(r, 7),
+    }
+}
+
+async fn flow_where(
+    c: &impl GenericClient,
+    cond: &str,
+    args: &[&(dyn ToSql + Sync)],
+) -> StoreResult<Option<FlowRecord>> {
+    let sql = format!("SELECT {} FROM {FLOW_FROM} WHERE {cond}", flow_cols());
+    Ok(c.query_opt(&sql, args).await?.as_ref().map(flow_row))
+}
+
+pub async fn insert_flow(c: &impl GenericClient, f: NewFlow) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO flows (id, org_id, name, parameterized_name, access_mode, join_token, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[&f.id, &f.org_id, &f.name, &f.parameterized_name, &f.access_mode.as_str(), &f.join_token, &now_millis()],
+    )
+    .await
+    .map_err(|e| constraint(e, "flow name", "organization"))?;
+    Ok(())
+}
+
+pub async fn flow_by_name(
+    c: &impl GenericClient,
+    org: &str,
+    flow: &str,
+) -> StoreResult<Option<FlowRecord>> {
+    flow_where(
+        c,
+        "o.parameterized_name = $1 AND f.parameterized_name = $2",
+        &[&org, &flow],
+    )
+    .await
+}
+
+pub async fn flow_by_id(c: &impl GenericClient, id: &str) -> StoreResult<Option<FlowRecord>> {
+    flow_where(c, "f.id = $1", &[&id]).await
+}
+
+pub async fn flows_for_user(
+    c: &impl GenericClient,
+    user_id: i64,
+    with_joinable: bool,
+) -> StoreResult<Vec<FlowForUser>> {
+    let sql = format!(
+        "SELECT {}, fm.open FROM {FLOW_FROM}
+           LEFT JOIN flow_memberships fm ON fm.flow_id = f.id AND fm.user_id = $1
+          WHERE NOT f.disabled AND (fm.user_id IS NOT NULL OR ($2 AND f.access_mode = 'organization'
+                AND EXISTS (SELECT 1 FROM org_memberships om WHERE om.org_id = f.org_id AND om.user_id = $1)))
+          ORDER BY o.parameterized_name, f.parameterized_name",
+        flow_cols()
+    );
+    Ok(c.query(&sql, &[&user_id, &with_joinable])
+        .await?
+        .iter()
+        .map(|r| {
+            let open: Option<bool> = r.get(13);
+            FlowForUser {
+                flow: flow_row(r),
+                membership: open.map(|open| FlowMembership { open }),
+            }
+        })
+        .collect())
+}
+
+pub async fn flow_membership(
+    c: &impl GenericClient,
+    flow_id: &str,
+    user_id: i64,
+) -> StoreResult<Option<FlowMembership>> {
+    Ok(c.query_opt(
+        "SELECT open FROM flow_memberships WHERE flow_id = $1 AND user_id = $2",
+        &[&flow_id, &user_id],
+    )
+    .await?
+    .map(|r| FlowMembership { open: r.get(0) }))
+}
+
+pub async fn set_flow_member(
+    c: &impl GenericClient,
+    flow_id: &str,
+    user_id: i64,
+    open: bool,
+) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO flow_memberships (flow_id, user_id, open, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (flow_id, user_id) DO UPDATE SET open = excluded.open",
+        &[&flow_id, &user_id, &open, &now_millis()],
+    )
+    .await
+    .map_err(|e| constraint(e, "membership", "flow or user"))?;
+    Ok(())
+}
+
+pub async fn update_flow(
+    c: &impl GenericClient,
+    flow_id: &str,
+    ch: FlowChanges,
+) -> StoreResult<FlowRecord> {
+    let mode = ch.access_mode.map(|m| m.as_str());
+    let n = c
+        .execute(
+            "UPDATE flows SET name = COALESCE($2, name), disabled = COALESCE($3, disabled),
+                    access_mode = COALESCE($4, access_mode) WHERE id = $1",
+            &[&flow_id, &ch.name, &ch.disabled, &mode],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound("flow"));
+    }
+    flow_by_id(c, flow_id)
+        .await?
+        .ok_or(StoreError::NotFound("flow"))
+}
+
+pub async fn flow_members(c: &impl GenericClient, flow_id: &str) -> StoreResult<Vec<UserRecord>> {
+    let sql = format!(
+        "SELECT {USER_COLS} FROM users u JOIN flow_memberships fm ON fm.user_id = u.id
+          WHERE fm.flow_id = $1 ORDER BY u.id"
+    );
+    Ok(c.query(&sql, &[&flow_id])
+        .await?
+        .iter()
+        .map(user_row)
+        .collect())
+}

@@ -1,0 +1,222 @@
+//! The PostgreSQL backend: a connection pool, one transaction per write, and migrations
+//! serialised across nodes by an advisory lock.
+
+mod accounts;
+mod flows;
+mod integrations;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::NoTls;
+
+use super::*;
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_foundation.sql"))];
+
+/// Any fixed number works; it only has to be the same on every node.
+const MIGRATION_LOCK: i64 = 0x7472_6962;
+
+const POOL_SIZE: usize = 16;
+
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+/// Maps constraint failures: a unique violation means `taken` is already taken, a foreign-key
+/// violation means `missing` does not exist.
+pub(crate) fn constraint(
+    e: tokio_postgres::Error,
+    taken: &'static str,
+    missing: &'static str,
+) -> StoreError {
+    match e.code() {
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION => StoreError::Conflict(taken),
+        Some(c) if *c == SqlState::FOREIGN_KEY_VIOLATION => StoreError::NotFound(missing),
+        _ => e.into(),
+    }
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> StoreResult<PgStore> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let store = PgStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)",
+        )
+        .await?;
+        for (version, sql) in MIGRATIONS {
+            let done = tx
+                .query_opt(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1",
+                    &[version],
+                )
+                .await?
+                .is_some();
+            if !done {
+                tx.batch_execute(sql).await?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version) VALUES ($1)",
+                    &[version],
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn client(&self) -> StoreResult<Object> {
+        Ok(self.pool.get().await?)
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn create_user(&self, user: NewUser) -> StoreResult<UserRecord> {
+        accounts::create_user(&**self.client().await?, user).await
+    }
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRecord>> {
+        accounts::user_where(&**self.client().await?, "u.id = $1", &id).await
+    }
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
+        accounts::user_where(
+            &**self.client().await?,
+            "lower(u.email) = lower($1)",
+            &email,
+        )
+        .await
+    }
+    async fn user_by_api_token_hash(&self, hash: &str) -> StoreResult<Option<UserRecord>> {
+        accounts::user_where(&**self.client().await?, "u.api_token_hash = $1", &hash).await
+    }
+    async fn set_api_token_hash(&self, user_id: i64, hash: &str) -> StoreResult<()> {
+        accounts::set_api_token_hash(&**self.client().await?, user_id, hash).await
+    }
+    async fn users_visible_to(&self, user_id: i64) -> StoreResult<Vec<UserRecord>> {
+        accounts::users_visible_to(&**self.client().await?, user_id).await
+    }
+    async fn share_organization(&self, a: i64, b: i64) -> StoreResult<bool> {
+        accounts::share_organization(&**self.client().await?, a, b).await
+    }
+
+    async fn create_org(&self, org: NewOrg) -> StoreResult<OrgRecord> {
+        accounts::create_org(&**self.client().await?, org).await
+    }
+    async fn org_by_name(&self, parameterized_name: &str) -> StoreResult<Option<OrgRecord>> {
+        accounts::org_where(
+            &**self.client().await?,
+            "o.parameterized_name = $1",
+            &parameterized_name,
+        )
+        .await
+    }
+    async fn add_org_member(&self, org_id: i64, user_id: i64, admin: bool) -> StoreResult<()> {
+        accounts::add_org_member(&**self.client().await?, org_id, user_id, admin).await
+    }
+    async fn org_membership(&self, org_id: i64, user_id: i64) -> StoreResult<Option<bool>> {
+        accounts::org_membership(&**self.client().await?, org_id, user_id).await
+    }
+    async fn orgs_of_user(&self, user_id: i64) -> StoreResult<Vec<OrgRecord>> {
+        accounts::orgs_of_user(&**self.client().await?, user_id).await
+    }
+    async fn org_members(&self, org_id: i64) -> StoreResult<Vec<OrgMember>> {
+        accounts::org_members(&**self.client().await?, org_id).await
+    }
+
+    async fn create_flow(&self, flow: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let id = flow.id.clone();
+        flows::insert_flow(&*tx, flow).await?;
+        if let Some(user_id) = creator {
+            flows::set_flow_member(&*tx, &id, user_id, true).await?;
+        }
+        tx.commit().await?;
+        flows::flow_by_id(&**client, &id)
+            .await?
+            .ok_or(StoreError::NotFound("flow"))
+    }
+    async fn flow_by_name(&self, org: &str, flow: &str) -> StoreResult<Option<FlowRecord>> {
+        flows::flow_by_name(&**self.client().await?, org, flow).await
+    }
+    async fn flow_by_id(&self, id: &str) -> StoreResult<Option<FlowRecord>> {
+        flows::flow_by_id(&**self.client().await?, id).await
+    }
+    async fn flows_for_user(
+        &self,
+        user_id: i64,
+        with_joinable: bool,
+    ) -> StoreResult<Vec<FlowForUser>> {
+        flows::flows_for_user(&**self.client().await?, user_id, with_joinable).await
+    }
+    async fn flow_membership(
+        &self,
+        flow_id: &str,
+        user_id: i64,
+    ) -> StoreResult<Option<FlowMembership>> {
+        flows::flow_membership(&**self.client().await?, flow_id, user_id).await
+    }
+    async fn set_flow_member(&self, flow_id: &str, user_id: i64, open: bool) -> StoreResult<()> {
+        flows::set_flow_member(&**self.client().await?, flow_id, user_id, open).await
+    }
+    async fn update_flow(&self, flow_id: &str, changes: FlowChanges) -> StoreResult<FlowRecord> {
+        flows::update_flow(&**self.client().await?, flow_id, changes).await
+    }
+    async fn flow_members(&self, flow_id: &str) -> StoreResult<Vec<UserRecord>> {
+        flows::flow_members(&**self.client().await?, flow_id).await
+    }
+
+    async fn create_app(&self, app: NewApp) -> StoreResult<AppRecord> {
+        integrations::create_app(&**self.client().await?, app).await
+    }
+    async fn app_by_id(&self, id: i64) -> StoreResult<Option<AppRecord>> {
+        integrations::app_by_id(&**self.client().await?, id).await
+    }
+    async fn create_source(&self, source: NewSource) -> StoreResult<SourceRecord> {
+        integrations::create_source(&**self.client().await?, source).await
+    }
+    async fn source_by_id(&self, id: i64) -> StoreResult<Option<SourceRecord>> {
+        integrations::source_where(&**self.client().await?, "id = $1", &id).await
+    }
+    async fn source_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceRecord>> {
+        integrations::source_where(&**self.client().await?, "flow_token_hash = $1", &hash).await
+    }
+    async fn remove_source(&self, id: i64, reason: &str) -> StoreResult<SourceRecord> {
+        integrations::remove_source(&**self.client().await?, id, reason).await
+    }
+}

@@ -1,0 +1,133 @@
+//! Flows and flow memberships.
+
+use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
+use tributary_types::AccessMode;
+
+use super::accounts::{org_row, user_row, ORG_COLS, USER_COLS};
+use super::constraint;
+use crate::store::*;
+
+/// Flow columns (`f.`), then the organization's (`o.`) from index 7.
+fn flow_cols() -> String {
+    format!("f.id, f.name, f.parameterized_name, f.access_mode, f.disabled, f.join_token, f.created_at, {ORG_COLS}")
+}
+
+const FLOW_FROM: &str = "flows f JOIN organizations o ON o.id = f.org_id";
+
+fn flow_row(r: &Row<'_>) -> rusqlite::Result<FlowRecord> {
+    let mode: String = r.get(3)?;
+    Ok(FlowRecord {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        parameterized_name: r.get(2)?,
+        access_mode: AccessMode::parse(&mode).unwrap_or(AccessMode::Invitation),
+        disabled: r.get(4)?,
+        join_token: r.get(5)?,
+        created_at: r.get(6)?,
+        org: org_row(r, 7)?,
+    })
+}
+
+fn flow_where(c: &Connection, cond: &str, args: &[&dyn ToSql]) -> StoreResult<Option<FlowRecord>> {
+    let sql = format!("SELECT {} FROM {FLOW_FROM} WHERE {cond}", flow_cols());
+    Ok(c.query_row(&sql, args, flow_row).optional()?)
+}
+
+pub fn create_flow(c: &Connection, f: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord> {
+    c.execute(
+        "INSERT INTO flows (id, org_id, name, parameterized_name, access_mode, join_token, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![f.id, f.org_id, f.name, f.parameterized_name, f.access_mode.as_str(), f.join_token, now_millis()],
+    )
+    .map_err(|e| constraint(e, "flow name", "organization"))?;
+    if let Some(user_id) = creator {
+        set_flow_member(c, &f.id, user_id, true)?;
+    }
+    flow_by_id(c, &f.id)?.ok_or(StoreError::NotFound("flow"))
+}
+
+pub fn flow_by_name(c: &Connection, org: &str, flow: &str) -> StoreResult<Option<FlowRecord>> {
+    flow_where(
+        c,
+        "o.parameterized_name = ?1 AND f.parameterized_name = ?2",
+        &[&org, &flow],
+    )
+}
+
+pub fn flow_by_id(c: &Connection, id: &str) -> StoreResult<Option<FlowRecord>> {
+    flow_where(c, "f.id = ?1", &[&id])
+}
+
+pub fn flows_for_user(
+    c: &Connection,
+    user_id: i64,
+    with_joinable: bool,
+) -> StoreResult<Vec<FlowForUser>> {
+    let sql = format!(
+        "SELECT {}, fm.open FROM {FLOW_FROM}
+           LEFT JOIN flow_memberships fm ON fm.flow_id = f.id AND fm.user_id = ?1
+          WHERE NOT f.disabled AND (fm.user_id IS NOT NULL OR (?2 AND f.access_mode = 'organization'
+                AND EXISTS (SELECT 1 FROM org_memberships om WHERE om.org_id = f.org_id AND om.user_id = ?1)))
+          ORDER BY o.parameterized_name, f.parameterized_name",
+        flow_cols()
+    );
+    let mut st = c.prepare_cached(&sql)?;
+    let rows = st.query_map(params![user_id, with_joinable], |r| {
+        let open: Option<bool> = r.get(13)?;
+        Ok(FlowForUser {
+            flow: flow_row(r)?,
+            membership: open.map(|open| FlowMembership { open }),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn flow_membership(
+    c: &Connection,
+    flow_id: &str,
+    user_id: i64,
+) -> StoreResult<Option<FlowMembership>> {
+    Ok(c.query_row(
+        "SELECT open FROM flow_memberships WHERE flow_id = ?1 AND user_id = ?2",
+        params![flow_id, user_id],
+        |r| Ok(FlowMembership { open: r.get(0)? }),
+    )
+    .optional()?)
+}
+
+pub fn set_flow_member(c: &Connection, flow_id: &str, user_id: i64, open: bool) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO flow_memberships (flow_id, user_id, open, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (flow_id, user_id) DO UPDATE SET open = excluded.open",
+        params![flow_id, user_id, open, now_millis()],
+    )
+    .map_err(|e| constraint(e, "membership", "flow or user"))?;
+    Ok(())
+}
+
+pub fn update_flow(c: &Connection, flow_id: &str, ch: FlowChanges) -> StoreResult<FlowRecord> {
+    let n = c.execute(
+        "UPDATE flows SET name = COALESCE(?2, name), disabled = COALESCE(?3, disabled),
+                    access_mode = COALESCE(?4, access_mode) WHERE id = ?1",
+        params![
+            flow_id,
+            ch.name,
+            ch.disabled,
+            ch.access_mode.map(|m| m.as_str())
+        ],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound("flow"));
+    }
+    flow_by_id(c, flow_id)?.ok_or(StoreError::NotFound("flow"))
+}
+
+pub fn flow_members(c: &Connection, flow_id: &str) -> StoreResult<Vec<UserRecord>> {
+    let sql = format!(
+        "SELECT {USER_COLS} FROM users u JOIN flow_memberships fm ON fm.user_id = u.id
+          WHERE fm.flow_id = ?1 ORDER BY u.id"
+    );
+    let mut st = c.prepare_cached(&sql)?;
+    let rows = st.query_map([flow_id], user_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

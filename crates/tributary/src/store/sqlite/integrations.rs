@@ -1,0 +1,94 @@
+//! Developer applications and sources.
+
+use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
+
+use super::constraint;
+use crate::store::*;
+
+const APP_COLS: &str = "id, owner_id, name, icon_url, client_id, client_secret, redirect_uri, \
+     setup_uri, configuration_uri, published, created_at";
+
+fn app_row(r: &Row<'_>) -> rusqlite::Result<AppRecord> {
+    Ok(AppRecord {
+        id: r.get(0)?,
+        owner_id: r.get(1)?,
+        name: r.get(2)?,
+        icon_url: r.get(3)?,
+        client_id: r.get(4)?,
+        client_secret: r.get(5)?,
+        redirect_uri: r.get(6)?,
+        setup_uri: r.get(7)?,
+        configuration_uri: r.get(8)?,
+        published: r.get(9)?,
+        created_at: r.get(10)?,
+    })
+}
+
+const SOURCE_COLS: &str = "id, flow_id, app_id, creator_id, name, external_url, error_message, \
+     configuration_url, removed_at, removal_reason, created_at, updated_at";
+
+fn source_row(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
+    Ok(SourceRecord {
+        id: r.get(0)?,
+        flow_id: r.get(1)?,
+        app_id: r.get(2)?,
+        creator_id: r.get(3)?,
+        name: r.get(4)?,
+        external_url: r.get(5)?,
+        error_message: r.get(6)?,
+        configuration_url: r.get(7)?,
+        removed_at: r.get(8)?,
+        removal_reason: r.get(9)?,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
+    })
+}
+
+pub fn create_app(c: &Connection, a: NewApp) -> StoreResult<AppRecord> {
+    c.execute(
+        "INSERT INTO applications (owner_id, name, icon_url, client_id, client_secret, redirect_uri,
+                                   setup_uri, configuration_uri, published, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            a.owner_id, a.name, a.icon_url, a.client_id, a.client_secret, a.redirect_uri,
+            a.setup_uri, a.configuration_uri, a.published, now_millis()
+        ],
+    )
+    .map_err(|e| constraint(e, "client id", "owner"))?;
+    app_by_id(c, c.last_insert_rowid())?.ok_or(StoreError::NotFound("application"))
+}
+
+pub fn app_by_id(c: &Connection, id: i64) -> StoreResult<Option<AppRecord>> {
+    let sql = format!("SELECT {APP_COLS} FROM applications WHERE id = ?1");
+    Ok(c.query_row(&sql, [id], app_row).optional()?)
+}
+
+pub fn create_source(c: &Connection, s: NewSource) -> StoreResult<SourceRecord> {
+    let now = now_millis();
+    c.execute(
+        "INSERT INTO sources (flow_id, app_id, creator_id, name, external_url, flow_token_hash, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        params![s.flow_id, s.app_id, s.creator_id, s.name, s.external_url, s.flow_token_hash, now],
+    )
+    .map_err(|e| constraint(e, "flow_token", "flow or application"))?;
+    source_where(c, "id = ?1", c.last_insert_rowid())?.ok_or(StoreError::NotFound("source"))
+}
+
+pub fn source_where(
+    c: &Connection,
+    cond: &str,
+    arg: impl ToSql,
+) -> StoreResult<Option<SourceRecord>> {
+    let sql = format!("SELECT {SOURCE_COLS} FROM sources WHERE {cond}");
+    Ok(c.query_row(&sql, [arg], source_row).optional()?)
+}
+
+pub fn remove_source(c: &Connection, id: i64, reason: &str) -> StoreResult<SourceRecord> {
+    let now = now_millis();
+    c.execute(
+        "UPDATE sources SET removed_at = COALESCE(removed_at, ?2),
+                removal_reason = COALESCE(removal_reason, ?3), updated_at = ?2 WHERE id = ?1",
+        params![id, now, reason],
+    )?;
+    source_where(c, "id = ?1", id)?.ok_or(StoreError::NotFound("source"))
+}

@@ -1,0 +1,287 @@
+//! The embedded SQLite backend: WAL, one group-committing writer thread, and a pool of
+//! read-only connections.
+
+mod accounts;
+mod flows;
+mod integrations;
+mod pool;
+mod writer;
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags};
+
+use super::*;
+use pool::ReadPool;
+use writer::Writer;
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_foundation.sql"))];
+
+const READERS: usize = 4;
+
+pub struct SqliteStore {
+    writer: Writer,
+    readers: ReadPool,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+/// Maps constraint failures: a unique violation means `taken` is already taken, a foreign-key
+/// violation means `missing` does not exist.
+pub(crate) fn constraint(
+    e: rusqlite::Error,
+    taken: &'static str,
+    missing: &'static str,
+) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+        {
+            StoreError::NotFound(missing)
+        }
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(taken)
+        }
+        _ => e.into(),
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    // FULL keeps every acknowledged write across power loss; DESIGN §5 asks for a benchmark
+    // before anything weaker.
+    conn.execute_batch(
+        "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+    )
+}
+
+fn migrate(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)",
+    )?;
+    for (version, sql) in MIGRATIONS {
+        // IMMEDIATE takes the write lock first, so two processes starting at once apply
+        // each migration exactly once.
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let done: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+            [version],
+            |r| r.get(0),
+        )?;
+        let applied = if done {
+            Ok(())
+        } else {
+            conn.execute_batch(sql).and_then(|_| {
+                conn.execute(
+                    "INSERT INTO schema_migrations (version) VALUES (?1)",
+                    [version],
+                )
+                .map(|_| ())
+            })
+        };
+        match applied {
+            Ok(()) => conn.execute_batch("COMMIT")?,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating when needed) the database file at `path` and runs the migrations.
+    pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Backend(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            let conn = Connection::open(&path)?;
+            conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+            configure(&conn)?;
+            migrate(&conn)?;
+            let writer = Writer::start(conn).map_err(|e| StoreError::Backend(e.to_string()))?;
+            let readers = ReadPool::new(READERS, move || {
+                let c = Connection::open_with_flags(
+                    &path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                configure(&c)?;
+                Ok(c)
+            })?;
+            Ok(SqliteStore { writer, readers })
+        })
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))?
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_user(&self, user: NewUser) -> StoreResult<UserRecord> {
+        self.writer
+            .write(move |c| accounts::create_user(c, user))
+            .await
+    }
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRecord>> {
+        self.readers
+            .read(move |c| accounts::user_where(c, "u.id = ?1", id))
+            .await
+    }
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
+        let email = email.to_owned();
+        self.readers
+            .read(move |c| accounts::user_where(c, "u.email = ?1", email))
+            .await
+    }
+    async fn user_by_api_token_hash(&self, hash: &str) -> StoreResult<Option<UserRecord>> {
+        let hash = hash.to_owned();
+        self.readers
+            .read(move |c| accounts::user_where(c, "u.api_token_hash = ?1", hash))
+            .await
+    }
+    async fn set_api_token_hash(&self, user_id: i64, hash: &str) -> StoreResult<()> {
+        let hash = hash.to_owned();
+        self.writer
+            .write(move |c| accounts::set_api_token_hash(c, user_id, &hash))
+            .await
+    }
+    async fn users_visible_to(&self, user_id: i64) -> StoreResult<Vec<UserRecord>> {
+        self.readers
+            .read(move |c| accounts::users_visible_to(c, user_id))
+            .await
+    }
+    async fn share_organization(&self, a: i64, b: i64) -> StoreResult<bool> {
+        self.readers
+            .read(move |c| accounts::share_organization(c, a, b))
+            .await
+    }
+
+    async fn create_org(&self, org: NewOrg) -> StoreResult<OrgRecord> {
+        self.writer
+            .write(move |c| accounts::create_org(c, org))
+            .await
+    }
+    async fn org_by_name(&self, parameterized_name: &str) -> StoreResult<Option<OrgRecord>> {
+        let name = parameterized_name.to_owned();
+        self.readers
+            .read(move |c| accounts::org_where(c, "o.parameterized_name = ?1", name))
+            .await
+    }
+    async fn add_org_member(&self, org_id: i64, user_id: i64, admin: bool) -> StoreResult<()> {
+        self.writer
+            .write(move |c| accounts::add_org_member(c, org_id, user_id, admin))
+            .await
+    }
+    async fn org_membership(&self, org_id: i64, user_id: i64) -> StoreResult<Option<bool>> {
+        self.readers
+            .read(move |c| accounts::org_membership(c, org_id, user_id))
+            .await
+    }
+    async fn orgs_of_user(&self, user_id: i64) -> StoreResult<Vec<OrgRecord>> {
+        self.readers
+            .read(move |c| accounts::orgs_of_user(c, user_id))
+            .await
+    }
+    async fn org_members(&self, org_id: i64) -> StoreResult<Vec<OrgMember>> {
+        self.readers
+            .read(move |c| accounts::org_members(c, org_id))
+            .await
+    }
+
+    async fn create_flow(&self, flow: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord> {
+        self.writer
+            .write(move |c| flows::create_flow(c, flow, creator))
+            .await
+    }
+    async fn flow_by_name(&self, org: &str, flow: &str) -> StoreResult<Option<FlowRecord>> {
+        let (org, flow) = (org.to_owned(), flow.to_owned());
+        self.readers
+            .read(move |c| flows::flow_by_name(c, &org, &flow))
+            .await
+    }
+    async fn flow_by_id(&self, id: &str) -> StoreResult<Option<FlowRecord>> {
+        let id = id.to_owned();
+        self.readers.read(move |c| flows::flow_by_id(c, &id)).await
+    }
+    async fn flows_for_user(
+        &self,
+        user_id: i64,
+        with_joinable: bool,
+    ) -> StoreResult<Vec<FlowForUser>> {
+        self.readers
+            .read(move |c| flows::flows_for_user(c, user_id, with_joinable))
+            .await
+    }
+    async fn flow_membership(
+        &self,
+        flow_id: &str,
+        user_id: i64,
+    ) -> StoreResult<Option<FlowMembership>> {
+        let flow_id = flow_id.to_owned();
+        self.readers
+            .read(move |c| flows::flow_membership(c, &flow_id, user_id))
+            .await
+    }
+    async fn set_flow_member(&self, flow_id: &str, user_id: i64, open: bool) -> StoreResult<()> {
+        let flow_id = flow_id.to_owned();
+        self.writer
+            .write(move |c| flows::set_flow_member(c, &flow_id, user_id, open))
+            .await
+    }
+    async fn update_flow(&self, flow_id: &str, changes: FlowChanges) -> StoreResult<FlowRecord> {
+        let flow_id = flow_id.to_owned();
+        self.writer
+            .write(move |c| flows::update_flow(c, &flow_id, changes))
+            .await
+    }
+    async fn flow_members(&self, flow_id: &str) -> StoreResult<Vec<UserRecord>> {
+        let flow_id = flow_id.to_owned();
+        self.readers
+            .read(move |c| flows::flow_members(c, &flow_id))
+            .await
+    }
+
+    async fn create_app(&self, app: NewApp) -> StoreResult<AppRecord> {
+        self.writer
+            .write(move |c| integrations::create_app(c, app))
+            .await
+    }
+    async fn app_by_id(&self, id: i64) -> StoreResult<Option<AppRecord>> {
+        self.readers
+            .read(move |c| integrations::app_by_id(c, id))
+            .await
+    }
+    async fn create_source(&self, source: NewSource) -> StoreResult<SourceRecord> {
+        self.writer
+            .write(move |c| integrations::create_source(c, source))
+            .await
+    }
+    async fn source_by_id(&self, id: i64) -> StoreResult<Option<SourceRecord>> {
+        self.readers
+            .read(move |c| integrations::source_where(c, "id = ?1", id))
+            .await
+    }
+    async fn source_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceRecord>> {
+        let hash = hash.to_owned();
+        self.readers
+            .read(move |c| integrations::source_where(c, "flow_token_hash = ?1", hash))
+            .await
+    }
+    async fn remove_source(&self, id: i64, reason: &str) -> StoreResult<SourceRecord> {
+        let reason = reason.to_owned();
+        self.writer
+            .write(move |c| integrations::remove_source(c, id, &reason))
+            .await
+    }
+}

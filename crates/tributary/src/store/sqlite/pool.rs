@@ -1,0 +1,64 @@
+//! A small pool of read-only SQLite connections used from blocking threads.
+//!
+//! WAL lets these read while the writer commits, so reads never wait behind a write group.
+
+use std::sync::Mutex;
+
+use rusqlite::Connection;
+use tokio::sync::Semaphore;
+
+use crate::store::{StoreError, StoreResult};
+
+type Opener = Box<dyn Fn() -> StoreResult<Connection> + Send + Sync>;
+
+pub struct ReadPool {
+    idle: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+    open: Opener,
+}
+
+impl ReadPool {
+    pub fn new(
+        size: usize,
+        open: impl Fn() -> StoreResult<Connection> + Send + Sync + 'static,
+    ) -> StoreResult<ReadPool> {
+        let idle = (0..size).map(|_| open()).collect::<StoreResult<Vec<_>>>()?;
+        Ok(ReadPool {
+            idle: Mutex::new(idle),
+            permits: Semaphore::new(size),
+            open: Box::new(open),
+        })
+    }
+
+    pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let pooled = self
+            .idle
+            .lock()
+            .map_err(|_| StoreError::Backend("read pool poisoned".into()))?
+            .pop();
+        // A connection is lost only when a read panicked; replace it instead of shrinking.
+        let conn = match pooled {
+            Some(c) => c,
+            None => (self.open)()?,
+        };
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let r = f(&conn);
+            (conn, r)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(conn);
+        }
+        result
+    }
+}

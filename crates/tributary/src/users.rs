@@ -1,0 +1,137 @@
+//! Users: the account resource (`/user`, `/users`) and account creation.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use tributary_types::User;
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::secrets;
+use crate::state::{AppState, Urls};
+use crate::store::{DynStore, NewUser, UserRecord};
+
+pub fn view(urls: &Urls, u: &UserRecord) -> User {
+    User {
+        id: u.id,
+        email: u.email.clone(),
+        name: u.name.clone(),
+        nick: u.nick.clone(),
+        avatar: if u.avatar.is_empty() {
+            urls.avatar(u.id)
+        } else {
+            u.avatar.clone()
+        },
+        website: u.website.clone(),
+        admin: None,
+        in_flow: None,
+        disabled: None,
+    }
+}
+
+/// A new account, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct CreateUser {
+    pub email: String,
+    pub name: String,
+    pub nick: String,
+    pub password: Option<String>,
+}
+
+/// Creates an account and returns it with its API token, which is not stored and cannot be
+/// shown again.
+pub async fn create_user(store: &DynStore, input: CreateUser) -> ApiResult<(UserRecord, String)> {
+    let mut errors = crate::error::FieldErrors::new();
+    let email = input.email.trim().to_owned();
+    if !looks_like_email(&email) {
+        errors
+            .entry("email".into())
+            .or_default()
+            .push("must be an email address".into());
+    }
+    if input.name.trim().is_empty() {
+        errors
+            .entry("name".into())
+            .or_default()
+            .push("is required".into());
+    }
+    if input.nick.trim().is_empty() || input.nick.contains(char::is_whitespace) {
+        errors
+            .entry("nick".into())
+            .or_default()
+            .push("is required and may not contain spaces".into());
+    }
+    if matches!(&input.password, Some(p) if p.len() < 8) {
+        errors
+            .entry("password".into())
+            .or_default()
+            .push("must be at least 8 characters".into());
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let password_hash = match input.password {
+        Some(p) => Some(
+            tokio::task::spawn_blocking(move || secrets::hash_password(&p))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .map_err(ApiError::Internal)?,
+        ),
+        None => None,
+    };
+    let token = secrets::new_token(16);
+    let user = store
+        .create_user(NewUser {
+            email,
+            name: input.name.trim().to_owned(),
+            nick: input.nick.trim().to_owned(),
+            avatar: String::new(),
+            website: None,
+            password_hash,
+            api_token_hash: secrets::hash_token(&token),
+        })
+        .await?;
+    Ok((user, token))
+}
+
+fn looks_like_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !s.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// GET /user
+pub async fn show_current_user(State(state): State<AppState>, principal: Principal) -> Json<User> {
+    Json(view(&state.urls, &principal.user))
+}
+
+/// GET /users
+pub async fn list_users(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<User>>> {
+    let users = state.store.users_visible_to(principal.user.id).await?;
+    Ok(Json(users.iter().map(|u| view(&state.urls, u)).collect()))
+}
+
+/// GET /users/:id
+pub async fn show_user(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<User>> {
+    let not_found = || ApiError::NotFound("User not found".into());
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    if id != principal.user.id
+        && !state
+            .store
+            .share_organization(principal.user.id, id)
+            .await?
+    {
+        return Err(not_found());
+    }
+    let user = state.store.user_by_id(id).await?.ok_or_else(not_found)?;
+    Ok(Json(view(&state.urls, &user)))
+}
