@@ -38,7 +38,7 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
         max_body_bytes: args.max_body_bytes,
         file: args.config,
     })
-    .map_err(|m| ApiError::BadRequest(m))?;
+    .map_err(ApiError::BadRequest)?;
     let store = crate::store::connect(&config.database).await?;
     if args.demo {
         let seed = seed_demo(&store, &config.public_url).await?;
@@ -48,7 +48,11 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
         .await
         .map_err(|e| ApiError::BadRequest(format!("cannot listen on {}: {e}", config.listen)))?;
     let state = server::state(store, &config.public_url);
-    tracing::info!(server.listen = %config.listen, server.public_url = %config.public_url, "server.started");
+    let bound = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    tracing::info!(server.listen = %bound, server.public_url = %config.public_url, "server.started");
     server::serve(
         listener,
         server::router(state, config.max_body_bytes),

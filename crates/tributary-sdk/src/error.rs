@@ -1,0 +1,54 @@
+//! The SDK's error type: one variant per answer an integration handles differently.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 401: the credential is missing or wrong.
+    #[error("unauthorized: {message}")]
+    Unauthorized { message: String },
+    /// 403: the credential is valid but may not do this.
+    #[error("forbidden: {message}")]
+    Forbidden { message: String },
+    /// 404: the resource does not exist, or the caller may not see it.
+    #[error("not found: {message}")]
+    NotFound { message: String },
+    /// 400 with field errors.
+    #[error("validation error: {errors:?}")]
+    Validation {
+        message: String,
+        errors: BTreeMap<String, Vec<String>>,
+    },
+    /// 410: the source behind a `flow_token` was removed; stop posting with it.
+    #[error("source gone: {reason}")]
+    SourceGone { reason: String },
+    /// 429: slow down.
+    #[error("rate limited; retry after {retry_after:?}")]
+    RateLimited { retry_after: Option<Duration> },
+    /// Any other error status.
+    #[error("HTTP {status}: {message}")]
+    Api { status: u16, message: String },
+    /// The request did not complete.
+    #[error("transport error: {0}")]
+    Transport(#[from] reqwest::Error),
+    /// The answer was not what the API promises.
+    #[error("unexpected response: {0}")]
+    Decode(String),
+}
+
+impl Error {
+    /// The HTTP status behind the error, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Unauthorized { .. } => Some(401),
+            Error::Forbidden { .. } => Some(403),
+            Error::NotFound { .. } => Some(404),
+            Error::Validation { .. } => Some(400),
+            Error::SourceGone { .. } => Some(410),
+            Error::RateLimited { .. } => Some(429),
+            Error::Api { status, .. } => Some(*status),
+            Error::Transport(_) | Error::Decode(_) => None,
+        }
+    }
+}

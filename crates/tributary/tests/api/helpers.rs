@@ -1,0 +1,230 @@
+//! The test harness: `TestApp::spawn` starts the real server on a random loopback port with a
+//! fresh database, SQLite in a temporary directory or a fresh PostgreSQL schema.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::oneshot;
+use tributary::store::{self, DynStore, FlowRecord, OrgRecord};
+use tributary_sdk::Client;
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn name(backend: Backend)` once per backend, as `sqlite::name` and
+/// `postgres::name`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// A fresh, empty database for one test, and what keeps it alive.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("tributary.db").display());
+                TestDb {
+                    url,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => TestDb {
+                url: fresh_pg_schema().await,
+                _dir: None,
+            },
+        }
+    }
+
+    pub async fn connect(&self) -> DynStore {
+        store::connect(&self.url)
+            .await
+            .expect("store opens and migrates")
+    }
+}
+
+/// The PostgreSQL server every Postgres test uses. `scripts/test` sets it; without it the tests
+/// try the conventional local server and fail loudly when there is none (never skip).
+pub fn pg_url() -> String {
+    std::env::var("TRIBUTARY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+static SCHEMAS: AtomicU64 = AtomicU64::new(0);
+
+/// Creates a new schema and returns a URL whose connections use it, so tests never share rows.
+async fn fresh_pg_schema() -> String {
+    let base = pg_url();
+    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL at {base} is required for the postgres tests (run scripts/test): {e}"
+            )
+        });
+    tokio::spawn(conn);
+    let schema = format!(
+        "t_{}_{}_{}",
+        std::process::id(),
+        SCHEMAS.fetch_add(1, Ordering::Relaxed),
+        tributary::secrets::new_token(4)
+    );
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .expect("create schema");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-csearch_path%3D{schema}")
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub store: DynStore,
+    pub db: TestDb,
+    pub http: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+/// A user made through the store, with its secrets.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: i64,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+    pub client: Client,
+}
+
+static USERS: AtomicU64 = AtomicU64::new(0);
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend).await;
+        Self::spawn_on(db).await
+    }
+
+    /// Starts a server on an existing database (a second node, or after the CLI wrote to it).
+    pub async fn spawn_on(db: TestDb) -> TestApp {
+        let store = db.connect().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let state = tributary::server::state(store.clone(), &base_url);
+        let router = tributary::server::router(state, MAX_BODY_BYTES);
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(tributary::server::serve(listener, router, async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            base_url,
+            store,
+            db,
+            http: reqwest::Client::new(),
+            shutdown: Some(tx),
+        }
+    }
+
+    /// An SDK client without credentials.
+    pub fn sdk(&self) -> Client {
+        Client::new(&self.base_url)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    pub async fn user(&self, nick: &str) -> TestUser {
+        let n = USERS.fetch_add(1, Ordering::Relaxed);
+        let email = format!("{nick}{n}@example.com");
+        let password = format!("pw-{nick}-secret");
+        let (user, token) = tributary::users::create_user(
+            &self.store,
+            tributary::users::CreateUser {
+                email: email.clone(),
+                name: format!("{nick} Tester"),
+                nick: nick.to_owned(),
+                password: Some(password.clone()),
+            },
+        )
+        .await
+        .expect("create user");
+        TestUser {
+            id: user.id,
+            email,
+            password,
+            client: self.sdk().with_api_token(&token),
+            token,
+        }
+    }
+
+    /// An organization whose first admin is `owner`.
+    pub async fn org(&self, name: &str, owner: &TestUser) -> OrgRecord {
+        tributary::organizations::create_org(&self.store, name, Some(&owner.email))
+            .await
+            .expect("create org")
+    }
+
+    pub async fn join_org(&self, org: &OrgRecord, user: &TestUser, admin: bool) {
+        self.store
+            .add_org_member(org.id, user.id, admin)
+            .await
+            .expect("join org");
+    }
+
+    /// A flow in `org` with `members` joined.
+    pub async fn flow(
+        &self,
+        org: &OrgRecord,
+        name: &str,
+        mode: tributary_types::AccessMode,
+        members: &[&TestUser],
+    ) -> FlowRecord {
+        let flow =
+            tributary::flows::create_flow(&self.store, &org.parameterized_name, name, mode, None)
+                .await
+                .expect("create flow");
+        for m in members {
+            self.store
+                .set_flow_member(&flow.id, m.id, true)
+                .await
+                .expect("join flow");
+        }
+        flow
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
