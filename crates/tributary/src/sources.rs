@@ -48,3 +48,25 @@ pub async fn remove_source(store: &DynStore, id: i64, reason: &str) -> ApiResult
     }
     Ok(store.remove_source(id, reason).await?)
 }
+
+/// Resolves a `flow_token` to its live source: 401 when no source has the token, 410 Gone with
+/// the removal reason when its source was removed. Every path that takes a `flow_token` goes
+/// through here, so a removal takes effect everywhere on the next request.
+pub async fn source_for_token(store: &DynStore, token: &str) -> ApiResult<SourceRecord> {
+    let source = store
+        .source_by_token_hash(&secrets::hash_token(token))
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("Unknown flow_token".into()))?;
+    if source.removed_at.is_some() {
+        let reason = source
+            .removal_reason
+            .clone()
+            .unwrap_or_else(|| "removed".into());
+        return Err(ApiError::Gone {
+            message: "This integration was removed from the flow; stop posting with its flow_token"
+                .into(),
+            reason,
+        });
+    }
+    Ok(source)
+}

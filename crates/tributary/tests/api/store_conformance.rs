@@ -419,3 +419,67 @@ async fn migrations_are_idempotent(b: Backend) {
     let again = db.connect().await;
     assert!(again.user_by_email("a@x.io").await.unwrap().is_some());
 }
+
+mod flow_token {
+    use tributary::error::ApiError;
+
+    use crate::helpers::{Backend, TestApp};
+
+    crate::backend_tests!(a_removed_sources_token_is_gone_and_an_unknown_one_unauthorized);
+
+    async fn a_removed_sources_token_is_gone_and_an_unknown_one_unauthorized(b: Backend) {
+        let app = TestApp::spawn(b).await;
+        let ann = app.user("ann").await;
+        let org = app.org("Acme", &ann).await;
+        let flow = app
+            .flow(
+                &org,
+                "Main",
+                tributary_types::AccessMode::Invitation,
+                &[&ann],
+            )
+            .await;
+        let hook = tributary::apps::create_app(
+            &app.store,
+            tributary::apps::CreateApp {
+                owner_email: ann.email.clone(),
+                name: "Hook".into(),
+                redirect_uri: "http://127.0.0.1:9/cb".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let (src, token) = tributary::sources::create_source(
+            &app.store,
+            &flow,
+            hook.id,
+            Some(ann.id),
+            "repo",
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            tributary::sources::source_for_token(&app.store, &token)
+                .await
+                .unwrap()
+                .id,
+            src.id
+        );
+        let unknown = tributary::sources::source_for_token(&app.store, "0000")
+            .await
+            .unwrap_err();
+        assert!(matches!(unknown, ApiError::Unauthorized(_)), "{unknown:?}");
+        tributary::sources::remove_source(&app.store, src.id, "flow_deleted")
+            .await
+            .unwrap();
+        match tributary::sources::source_for_token(&app.store, &token)
+            .await
+            .unwrap_err()
+        {
+            ApiError::Gone { reason, .. } => assert_eq!(reason, "flow_deleted"),
+            other => panic!("expected 410, got {other:?}"),
+        }
+    }
+}
