@@ -5,6 +5,7 @@
 
 pub mod apps;
 pub mod auth;
+pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod error;

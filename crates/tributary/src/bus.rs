@@ -1,0 +1,153 @@
+//! Live fan-out of committed events to stream subscribers.
+//!
+//! Every flow has a broadcast channel of [`Event`]s: the stored JSON of one message (or edit,
+//! deletion, ...) with its per-flow id, serialised once and shared by every subscriber.
+//!
+//! Order is the contract: events of a flow are published in id order, and ids within a flow
+//! are contiguous because each is allocated under the flow's counter lock in the same
+//! transaction that stores it. The SQLite writer publishes each committed group in order; on
+//! PostgreSQL every node learns of commits through `LISTEN/NOTIFY` (delivered in commit order)
+//! and reads the new events from the store. Either way a subscriber sees increasing ids, and a
+//! resume that replays from the store and then switches to the live channel neither skips nor
+//! repeats an event (see `stream`).
+//!
+//! A subscriber that falls more than [`CAPACITY`] events behind is not dropped silently: its
+//! receiver reports the lag, and the stream ends with a `gap` notice so the client resumes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use tokio::sync::broadcast;
+
+/// Events a subscriber may fall behind before its stream is ended with a `gap` notice.
+pub const CAPACITY: usize = 4096;
+
+/// One committed event of a flow.
+#[derive(Debug)]
+pub struct Event {
+    pub flow_id: Arc<str>,
+    /// The per-flow message id: the stream cursor.
+    pub id: i64,
+    /// The event's JSON, exactly as the REST API shows it.
+    pub json: Bytes,
+}
+
+struct Channel {
+    tx: broadcast::Sender<Arc<Event>>,
+    /// The highest id published, so that a re-delivery (two notifications covering the same
+    /// commit) is not sent twice.
+    last: i64,
+}
+
+#[derive(Default)]
+pub struct Bus {
+    flows: Mutex<HashMap<Arc<str>, Channel>>,
+}
+
+impl Bus {
+    pub fn new() -> Arc<Bus> {
+        Arc::new(Bus::default())
+    }
+
+    /// Publishes committed events of one flow, in id order. Events at or below the last id
+    /// already published are skipped; with no subscriber nothing is kept.
+    pub fn publish(&self, events: impl IntoIterator<Item = Event>) {
+        let Ok(mut flows) = self.flows.lock() else {
+            return;
+        };
+        for event in events {
+            let Some(channel) = flows.get_mut(&event.flow_id) else {
+                continue;
+            };
+            if event.id <= channel.last {
+                continue;
+            }
+            channel.last = event.id;
+            if channel.tx.send(Arc::new(event)).is_err() {
+                // Every receiver is gone: forget the flow until someone subscribes again.
+                continue;
+            }
+        }
+        flows.retain(|_, c| c.tx.receiver_count() > 0);
+    }
+
+    /// Subscribes to a flow's live events. Subscribe *before* reading the backlog from the
+    /// store, then skip live events at or below the last id replayed.
+    pub fn subscribe(&self, flow_id: &str) -> broadcast::Receiver<Arc<Event>> {
+        let mut flows = match self.flows.lock() {
+            Ok(f) => f,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(channel) = flows.get(flow_id) {
+            return channel.tx.subscribe();
+        }
+        let (tx, rx) = broadcast::channel(CAPACITY);
+        flows.insert(flow_id.into(), Channel { tx, last: 0 });
+        rx
+    }
+
+    /// The highest id published for the flow, when anyone is subscribed to it.
+    pub fn last_published(&self, flow_id: &str) -> Option<i64> {
+        self.flows.lock().ok()?.get(flow_id).map(|c| c.last)
+    }
+
+    /// How many flows have live subscribers (for metrics and tests).
+    pub fn active_flows(&self) -> usize {
+        self.flows.lock().map(|f| f.len()).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(flow: &str, id: i64) -> Event {
+        Event {
+            flow_id: flow.into(),
+            id,
+            json: Bytes::from(format!("{{\"id\":{id}}}")),
+        }
+    }
+
+    #[tokio::test]
+    async fn subscribers_get_their_flows_events_once_and_in_order() {
+        let bus = Bus::new();
+        let mut a = bus.subscribe("a");
+        let mut a2 = bus.subscribe("a");
+        let mut b = bus.subscribe("b");
+        bus.publish([ev("a", 1), ev("b", 1), ev("a", 2)]);
+        bus.publish([ev("a", 2), ev("a", 1), ev("a", 3)]);
+        for rx in [&mut a, &mut a2] {
+            let ids: Vec<i64> = (0..3).map(|_| rx.try_recv().unwrap().id).collect();
+            assert_eq!(ids, vec![1, 2, 3]);
+            assert!(rx.try_recv().is_err());
+        }
+        assert_eq!(b.try_recv().unwrap().id, 1);
+        assert!(b.try_recv().is_err());
+        assert_eq!(bus.last_published("a"), Some(3));
+    }
+
+    #[tokio::test]
+    async fn flows_without_subscribers_are_forgotten() {
+        let bus = Bus::new();
+        bus.publish([ev("a", 1)]);
+        assert_eq!(bus.active_flows(), 0);
+        let rx = bus.subscribe("a");
+        assert_eq!(bus.active_flows(), 1);
+        drop(rx);
+        bus.publish([ev("a", 2)]);
+        assert_eq!(bus.active_flows(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_lagging_subscriber_is_told_not_silently_dropped() {
+        let bus = Bus::new();
+        let mut slow = bus.subscribe("a");
+        bus.publish((1..=(CAPACITY as i64 + 10)).map(|i| ev("a", i)));
+        match slow.try_recv() {
+            Err(broadcast::error::TryRecvError::Lagged(n)) => assert_eq!(n, 10),
+            other => panic!("expected a lag report, got {other:?}"),
+        }
+    }
+}
