@@ -19,4 +19,5 @@ pub mod server;
 pub mod sources;
 pub mod state;
 pub mod store;
+pub mod stream;
 pub mod users;

@@ -1,0 +1,124 @@
+//! The bytes of the two stream formats, exactly as existing clients parse them.
+//!
+//! JSON stream (the default): each event is one JSON object followed by `\r\n`; the keep-alive
+//! is a bare `\n` (a lone `\r\n` crashes node-flowdock's parser). Event-Stream: each event is
+//! `id: <cursor>\ndata: <json>\n\n` with no `retry:` field (clients choose their own backoff),
+//! and the keep-alive is a `:` comment.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    EventStream,
+}
+
+impl Format {
+    /// Picks the format from `?accept=` (which wins, for clients that cannot set headers) or
+    /// the `Accept` header; JSON when neither asks for `text/event-stream`.
+    pub fn negotiate(accept_param: Option<&str>, accept_header: Option<&str>) -> Format {
+        let wanted = accept_param.or(accept_header).unwrap_or("");
+        if wanted.contains("text/event-stream") {
+            Format::EventStream
+        } else {
+            Format::Json
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json; charset=utf-8",
+            Format::EventStream => "text/event-stream; charset=utf-8",
+        }
+    }
+
+    /// One event. `json` must be compact JSON (no raw newlines), as serde_json writes it.
+    pub fn event(self, cursor: &str, json: &[u8]) -> Bytes {
+        let mut out = BytesMut::with_capacity(json.len() + cursor.len() + 16);
+        match self {
+            Format::Json => {
+                out.put_slice(json);
+                out.put_slice(b"\r\n");
+            }
+            Format::EventStream => {
+                out.put_slice(b"id: ");
+                out.put_slice(cursor.as_bytes());
+                out.put_slice(b"\ndata: ");
+                out.put_slice(json);
+                out.put_slice(b"\n\n");
+            }
+        }
+        out.freeze()
+    }
+
+    /// A named control event such as `gap`; in the JSON stream its JSON carries `"event"`.
+    pub fn control(self, name: &str, json: &[u8]) -> Bytes {
+        match self {
+            Format::Json => {
+                let mut out = BytesMut::with_capacity(json.len() + 2);
+                out.put_slice(json);
+                out.put_slice(b"\r\n");
+                out.freeze()
+            }
+            Format::EventStream => {
+                let mut out = BytesMut::with_capacity(json.len() + name.len() + 16);
+                out.put_slice(b"event: ");
+                out.put_slice(name.as_bytes());
+                out.put_slice(b"\ndata: ");
+                out.put_slice(json);
+                out.put_slice(b"\n\n");
+                out.freeze()
+            }
+        }
+    }
+
+    pub fn keep_alive(self) -> Bytes {
+        match self {
+            Format::Json => Bytes::from_static(b"\n"),
+            Format::EventStream => Bytes::from_static(b":\n\n"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_stream_frames_with_crlf_and_bare_newline_keep_alives() {
+        let f = Format::Json;
+        assert_eq!(&f.event("7", br#"{"id":7}"#)[..], b"{\"id\":7}\r\n");
+        assert_eq!(&f.keep_alive()[..], b"\n");
+        assert_eq!(
+            &f.control("gap", br#"{"event":"gap"}"#)[..],
+            b"{\"event\":\"gap\"}\r\n"
+        );
+    }
+
+    #[test]
+    fn event_stream_has_id_and_data_and_never_retry() {
+        let f = Format::EventStream;
+        let e = f.event("a:7,b:9", br#"{"id":7}"#);
+        assert_eq!(&e[..], b"id: a:7,b:9\ndata: {\"id\":7}\n\n");
+        assert!(!String::from_utf8_lossy(&e).contains("retry:"));
+        assert_eq!(&f.keep_alive()[..], b":\n\n");
+        assert_eq!(&f.control("gap", b"{}")[..], b"event: gap\ndata: {}\n\n");
+    }
+
+    #[test]
+    fn negotiation_prefers_the_query_parameter() {
+        assert_eq!(Format::negotiate(None, None), Format::Json);
+        assert_eq!(
+            Format::negotiate(None, Some("text/event-stream")),
+            Format::EventStream
+        );
+        assert_eq!(
+            Format::negotiate(Some("application/json"), Some("text/event-stream")),
+            Format::Json
+        );
+        assert_eq!(
+            Format::negotiate(Some("text/event-stream"), Some("*/*")),
+            Format::EventStream
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! The Streaming API (docs/streaming.md): JSON stream and Event-Stream over the bus.
+
+pub mod cursor;
+pub mod format;
