@@ -59,9 +59,18 @@ impl Sources<'_> {
 
     /// `POST /flows/:org/:flow/sources` with an OAuth token of scope `integration`. The
     /// answer's `flow_token` is shown this once: store it.
-    pub async fn create(&self, org: &str, flow: &str, source: &CreateSource) -> Result<Source, Error> {
+    pub async fn create(
+        &self,
+        org: &str,
+        flow: &str,
+        source: &CreateSource,
+    ) -> Result<Source, Error> {
         self.client
-            .send_json(Method::POST, &format!("/flows/{org}/{flow}/sources"), source)
+            .send_json(
+                Method::POST,
+                &format!("/flows/{org}/{flow}/sources"),
+                source,
+            )
             .await
     }
 
@@ -74,7 +83,11 @@ impl Sources<'_> {
         changes: &UpdateSource,
     ) -> Result<Source, Error> {
         self.client
-            .send_json(Method::PUT, &format!("/flows/{org}/{flow}/sources/{id}"), changes)
+            .send_json(
+                Method::PUT,
+                &format!("/flows/{org}/{flow}/sources/{id}"),
+                changes,
+            )
             .await
     }
 

@@ -63,11 +63,31 @@ impl Scopes {
     /// Every scope with its name and what it allows, in plain words for the consent page.
     pub const NAMED: [(Scopes, &'static str, &'static str); 6] = [
         (Scopes::FLOW, "flow", "Read and send messages in your flows"),
-        (Scopes::PRIVATE, "private", "Read and send your private messages"),
-        (Scopes::MANAGE, "manage", "Manage your flows, organizations and their users"),
-        (Scopes::PROFILE, "profile", "See your profile: name, nick, email and avatar"),
-        (Scopes::OFFLINE_ACCESS, "offline_access", "Keep access when you are not using it"),
-        (Scopes::INTEGRATION, "integration", "Add integrations (sources) to your flows"),
+        (
+            Scopes::PRIVATE,
+            "private",
+            "Read and send your private messages",
+        ),
+        (
+            Scopes::MANAGE,
+            "manage",
+            "Manage your flows, organizations and their users",
+        ),
+        (
+            Scopes::PROFILE,
+            "profile",
+            "See your profile: name, nick, email and avatar",
+        ),
+        (
+            Scopes::OFFLINE_ACCESS,
+            "offline_access",
+            "Keep access when you are not using it",
+        ),
+        (
+            Scopes::INTEGRATION,
+            "integration",
+            "Add integrations (sources) to your flows",
+        ),
     ];
 
     pub fn bits(self) -> i64 {
@@ -91,7 +111,11 @@ impl Scopes {
                 .ok_or_else(|| format!("unknown scope `{name}`"))?;
             bits |= scope.0;
         }
-        Ok(if bits == 0 { Scopes::DEFAULT } else { Scopes(bits) })
+        Ok(if bits == 0 {
+            Scopes::DEFAULT
+        } else {
+            Scopes(bits)
+        })
     }
 
     /// The scope names, space-separated as RFC 6749 §3.3 writes them.

@@ -73,7 +73,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
 /// Developer applications, OAuth, sources and the web pages (issue 4).
 fn integration_routes(state: AppState) -> Router<AppState> {
     use crate::{apps, oauth, sources};
-    use axum::routing::{post, put};
+    use axum::routing::post;
     let one_source = get(sources::handlers::show_source)
         .put(sources::handlers::update_source)
         .delete(sources::handlers::delete_source);
@@ -108,7 +108,6 @@ fn integration_routes(state: AppState) -> Router<AppState> {
             "/flows/{org}/{flow}/integrations/new",
             get(sources::setup::start_setup),
         )
-        .route("/sources/{id}", put(sources::handlers::update_source_by_token))
         .merge(crate::web::router(state))
 }
 

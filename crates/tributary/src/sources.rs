@@ -96,7 +96,11 @@ pub async fn member_flow(
 }
 
 /// A live source of `flow`, or 404.
-pub async fn source_in_flow(store: &DynStore, flow: &FlowRecord, id: &str) -> ApiResult<SourceRecord> {
+pub async fn source_in_flow(
+    store: &DynStore,
+    flow: &FlowRecord,
+    id: &str,
+) -> ApiResult<SourceRecord> {
     let not_found = || ApiError::NotFound("Source not found".into());
     let id: i64 = id.parse().map_err(|_| not_found())?;
     store
@@ -112,7 +116,10 @@ pub fn optional_url(field: &str, value: Option<String>) -> ApiResult<Option<Stri
         None => Ok(None),
         Some(v) => match url::Url::parse(&v) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(Some(v)),
-            _ => Err(ApiError::field(field, "must be an absolute http or https URL")),
+            _ => Err(ApiError::field(
+                field,
+                "must be an absolute http or https URL",
+            )),
         },
     }
 }

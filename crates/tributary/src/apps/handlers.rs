@@ -20,7 +20,9 @@ pub async fn list_applications(
 ) -> ApiResult<Json<Vec<Application>>> {
     principal.require(Scopes::MANAGE, "manage")?;
     let apps = state.store.apps_of_owner(principal.user.id).await?;
-    Ok(Json(apps.iter().map(|a| view::owned(&state.urls, a)).collect()))
+    Ok(Json(
+        apps.iter().map(|a| view::owned(&state.urls, a)).collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -78,7 +78,10 @@ pub async fn show_flow(
     Path((org, flow)): Path<(String, String)>,
 ) -> ApiResult<Json<Flow>> {
     // An integration reads the flow it is being added to (docs/production-integrations.md).
-    principal.require_any(Scopes::FLOW | Scopes::INTEGRATION, "`flow` or `integration`")?;
+    principal.require_any(
+        Scopes::FLOW | Scopes::INTEGRATION,
+        "`flow` or `integration`",
+    )?;
     let f = super::visible_flow(&state.store, principal.user.id, &org, &flow).await?;
     Ok(Json(render(&state, &principal, &f, true).await?))
 }
@@ -96,7 +99,10 @@ pub async fn find_flow(
     Input(params): Input<FindParams>,
 ) -> ApiResult<Json<Flow>> {
     // The example integration asks only for `profile integration`, then finds the flow.
-    principal.require_any(Scopes::FLOW | Scopes::INTEGRATION, "`flow` or `integration`")?;
+    principal.require_any(
+        Scopes::FLOW | Scopes::INTEGRATION,
+        "`flow` or `integration`",
+    )?;
     let id = params
         .id
         .filter(|id| !id.is_empty())

@@ -54,7 +54,10 @@ fn links(url: &str, f: &FlowForUser, principal: &Principal) -> BTreeMap<String, 
         (true, false) => &["GET"],
         (true, true) => &["GET", "POST"],
     };
-    links.insert("sources".to_owned(), link(format!("{url}/sources"), sources));
+    links.insert(
+        "sources".to_owned(),
+        link(format!("{url}/sources"), sources),
+    );
     links
 }
 

@@ -56,7 +56,10 @@ pub enum Refusal {
     Redirect(String),
 }
 
-pub async fn validate(store: &DynStore, params: AuthorizeParams) -> ApiResult<Result<AuthRequest, Refusal>> {
+pub async fn validate(
+    store: &DynStore,
+    params: AuthorizeParams,
+) -> ApiResult<Result<AuthRequest, Refusal>> {
     let page = |m: &str| Ok(Err(Refusal::Page(m.to_owned())));
     let Some(client_id) = params.client_id.clone().filter(|c| !c.is_empty()) else {
         return page("The request names no client_id.");
@@ -64,15 +67,21 @@ pub async fn validate(store: &DynStore, params: AuthorizeParams) -> ApiResult<Re
     let Some(app) = store.app_by_client_id(&client_id).await? else {
         return page("No application has this client_id.");
     };
-    let redirect_uri = match params.redirect_uri.as_deref().filter(|r| !r.is_empty()) {
-        None => app.redirect_uri.clone(),
-        Some(given) if given == app.redirect_uri => given.to_owned(),
-        Some(_) => {
-            return page("The redirect_uri does not match the callback URL registered for this application.")
-        }
-    };
+    let redirect_uri =
+        match params.redirect_uri.as_deref().filter(|r| !r.is_empty()) {
+            None => app.redirect_uri.clone(),
+            Some(given) if given == app.redirect_uri => given.to_owned(),
+            Some(_) => return page(
+                "The redirect_uri does not match the callback URL registered for this application.",
+            ),
+        };
     let back = |error: &str, description: &str| {
-        Ok(Err(refusal(&redirect_uri, error, description, params.state.as_deref())))
+        Ok(Err(refusal(
+            &redirect_uri,
+            error,
+            description,
+            params.state.as_deref(),
+        )))
     };
     if params.response_type.as_deref() != Some("code") {
         return back("unsupported_response_type", "response_type must be code");
@@ -121,7 +130,12 @@ pub fn deny(req: &AuthRequest) -> Refusal {
 /// Mints a code for the approved request and returns where to send the browser: the
 /// client's redirect URI with `code` and `state`, or for out-of-band clients the page that
 /// shows the code (`/oauth/authorize/:code`, as Flowdock did).
-pub async fn approve(store: &DynStore, urls: &Urls, req: &AuthRequest, user_id: i64) -> ApiResult<String> {
+pub async fn approve(
+    store: &DynStore,
+    urls: &Urls,
+    req: &AuthRequest,
+    user_id: i64,
+) -> ApiResult<String> {
     let code = secrets::new_token(32);
     store
         .create_oauth_code(NewOAuthCode {
@@ -168,7 +182,10 @@ mod tests {
     #[test]
     fn with_query_keeps_existing_parameters() {
         assert_eq!(
-            with_query("https://a.example/cb?x=1", &[("code", "c d"), ("state", "s")]),
+            with_query(
+                "https://a.example/cb?x=1",
+                &[("code", "c d"), ("state", "s")]
+            ),
             "https://a.example/cb?x=1&code=c+d&state=s"
         );
         assert_eq!(

@@ -20,7 +20,10 @@ pub async fn authenticate_client(
         Some(pair) => pair,
         None => (
             params.get_str("client_id").unwrap_or_default().to_owned(),
-            params.get_str("client_secret").unwrap_or_default().to_owned(),
+            params
+                .get_str("client_secret")
+                .unwrap_or_default()
+                .to_owned(),
         ),
     };
     if client_id.is_empty() {

@@ -41,7 +41,9 @@ pub async fn access_token_user(
         ));
     }
     if record.access_expires_at <= now_millis() {
-        return Err(ApiError::Unauthorized("This access token has expired".into()));
+        return Err(ApiError::Unauthorized(
+            "This access token has expired".into(),
+        ));
     }
     let user = store
         .user_by_id(record.user_id)

@@ -95,7 +95,9 @@ async fn code_grant(
         ));
     }
     if code.expires_at <= now_millis() {
-        return Err(OAuthError::invalid_grant("This authorization code has expired"));
+        return Err(OAuthError::invalid_grant(
+            "This authorization code has expired",
+        ));
     }
     let given = params.get_str("redirect_uri").filter(|r| !r.is_empty());
     let redirect_ok = match (&code.redirect_uri, given) {

@@ -27,7 +27,12 @@ pub fn setup_url(template: &str, flow_id: &str, flow_url: &str) -> String {
 
 /// The configuration URI for one source: `{source_id}` and `{source_url}` are expanded, and
 /// `integration_id` and `flow` are always added (docs/production-integrations.md).
-pub fn configuration_url(template: &str, source_id: i64, source_url: &str, flow_id: &str) -> String {
+pub fn configuration_url(
+    template: &str,
+    source_id: i64,
+    source_url: &str,
+    flow_id: &str,
+) -> String {
     let id = source_id.to_string();
     let expanded = template
         .replace("{source_id}", &id)
@@ -62,7 +67,10 @@ pub async fn configure_source(
         .flow(&flow.org.parameterized_name, &flow.parameterized_name);
     let source_url = format!("{flow_url}/sources/{}", source.id);
     Ok(Redirect::to(&configuration_url(
-        &template, source.id, &source_url, &flow.id,
+        &template,
+        source.id,
+        &source_url,
+        &flow.id,
     )))
 }
 
@@ -88,9 +96,9 @@ pub async fn start_setup(
         .await?
         .filter(|a| a.published || a.owner_id == user.0.id)
         .ok_or_else(not_found)?;
-    let template = app.setup_uri.ok_or_else(|| {
-        ApiError::NotFound("This application has no setup URI".into())
-    })?;
+    let template = app
+        .setup_uri
+        .ok_or_else(|| ApiError::NotFound("This application has no setup URI".into()))?;
     let flow_url = state
         .urls
         .flow(&flow.org.parameterized_name, &flow.parameterized_name);
@@ -112,7 +120,11 @@ mod tests {
             "https://app.example/flowdock/setup?flow=abc-1&flow_url=https%3A%2F%2Ft.example%2Fflows%2Facme%2Fmain"
         );
         assert_eq!(
-            setup_url("https://app.example/setup", "abc-1", "https://t.example/flows/a/b"),
+            setup_url(
+                "https://app.example/setup",
+                "abc-1",
+                "https://t.example/flows/a/b"
+            ),
             "https://app.example/setup?flow=abc-1&flow_url=https%3A%2F%2Ft.example%2Fflows%2Fa%2Fb"
         );
     }

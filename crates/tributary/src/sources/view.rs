@@ -84,7 +84,10 @@ pub fn iso_millis(ms: i64) -> String {
 mod tests {
     #[test]
     fn timestamps_have_milliseconds_and_z() {
-        assert_eq!(super::iso_millis(1_413_284_727_176), "2014-10-14T11:05:27.176Z");
+        assert_eq!(
+            super::iso_millis(1_413_284_727_176),
+            "2014-10-14T11:05:27.176Z"
+        );
         assert_eq!(super::iso_millis(0), "1970-01-01T00:00:00.000Z");
     }
 }

@@ -36,7 +36,10 @@ pub async fn list_authorizations(
     State(state): State<AppState>,
     signed: SignedIn,
 ) -> Result<Response, WebError> {
-    let tokens = state.store.live_oauth_tokens_of_user(signed.user.id).await?;
+    let tokens = state
+        .store
+        .live_oauth_tokens_of_user(signed.user.id)
+        .await?;
     // One line per application: the union of what its live tokens may do.
     let mut by_app: BTreeMap<i64, (Scopes, i64, usize)> = BTreeMap::new();
     for t in &tokens {
@@ -83,6 +86,9 @@ pub async fn revoke_authorization(
     let app_id: i64 = app_id
         .parse()
         .map_err(|_| WebError::Api(ApiError::NotFound("Application not found".into())))?;
-    state.store.revoke_oauth_grant(signed.user.id, app_id).await?;
+    state
+        .store
+        .revoke_oauth_grant(signed.user.id, app_id)
+        .await?;
     Ok(Redirect::to("/account/authorized_applications").into_response())
 }

@@ -50,7 +50,13 @@ struct FormPage {
 }
 
 impl FormPage {
-    fn filled(nav: Nav, csrf: String, id: Option<i64>, f: &AppForm, error: Option<String>) -> FormPage {
+    fn filled(
+        nav: Nav,
+        csrf: String,
+        id: Option<i64>,
+        f: &AppForm,
+        error: Option<String>,
+    ) -> FormPage {
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
         FormPage {
             nav,

@@ -13,7 +13,9 @@ use crate::store::StoreError;
 pub enum WebError {
     Api(ApiError),
     /// Not signed in: log in, then come back to `return_to`.
-    Login { return_to: String },
+    Login {
+        return_to: String,
+    },
     /// The form's CSRF token is missing or wrong.
     Csrf,
 }

@@ -48,7 +48,11 @@ pub async fn create_session(
 ) -> Result<Response, WebError> {
     browser.check_csrf(params.get_str(CSRF_FIELD))?;
     let return_to = safe_return_to(params.get_str("return_to"));
-    let email = params.get_str("email").unwrap_or_default().trim().to_owned();
+    let email = params
+        .get_str("email")
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
     let password = params.get_str("password").unwrap_or_default();
     match session::check_password(&state.store, &email, password).await? {
         Some(user) => {

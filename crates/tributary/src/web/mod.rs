@@ -48,7 +48,11 @@ impl Nav {
         Nav::default()
     }
 
-    pub async fn of(store: &DynStore, user: &UserRecord, browser: &Browser) -> Result<Nav, WebError> {
+    pub async fn of(
+        store: &DynStore,
+        user: &UserRecord,
+        browser: &Browser,
+    ) -> Result<Nav, WebError> {
         Ok(Nav {
             user_name: Some(user.name.clone()),
             admin: store.user_is_admin(user.id).await?,
@@ -134,10 +138,19 @@ async fn page_headers(State(state): State<AppState>, mut req: Request, next: Nex
     let secure = state.urls.base().starts_with("https://");
     let mut response = next.run(req).await;
     let h = response.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     if !h.contains_key(header::CACHE_CONTROL) {
         // Pages carry secrets and CSRF tokens: never cache them.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -251,10 +251,22 @@ mod tests {
 
     #[test]
     fn return_to_stays_on_this_site() {
-        assert_eq!(safe_return_to(Some("/oauth/authorize?x=1")), "/oauth/authorize?x=1");
-        assert_eq!(safe_return_to(Some("//evil.example")), "/developer/applications");
-        assert_eq!(safe_return_to(Some("https://evil.example")), "/developer/applications");
-        assert_eq!(safe_return_to(Some("/\\evil.example")), "/developer/applications");
+        assert_eq!(
+            safe_return_to(Some("/oauth/authorize?x=1")),
+            "/oauth/authorize?x=1"
+        );
+        assert_eq!(
+            safe_return_to(Some("//evil.example")),
+            "/developer/applications"
+        );
+        assert_eq!(
+            safe_return_to(Some("https://evil.example")),
+            "/developer/applications"
+        );
+        assert_eq!(
+            safe_return_to(Some("/\\evil.example")),
+            "/developer/applications"
+        );
         assert_eq!(safe_return_to(None), "/developer/applications");
     }
 
@@ -275,7 +287,10 @@ mod tests {
     #[test]
     fn cookies_are_read_by_name() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; tributary_csrf=abc; b=2".parse().unwrap());
+        h.insert(
+            header::COOKIE,
+            "a=1; tributary_csrf=abc; b=2".parse().unwrap(),
+        );
         assert_eq!(cookie(&h, CSRF_COOKIE).as_deref(), Some("abc"));
         assert_eq!(cookie(&h, SESSION_COOKIE), None);
     }

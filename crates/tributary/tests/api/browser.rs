@@ -51,9 +51,15 @@ pub fn unescape(s: &str) -> String {
 pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for chunk in html.split("<input type=\"hidden\" name=\"").skip(1) {
-        let Some((name, rest)) = chunk.split_once('"') else { continue };
-        let Some(rest) = rest.split_once("value=\"") else { continue };
-        let Some((value, _)) = rest.1.split_once('"') else { continue };
+        let Some((name, rest)) = chunk.split_once('"') else {
+            continue;
+        };
+        let Some(rest) = rest.split_once("value=\"") else {
+            continue;
+        };
+        let Some((value, _)) = rest.1.split_once('"') else {
+            continue;
+        };
         out.push((unescape(name), unescape(value)));
     }
     out
@@ -143,7 +149,11 @@ impl Browser {
                 ],
             )
             .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login answers a redirect");
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "login answers a redirect"
+        );
     }
 
     /// Opens an authorization URL (signed in already), submits the consent form with
@@ -162,7 +172,11 @@ impl Browser {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "the decision redirects");
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "the decision redirects"
+        );
         (html, location(&res))
     }
 }

@@ -93,7 +93,10 @@ pub async fn approve(
     let (url, state) = req.url();
     let (page, back) = browser.consent(url.as_str(), "approve").await;
     assert!(back.starts_with(CALLBACK), "{back}");
-    assert_eq!(query_param(&back, "state").as_deref(), Some(state.secret().as_str()));
+    assert_eq!(
+        query_param(&back, "state").as_deref(),
+        Some(state.secret().as_str())
+    );
     let code = query_param(&back, "code").expect("a code");
     (code, verifier, page)
 }
@@ -131,7 +134,9 @@ async fn an_integration_runs_the_whole_authorization_code_flow(b: Backend) {
     let app = TestApp::spawn(b).await;
     let ann = app.user("ann").await;
     let org = app.org("Acme", &ann).await;
-    let flow = app.flow(&org, "Main", AccessMode::Invitation, &[&ann]).await;
+    let flow = app
+        .flow(&org, "Main", AccessMode::Invitation, &[&ann])
+        .await;
     let dev = register(&app, &ann, CALLBACK).await;
     let browser = signed_in(&app, &ann).await;
 
@@ -140,8 +145,14 @@ async fn an_integration_runs_the_whole_authorization_code_flow(b: Backend) {
         .get(&format!("/flows/acme/main/integrations/new?app={}", dev.id))
         .await;
     let setup = location(&res);
-    assert!(setup.starts_with("http://127.0.0.1:9/flowdock/setup?"), "{setup}");
-    assert_eq!(query_param(&setup, "flow").as_deref(), Some(flow.id.as_str()));
+    assert!(
+        setup.starts_with("http://127.0.0.1:9/flowdock/setup?"),
+        "{setup}"
+    );
+    assert_eq!(
+        query_param(&setup, "flow").as_deref(),
+        Some(flow.id.as_str())
+    );
     let flow_url = query_param(&setup, "flow_url").unwrap();
     assert_eq!(flow_url, app.url("/flows/acme/main"));
 
@@ -156,8 +167,16 @@ async fn an_integration_runs_the_whole_authorization_code_flow(b: Backend) {
         .request_async(&oauth_http())
         .await
         .expect("the code exchanges for a token");
-    assert!(token.refresh_token().is_none(), "no offline_access, no refresh token");
-    let granted: Vec<_> = token.scopes().unwrap().iter().map(|s| s.to_string()).collect();
+    assert!(
+        token.refresh_token().is_none(),
+        "no offline_access, no refresh token"
+    );
+    let granted: Vec<_> = token
+        .scopes()
+        .unwrap()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     assert_eq!(granted, vec!["flow", "integration"]);
     let bearer = token.access_token().secret().clone();
 
@@ -177,7 +196,10 @@ async fn an_integration_runs_the_whole_authorization_code_flow(b: Backend) {
     assert_eq!(res.status(), 201);
     assert_eq!(res.headers()["flowdock-user"], ann.id.to_string().as_str());
     let source: Value = res.json().await.unwrap();
-    let flow_token = source["flow_token"].as_str().expect("flow_token").to_owned();
+    let flow_token = source["flow_token"]
+        .as_str()
+        .expect("flow_token")
+        .to_owned();
     assert_eq!(source["name"], "All polls");
     assert_eq!(source["application"]["id"], json!(dev.id));
     assert_eq!(
@@ -206,7 +228,10 @@ async fn an_integration_runs_the_whole_authorization_code_flow(b: Backend) {
         )
         .await
         .unwrap();
-    assert_eq!(updated.error_message.as_deref(), Some("Reconnect your poll account"));
+    assert_eq!(
+        updated.error_message.as_deref(),
+        Some("Reconnect your poll account")
+    );
     let cleared = sdk
         .sources()
         .update_with_token(
@@ -245,7 +270,11 @@ async fn a_wrong_redirect_uri_is_refused_at_both_ends(b: Backend) {
         .await;
     assert_eq!(res.status(), 400);
     assert!(res.headers().get("location").is_none());
-    assert!(res.text().await.unwrap().contains("redirect_uri does not match"));
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("redirect_uri does not match"));
     // At the token endpoint: a code bound to the callback does not exchange for another URI.
     let client = oauth_client(&app, &dev);
     let (code, verifier, _) = approve(&browser, &client, &[]).await;
@@ -337,7 +366,10 @@ async fn an_expired_code_is_refused(b: Backend) {
     .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_grant");
-    assert!(body["error_description"].as_str().unwrap().contains("expired"));
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
 }
 
 async fn a_replayed_code_revokes_the_tokens_issued_from_it(b: Backend) {
@@ -364,7 +396,11 @@ async fn a_replayed_code_revokes_the_tokens_issued_from_it(b: Backend) {
         .unwrap_err();
     assert!(matches!(replay, RequestTokenError::ServerResponse(ref e)
         if *e.error() == BasicErrorResponseType::InvalidGrant));
-    assert_eq!(status_of_user(&app, &bearer).await, 401, "the replay revoked the token");
+    assert_eq!(
+        status_of_user(&app, &bearer).await,
+        401,
+        "the replay revoked the token"
+    );
     let refresh = client
         .exchange_refresh_token(first.refresh_token().unwrap())
         .request_async(&oauth_http())
@@ -391,7 +427,11 @@ async fn pkce_mismatch_and_downgrade_are_refused(b: Backend) {
         let mut form = base.to_vec();
         form.extend(extra);
         let (status, body) = token_request(&app, &form).await;
-        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{body}"
+        );
         let why = body["error_description"].as_str().unwrap();
         assert!(why.contains("code_verifier"), "{why}");
     }
@@ -407,13 +447,19 @@ async fn pkce_mismatch_and_downgrade_are_refused(b: Backend) {
         "a".repeat(43)
     );
     let back = location(&browser.get(&url).await);
-    assert_eq!(query_param(&back, "error").as_deref(), Some("invalid_request"));
+    assert_eq!(
+        query_param(&back, "error").as_deref(),
+        Some("invalid_request")
+    );
     assert_eq!(query_param(&back, "state").as_deref(), Some("s1"));
 
     // A verifier for a code that had no challenge is a downgrade: refused.
     let (_, no_pkce) = browser
         .consent(
-            &format!("/oauth/authorize?client_id={}&response_type=code", dev.client_id),
+            &format!(
+                "/oauth/authorize?client_id={}&response_type=code",
+                dev.client_id
+            ),
             "approve",
         )
         .await;
@@ -429,8 +475,14 @@ async fn pkce_mismatch_and_downgrade_are_refused(b: Backend) {
         ],
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
-    assert!(body["error_description"].as_str().unwrap().contains("no code_challenge"));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("no code_challenge"));
 }
 
 async fn deny_and_state_go_back_to_the_client(b: Backend) {
@@ -445,7 +497,10 @@ async fn deny_and_state_go_back_to_the_client(b: Backend) {
     );
     let (_, back) = browser.consent(&url, "deny").await;
     assert!(back.starts_with(CALLBACK));
-    assert_eq!(query_param(&back, "error").as_deref(), Some("access_denied"));
+    assert_eq!(
+        query_param(&back, "error").as_deref(),
+        Some("access_denied")
+    );
     assert_eq!(query_param(&back, "state").as_deref(), Some("xyz 123"));
     assert_eq!(query_param(&back, "code"), None);
     // An unknown scope goes back as invalid_scope.
@@ -457,13 +512,19 @@ async fn deny_and_state_go_back_to_the_client(b: Backend) {
             ))
             .await,
     );
-    assert_eq!(query_param(&back, "error").as_deref(), Some("invalid_scope"));
+    assert_eq!(
+        query_param(&back, "error").as_deref(),
+        Some("invalid_scope")
+    );
     assert_eq!(query_param(&back, "state").as_deref(), Some("q"));
     // Not signed in: the login page first, then back to the same request.
     let stranger = Browser::new(&app);
     let res = stranger.get(&url).await;
     let login = location(&res);
-    assert!(login.starts_with("/login?return_to=%2Foauth%2Fauthorize"), "{login}");
+    assert!(
+        login.starts_with("/login?return_to=%2Foauth%2Fauthorize"),
+        "{login}"
+    );
 }
 
 async fn out_of_band_clients_read_the_code_from_a_page(b: Backend) {
@@ -522,7 +583,10 @@ async fn refresh_needs_offline_access_and_rotates(b: Backend) {
         ],
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     // With it: a refresh token that rotates on use.
     let (code, verifier, _) = approve(&browser, &client, &["flow", "offline_access"]).await;
     let offline = client
@@ -539,7 +603,10 @@ async fn refresh_needs_offline_access_and_rotates(b: Backend) {
         .unwrap();
     let second_refresh = renewed.refresh_token().expect("a rotated refresh token");
     assert_ne!(second_refresh.secret(), first_refresh.secret());
-    assert_eq!(status_of_user(&app, renewed.access_token().secret()).await, 200);
+    assert_eq!(
+        status_of_user(&app, renewed.access_token().secret()).await,
+        200
+    );
     assert_eq!(
         status_of_user(&app, offline.access_token().secret()).await,
         401,
@@ -571,7 +638,10 @@ async fn a_reused_refresh_token_revokes_its_family(b: Backend) {
         .request_async(&oauth_http())
         .await
         .unwrap();
-    let reuse = client.exchange_refresh_token(&old).request_async(&oauth_http()).await;
+    let reuse = client
+        .exchange_refresh_token(&old)
+        .request_async(&oauth_http())
+        .await;
     assert!(reuse.is_err());
     assert_eq!(
         status_of_user(&app, renewed.access_token().secret()).await,
@@ -683,7 +753,8 @@ async fn the_password_grant_works_for_scripts(b: Backend) {
     let app = TestApp::spawn(b).await;
     let ann = app.user("ann").await;
     let org = app.org("Acme", &ann).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann]).await;
+    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
+        .await;
     let dev = register(&app, &ann, "urn:ietf:wg:oauth:2.0:oob").await;
     // Form-encoded request, form-encoded answer by default (docs/authentication.md).
     let res = app
@@ -701,18 +772,29 @@ async fn the_password_grant_works_for_scripts(b: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["content-type"], "application/x-www-form-urlencoded");
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/x-www-form-urlencoded"
+    );
     assert_eq!(res.headers()["cache-control"], "no-store");
     let text = res.text().await.unwrap();
     let pairs: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(text.as_bytes()).into_owned().collect();
+        url::form_urlencoded::parse(text.as_bytes())
+            .into_owned()
+            .collect();
     assert_eq!(pairs["token_type"], "bearer");
     assert_eq!(pairs["scope"], "flow integration");
     assert_eq!(pairs["expires_in"], "7200");
     assert!(!pairs.contains_key("refresh_token"));
     let bearer = &pairs["access_token"];
     // The token works as a header and as ?access_token=, on every REST endpoint.
-    let flows = app.sdk().with_bearer(bearer).flows().list(false).await.unwrap();
+    let flows = app
+        .sdk()
+        .with_bearer(bearer)
+        .flows()
+        .list(false)
+        .await
+        .unwrap();
     assert_eq!(flows.len(), 1);
     let res = app
         .http
@@ -749,7 +831,10 @@ async fn the_password_grant_works_for_scripts(b: Backend) {
         ],
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     let (status, body) = token_request(
         &app,
         &[
@@ -759,20 +844,32 @@ async fn the_password_grant_works_for_scripts(b: Backend) {
         ],
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("unsupported_grant_type")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
     let (status, body) = token_request(
         &app,
-        &[("grant_type", "password"), ("username", &ann.email), ("password", &ann.password)],
+        &[
+            ("grant_type", "password"),
+            ("username", &ann.email),
+            ("password", &ann.password),
+        ],
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
 }
 
 async fn scopes_are_enforced_per_endpoint(b: Backend) {
     let app = TestApp::spawn(b).await;
     let ann = app.user("ann").await;
     let org = app.org("Acme", &ann).await;
-    let flow = app.flow(&org, "Main", AccessMode::Invitation, &[&ann]).await;
+    let flow = app
+        .flow(&org, "Main", AccessMode::Invitation, &[&ann])
+        .await;
     let dev = register(&app, &ann, CALLBACK).await;
     let token = |scope: &'static str| {
         let (app, dev, ann) = (&app, &dev, &ann);
@@ -800,13 +897,26 @@ async fn scopes_are_enforced_per_endpoint(b: Backend) {
     assert!(err.to_string().contains("flow"), "{err}");
     // `flow` without `integration`: the flow lists sources as GET only, and POST is 403.
     let flow_only = token("flow").await;
-    let found = app.sdk().with_bearer(&flow_only).flows().find(&flow.id).await.unwrap();
+    let found = app
+        .sdk()
+        .with_bearer(&flow_only)
+        .flows()
+        .find(&flow.id)
+        .await
+        .unwrap();
     assert_eq!(found.links["sources"].methods, vec!["GET"]);
     let err = app
         .sdk()
         .with_bearer(&flow_only)
         .sources()
-        .create("acme", "main", &CreateSource { name: "x".into(), external_url: None })
+        .create(
+            "acme",
+            "main",
+            &CreateSource {
+                name: "x".into(),
+                external_url: None,
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(403));
@@ -816,7 +926,14 @@ async fn scopes_are_enforced_per_endpoint(b: Backend) {
     integration.flows().find(&flow.id).await.unwrap();
     let created = integration
         .sources()
-        .create("acme", "main", &CreateSource { name: "Polls".into(), external_url: None })
+        .create(
+            "acme",
+            "main",
+            &CreateSource {
+                name: "Polls".into(),
+                external_url: None,
+            },
+        )
         .await
         .unwrap();
     assert!(created.flow_token.is_some());

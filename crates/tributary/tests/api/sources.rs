@@ -24,15 +24,20 @@ async fn create(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Va
         .send()
         .await
         .unwrap();
-    (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
 }
 
 async fn sources_have_the_documented_shape_in_every_list(b: Backend) {
     let app = TestApp::spawn(b).await;
     let ann = app.user("ann").await;
     let org = app.org("Acme", &ann).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann]).await;
-    app.flow(&org, "Other", AccessMode::Invitation, &[&ann]).await;
+    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
+        .await;
+    app.flow(&org, "Other", AccessMode::Invitation, &[&ann])
+        .await;
     let dev = register(&app, &ann, CALLBACK).await;
     let (status, created) = create(
         &app,
@@ -44,11 +49,20 @@ async fn sources_have_the_documented_shape_in_every_list(b: Backend) {
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_i64().unwrap();
     assert_eq!(created["flow_token"].as_str().unwrap().len(), 32);
-    assert_eq!(created["url"], app.url(&format!("/flows/acme/main/sources/{id}")));
-    assert_eq!(created["external_url"], "https://acme.example.com/polls/helsinki");
+    assert_eq!(
+        created["url"],
+        app.url(&format!("/flows/acme/main/sources/{id}"))
+    );
+    assert_eq!(
+        created["external_url"],
+        "https://acme.example.com/polls/helsinki"
+    );
     assert_eq!(created["_links"], json!({}));
     let created_at = created["created_at"].as_str().unwrap();
-    assert!(created_at.ends_with('Z') && created_at.len() == 24, "{created_at}");
+    assert!(
+        created_at.ends_with('Z') && created_at.len() == 24,
+        "{created_at}"
+    );
     assert_eq!(
         created["application"],
         json!({
@@ -64,7 +78,12 @@ async fn sources_have_the_documented_shape_in_every_list(b: Backend) {
     let stored = app.store.source_by_id(id).await.unwrap().unwrap();
     assert_eq!(stored.name, "Helsinki Lunch Poll");
     let token = created["flow_token"].as_str().unwrap();
-    assert!(app.store.source_by_token_hash(token).await.unwrap().is_none());
+    assert!(app
+        .store
+        .source_by_token_hash(token)
+        .await
+        .unwrap()
+        .is_none());
     let by_hash = app
         .store
         .source_by_token_hash(&tributary::secrets::hash_token(token))
@@ -94,10 +113,18 @@ async fn sources_have_the_documented_shape_in_every_list(b: Backend) {
         .unwrap();
     assert_eq!(all.as_array().unwrap().len(), 2);
     assert_eq!(all[0], expected);
-    let in_flow = ann.client.sources().list_in_flow("acme", "main").await.unwrap();
+    let in_flow = ann
+        .client
+        .sources()
+        .list_in_flow("acme", "main")
+        .await
+        .unwrap();
     assert_eq!(in_flow.len(), 1);
     assert_eq!(serde_json::to_value(&in_flow[0]).unwrap(), expected);
-    for path in [format!("/flows/acme/main/sources/{id}"), format!("/flows/acme/main/source/{id}")] {
+    for path in [
+        format!("/flows/acme/main/sources/{id}"),
+        format!("/flows/acme/main/source/{id}"),
+    ] {
         let one: Value = app
             .http
             .get(app.url(&path))
@@ -121,21 +148,30 @@ async fn sources_have_the_documented_shape_in_every_list(b: Backend) {
         .await
         .unwrap();
     assert_eq!(mine, json!([expected]));
-    let res = app.http.get(app.url("/sources?flow_token=nope")).send().await.unwrap();
+    let res = app
+        .http
+        .get(app.url("/sources?flow_token=nope"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     // The application link answers with the public view; only the owner sees the secret.
     let bob = app.user("bob").await;
     let public = bob.client.applications().get(dev.id).await.unwrap();
     assert_eq!(public.client_secret, None);
     let own = ann.client.applications().get(dev.id).await.unwrap();
-    assert_eq!(own.client_secret.as_deref(), Some(dev.client_secret.as_str()));
+    assert_eq!(
+        own.client_secret.as_deref(),
+        Some(dev.client_secret.as_str())
+    );
 }
 
 async fn put_delete_and_the_flow_token_lifecycle(b: Backend) {
     let app = TestApp::spawn(b).await;
     let ann = app.user("ann").await;
     let org = app.org("Acme", &ann).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann]).await;
+    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
+        .await;
     let dev = register(&app, &ann, CALLBACK).await;
     let (_, created) = create(
         &app,
@@ -160,7 +196,10 @@ async fn put_delete_and_the_flow_token_lifecycle(b: Backend) {
         .await
         .unwrap();
     assert_eq!(set.error_message.as_deref(), Some("Account disabled"));
-    assert_eq!(set.configuration_url.as_deref(), Some("https://polls.example/configure/1"));
+    assert_eq!(
+        set.configuration_url.as_deref(),
+        Some("https://polls.example/configure/1")
+    );
     // An absent field stays; an empty error_message clears.
     let res = app
         .http
@@ -172,7 +211,10 @@ async fn put_delete_and_the_flow_token_lifecycle(b: Backend) {
     assert_eq!(res.status(), 200);
     let cleared: Value = res.json().await.unwrap();
     assert!(cleared.get("error_message").is_none(), "{cleared}");
-    assert_eq!(cleared["configuration_url"], "https://polls.example/configure/1");
+    assert_eq!(
+        cleared["configuration_url"],
+        "https://polls.example/configure/1"
+    );
     // Validation names the field and the limit.
     let err = sources
         .update(
@@ -201,7 +243,13 @@ async fn put_delete_and_the_flow_token_lifecycle(b: Backend) {
         .unwrap();
     assert_eq!(res.status(), 400);
     // PUT /sources without a token is 401.
-    let res = app.http.put(app.url("/sources")).json(&json!({})).send().await.unwrap();
+    let res = app
+        .http
+        .put(app.url("/sources"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     // DELETE is 204; then the source is gone from the API and its token answers 410.
     let res = app
@@ -239,12 +287,20 @@ async fn creating_needs_an_application_a_name_and_membership(b: Backend) {
     let (ann, bob) = (app.user("ann").await, app.user("bob").await);
     let org = app.org("Acme", &ann).await;
     app.join_org(&org, &bob, false).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann]).await;
-    app.flow(&org, "Open", AccessMode::Organization, &[&ann]).await;
+    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
+        .await;
+    app.flow(&org, "Open", AccessMode::Organization, &[&ann])
+        .await;
     let dev = register(&app, &ann, CALLBACK).await;
     let bobs_app = register(&app, &bob, CALLBACK).await;
     // An API token names no application.
-    let (status, body) = create(&app, &ann.token, "/flows/acme/main/sources", json!({"name": "x"})).await;
+    let (status, body) = create(
+        &app,
+        &ann.token,
+        "/flows/acme/main/sources",
+        json!({"name": "x"}),
+    )
+    .await;
     assert_eq!(status, 403, "{body}");
     assert!(body["message"].as_str().unwrap().contains("integration"));
     // Nor may it install someone else's application.
@@ -255,7 +311,10 @@ async fn creating_needs_an_application_a_name_and_membership(b: Backend) {
         json!({"name": "x", "application_id": bobs_app.id}),
     )
     .await;
-    assert_eq!((status, body["errors"]["application_id"].is_array()), (400, true));
+    assert_eq!(
+        (status, body["errors"]["application_id"].is_array()),
+        (400, true)
+    );
     let (status, body) = create(
         &app,
         &ann.token,
@@ -263,7 +322,10 @@ async fn creating_needs_an_application_a_name_and_membership(b: Backend) {
         json!({"name": " ", "application_id": dev.id}),
     )
     .await;
-    assert_eq!((status, body["errors"]["name"][0].as_str()), (400, Some("is required")));
+    assert_eq!(
+        (status, body["errors"]["name"][0].as_str()),
+        (400, Some("is required"))
+    );
     let (status, body) = create(
         &app,
         &ann.token,
@@ -271,7 +333,10 @@ async fn creating_needs_an_application_a_name_and_membership(b: Backend) {
         json!({"name": "x", "external_url": "ftp://x", "application_id": dev.id}),
     )
     .await;
-    assert_eq!((status, body["errors"]["external_url"].is_array()), (400, true));
+    assert_eq!(
+        (status, body["errors"]["external_url"].is_array()),
+        (400, true)
+    );
     // A user who is not in the flow: 404, and the flow's existence does not leak.
     let (status, _) = create(
         &app,
@@ -281,7 +346,12 @@ async fn creating_needs_an_application_a_name_and_membership(b: Backend) {
     )
     .await;
     assert_eq!(status, 404);
-    let err = bob.client.sources().list_in_flow("acme", "main").await.unwrap_err();
+    let err = bob
+        .client
+        .sources()
+        .list_in_flow("acme", "main")
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(404));
     // An organization flow bob could join but has not: 403, join first.
     let (status, _) = create(
@@ -302,7 +372,14 @@ async fn creating_needs_an_application_a_name_and_membership(b: Backend) {
     let err = app
         .sdk()
         .sources()
-        .create("acme", "main", &CreateSource { name: "x".into(), external_url: None })
+        .create(
+            "acme",
+            "main",
+            &CreateSource {
+                name: "x".into(),
+                external_url: None,
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(401));
@@ -312,7 +389,9 @@ async fn setup_and_configuration_redirects_expand_the_uris(b: Backend) {
     let app = TestApp::spawn(b).await;
     let (ann, bob) = (app.user("ann").await, app.user("bob").await);
     let org = app.org("Acme", &ann).await;
-    let flow = app.flow(&org, "Main", AccessMode::Invitation, &[&ann, &bob]).await;
+    let flow = app
+        .flow(&org, "Main", AccessMode::Invitation, &[&ann, &bob])
+        .await;
     let dev = register(&app, &ann, CALLBACK).await;
     let (_, created) = create(
         &app,
@@ -332,9 +411,16 @@ async fn setup_and_configuration_redirects_expand_the_uris(b: Backend) {
         async move { c.get(url).basic_auth(token, Some("")).send().await.unwrap() }
     };
     // Configure: the app's configuration URI, placeholders expanded, integration_id and flow added.
-    let res = get(format!("/flows/acme/main/sources/{id}/configure"), ann.token.clone()).await;
+    let res = get(
+        format!("/flows/acme/main/sources/{id}/configure"),
+        ann.token.clone(),
+    )
+    .await;
     let to = location(&res);
-    assert!(to.starts_with("http://127.0.0.1:9/flowdock/configure?"), "{to}");
+    assert!(
+        to.starts_with("http://127.0.0.1:9/flowdock/configure?"),
+        "{to}"
+    );
     assert_eq!(query_param(&to, "source").unwrap(), id.to_string());
     assert_eq!(
         query_param(&to, "source_url").unwrap(),
@@ -356,7 +442,11 @@ async fn setup_and_configuration_redirects_expand_the_uris(b: Backend) {
         )
         .await
         .unwrap();
-    let res = get(format!("/flows/acme/main/sources/{id}/configure"), ann.token.clone()).await;
+    let res = get(
+        format!("/flows/acme/main/sources/{id}/configure"),
+        ann.token.clone(),
+    )
+    .await;
     assert_eq!(location(&res), "https://polls.example/c/7");
     // Setup: an unpublished app is only for its owner.
     let path = format!("/flows/acme/main/integrations/new?app={}", dev.id);

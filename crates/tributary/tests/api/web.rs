@@ -33,15 +33,29 @@ async fn login_sets_a_strict_session_and_every_page_is_locked_down(b: Backend) {
     let browser = Browser::new(&app);
     let res = browser.get("/login").await;
     assert_eq!(res.status(), 200);
-    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(csp.starts_with("default-src 'self'"), "{csp}");
     assert!(!csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"));
     assert_eq!(res.headers()["x-frame-options"], "DENY");
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-    let seed = cookie_named(&res, "tributary_csrf").expect("a CSRF cookie").to_owned();
-    assert!(seed.contains("HttpOnly") && seed.contains("SameSite=Lax"), "{seed}");
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let seed = cookie_named(&res, "tributary_csrf")
+        .expect("a CSRF cookie")
+        .to_owned();
+    assert!(
+        seed.contains("HttpOnly") && seed.contains("SameSite=Lax"),
+        "{seed}"
+    );
     let html = res.text().await.unwrap();
-    assert!(!html.contains("<script") && !html.contains("style="), "no inline script or style");
+    assert!(
+        !html.contains("<script") && !html.contains("style="),
+        "no inline script or style"
+    );
     assert!(html.contains("/static/tributary.css"));
     let css = browser.get("/static/tributary.css").await;
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
@@ -49,10 +63,21 @@ async fn login_sets_a_strict_session_and_every_page_is_locked_down(b: Backend) {
     // A wrong password stays on the page.
     let token = csrf(&html);
     let res = browser
-        .post("/login", &[("csrf_token", &token), ("email", &ann.email), ("password", "nope-nope")])
+        .post(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("email", &ann.email),
+                ("password", "nope-nope"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), 401);
-    assert!(res.text().await.unwrap().contains("Wrong email or password"));
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Wrong email or password"));
     // The right one: a session cookie, and back to where the user was going.
     let res = browser
         .post(
@@ -68,17 +93,25 @@ async fn login_sets_a_strict_session_and_every_page_is_locked_down(b: Backend) {
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/account/authorized_applications");
     let session = cookie_named(&res, "tributary_session").expect("a session cookie");
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
     let page = browser.page("/developer/applications").await;
     assert!(page.contains("ann Tester"));
     // The session is not an API credential: the API still wants one.
     let res = browser.get("/flows").await;
     assert_eq!(res.status(), 401);
     // Logout ends the session; pages then send the browser to log in.
-    let res = browser.post("/logout", &[("csrf_token", &csrf(&page))]).await;
+    let res = browser
+        .post("/logout", &[("csrf_token", &csrf(&page))])
+        .await;
     assert_eq!(location(&res), "/login");
     let res = browser.get("/developer/applications").await;
-    assert_eq!(location(&res), "/login?return_to=%2Fdeveloper%2Fapplications");
+    assert_eq!(
+        location(&res),
+        "/login?return_to=%2Fdeveloper%2Fapplications"
+    );
     // return_to never leaves the site.
     let html = browser.page("/login").await;
     let res = browser
@@ -101,18 +134,31 @@ async fn forms_without_the_csrf_token_are_refused(b: Backend) {
     let browser = Browser::new(&app);
     browser.page("/login").await;
     let res = browser
-        .post("/login", &[("email", &ann.email), ("password", &ann.password)])
+        .post(
+            "/login",
+            &[("email", &ann.email), ("password", &ann.password)],
+        )
         .await;
     assert_eq!(res.status(), 403);
     browser.login(&ann).await;
     for (path, form) in [
-        ("/developer/applications", vec![("name", "X"), ("redirect_uri", "https://x.example/cb")]),
+        (
+            "/developer/applications",
+            vec![("name", "X"), ("redirect_uri", "https://x.example/cb")],
+        ),
         ("/logout", vec![]),
-        ("/developer/applications", vec![("name", "X"), ("csrf_token", "forged")]),
+        (
+            "/developer/applications",
+            vec![("name", "X"), ("csrf_token", "forged")],
+        ),
     ] {
         let res = browser.post(path, &form).await;
         assert_eq!(res.status(), 403, "{path}");
-        assert!(res.text().await.unwrap().contains("did not come from this site"));
+        assert!(res
+            .text()
+            .await
+            .unwrap()
+            .contains("did not come from this site"));
     }
     assert!(app.store.apps_of_owner(ann.id).await.unwrap().is_empty());
     // A token minted for another browser does not work either.
@@ -122,7 +168,11 @@ async fn forms_without_the_csrf_token_are_refused(b: Backend) {
     let res = browser
         .post(
             "/developer/applications",
-            &[("csrf_token", &foreign), ("name", "X"), ("redirect_uri", "https://x.example/cb")],
+            &[
+                ("csrf_token", &foreign),
+                ("name", "X"),
+                ("redirect_uri", "https://x.example/cb"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 403);
@@ -139,7 +189,11 @@ async fn developers_create_edit_and_rotate_applications_on_pages(b: Backend) {
     let res = browser
         .post(
             "/developer/applications",
-            &[("csrf_token", &token), ("name", "Polldock"), ("redirect_uri", "not a url")],
+            &[
+                ("csrf_token", &token),
+                ("name", "Polldock"),
+                ("redirect_uri", "not a url"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 400);
@@ -153,8 +207,14 @@ async fn developers_create_edit_and_rotate_applications_on_pages(b: Backend) {
                 ("csrf_token", &token),
                 ("name", "Polldock"),
                 ("icon_url", "https://icons.example/p.png"),
-                ("redirect_uri", "https://polls.example/auth/flowdock/callback"),
-                ("setup_uri", "https://polls.example/flowdock/setup?flow={flow_id}&flow_url={flow_url}"),
+                (
+                    "redirect_uri",
+                    "https://polls.example/auth/flowdock/callback",
+                ),
+                (
+                    "setup_uri",
+                    "https://polls.example/flowdock/setup?flow={flow_id}&flow_url={flow_url}",
+                ),
                 ("configuration_uri", ""),
             ],
         )
@@ -163,11 +223,17 @@ async fn developers_create_edit_and_rotate_applications_on_pages(b: Backend) {
     let show_path = location(&res);
     let stored = app.store.apps_of_owner(ann.id).await.unwrap().remove(0);
     assert_eq!(show_path, format!("/developer/applications/{}", stored.id));
-    assert_eq!(stored.configuration_uri, None, "a blank optional URI is none");
+    assert_eq!(
+        stored.configuration_uri, None,
+        "a blank optional URI is none"
+    );
     let show = browser.page(&show_path).await;
     assert_eq!(by_id(&show, "client-id"), stored.client_id);
     assert_eq!(by_id(&show, "client-secret"), stored.client_secret);
-    assert!(browser.page("/developer/applications").await.contains("Polldock"));
+    assert!(browser
+        .page("/developer/applications")
+        .await
+        .contains("Polldock"));
     // Edit.
     let edit = browser.page(&format!("{show_path}/edit")).await;
     assert!(edit.contains("value=\"https://polls.example/auth/flowdock/callback\""));
@@ -187,15 +253,24 @@ async fn developers_create_edit_and_rotate_applications_on_pages(b: Backend) {
     assert_eq!(edited.name, "Polldock 2");
     assert_eq!(edited.redirect_uri, "https://polls.example/cb");
     assert_eq!(edited.setup_uri, None);
-    assert_eq!(edited.configuration_uri.as_deref(), Some("https://polls.example/configure"));
+    assert_eq!(
+        edited.configuration_uri.as_deref(),
+        Some("https://polls.example/configure")
+    );
     // Rotate the secret: the old one stops working at once.
     let res = browser
-        .post(&format!("{show_path}/secret"), &[("csrf_token", &csrf(&show))])
+        .post(
+            &format!("{show_path}/secret"),
+            &[("csrf_token", &csrf(&show))],
+        )
         .await;
     assert_eq!(res.status(), 303);
     let rotated = app.store.app_by_id(stored.id).await.unwrap().unwrap();
     assert_ne!(rotated.client_secret, stored.client_secret);
-    assert_eq!(by_id(&browser.page(&show_path).await, "client-secret"), rotated.client_secret);
+    assert_eq!(
+        by_id(&browser.page(&show_path).await, "client-secret"),
+        rotated.client_secret
+    );
     let res = app
         .http
         .post(app.url("/oauth/token"))
@@ -221,7 +296,9 @@ async fn the_setup_dropdown_and_the_source_tool_work(b: Backend) {
     let app = TestApp::spawn(b).await;
     let ann = app.user("ann").await;
     let org = app.org("Acme", &ann).await;
-    let flow = app.flow(&org, "Main", AccessMode::Invitation, &[&ann]).await;
+    let flow = app
+        .flow(&org, "Main", AccessMode::Invitation, &[&ann])
+        .await;
     let dev = crate::oauth::register(&app, &ann, crate::oauth::CALLBACK).await;
     let browser = Browser::new(&app);
     browser.login(&ann).await;
@@ -232,14 +309,24 @@ async fn the_setup_dropdown_and_the_source_tool_work(b: Backend) {
     // Choosing the flow generates the full setup URI and the start link.
     let page = browser.page(&format!("{path}?flow={}", flow.id)).await;
     let setup = by_id(&page, "setup-uri");
-    assert_eq!(query_param(&setup, "flow").as_deref(), Some(flow.id.as_str()));
-    assert_eq!(query_param(&setup, "flow_url"), Some(app.url("/flows/acme/main")));
+    assert_eq!(
+        query_param(&setup, "flow").as_deref(),
+        Some(flow.id.as_str())
+    );
+    assert_eq!(
+        query_param(&setup, "flow_url"),
+        Some(app.url("/flows/acme/main"))
+    );
     assert!(page.contains("Start setup process"));
     // The source tool shows a working flow_token once.
     let res = browser
         .post(
             &format!("{path}/sources"),
-            &[("csrf_token", &csrf(&page)), ("flow", &flow.id), ("name", "Test source")],
+            &[
+                ("csrf_token", &csrf(&page)),
+                ("flow", &flow.id),
+                ("name", "Test source"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 200);
@@ -256,7 +343,10 @@ async fn the_setup_dropdown_and_the_source_tool_work(b: Backend) {
     assert_eq!(res.status(), 200);
     let source: Value = res.json().await.unwrap();
     assert_eq!(source["name"], "Test source");
-    assert!(!browser.page(&path).await.contains(&token), "shown only once");
+    assert!(
+        !browser.page(&path).await.contains(&token),
+        "shown only once"
+    );
 }
 
 fn tributary(url: &str, args: &[&str]) -> std::process::Output {
@@ -275,10 +365,20 @@ async fn admins_publish_through_the_page_and_the_cli(b: Backend) {
     let visitor = Browser::new(&app);
     assert!(!visitor.page("/integrations").await.contains("Polldock"));
     // The CLI publishes and prints one JSON object.
-    let out = tributary(&app.db.url, &["admin", "app", "publish", "--id", &dev.id.to_string()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tributary(
+        &app.db.url,
+        &["admin", "app", "publish", "--id", &dev.id.to_string()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(printed, json!({"id": dev.id, "name": "Polldock", "published": true}));
+    assert_eq!(
+        printed,
+        json!({"id": dev.id, "name": "Polldock", "published": true})
+    );
     assert!(visitor.page("/integrations").await.contains("Polldock"));
     let out = tributary(&app.db.url, &["admin", "app", "publish", "--id", "999999"]);
     assert!(!out.status.success());
@@ -289,11 +389,25 @@ async fn admins_publish_through_the_page_and_the_cli(b: Backend) {
     let out = tributary(
         &app.db.url,
         &[
-            "admin", "user", "create", "--email", "root@example.com", "--name", "Root",
-            "--nick", "root", "--password", "root-password", "--admin",
+            "admin",
+            "user",
+            "create",
+            "--email",
+            "root@example.com",
+            "--name",
+            "Root",
+            "--nick",
+            "root",
+            "--password",
+            "root-password",
+            "--admin",
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let root = browser_for(&app, "root@example.com", "root-password").await;
     let page = root.page("/admin/applications").await;
     assert!(page.contains("Unpublish"));
@@ -304,7 +418,14 @@ async fn admins_publish_through_the_page_and_the_cli(b: Backend) {
         )
         .await;
     assert_eq!(res.status(), 303);
-    assert!(!app.store.app_by_id(dev.id).await.unwrap().unwrap().published);
+    assert!(
+        !app.store
+            .app_by_id(dev.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .published
+    );
     assert!(!visitor.page("/integrations").await.contains("Polldock"));
 }
 
@@ -312,7 +433,14 @@ async fn browser_for(app: &TestApp, email: &str, password: &str) -> Browser {
     let browser = Browser::new(app);
     let html = browser.page("/login").await;
     let res = browser
-        .post("/login", &[("csrf_token", &csrf(&html)), ("email", email), ("password", password)])
+        .post(
+            "/login",
+            &[
+                ("csrf_token", &csrf(&html)),
+                ("email", email),
+                ("password", password),
+            ],
+        )
         .await;
     assert_eq!(res.status(), 303);
     browser
@@ -336,7 +464,10 @@ async fn the_applications_json_api_creates_and_lists(b: Backend) {
     assert!(created["client_id"].is_string() && created["client_secret"].is_string());
     let listed = ann.client.applications().list().await.unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].client_id.as_deref(), created["client_id"].as_str());
+    assert_eq!(
+        listed[0].client_id.as_deref(),
+        created["client_id"].as_str()
+    );
     let shown = ann.client.applications().get(listed[0].id).await.unwrap();
     assert_eq!(shown, listed[0]);
     let err = ann

@@ -125,7 +125,10 @@ pub async fn app_by_client_id(
     client_id: &str,
 ) -> StoreResult<Option<AppRecord>> {
     let sql = format!("SELECT {APP_COLS} FROM applications WHERE client_id = $1");
-    Ok(c.query_opt(&sql, &[&client_id]).await?.as_ref().map(app_row))
+    Ok(c.query_opt(&sql, &[&client_id])
+        .await?
+        .as_ref()
+        .map(app_row))
 }
 
 pub async fn update_app(c: &impl GenericClient, id: i64, ch: AppChanges) -> StoreResult<AppRecord> {
@@ -172,7 +175,11 @@ pub async fn sources_where(
     let sql = format!(
         "SELECT {SOURCE_COLS} FROM sources WHERE removed_at IS NULL AND {cond} ORDER BY id"
     );
-    Ok(c.query(&sql, &[arg]).await?.iter().map(source_row).collect())
+    Ok(c.query(&sql, &[arg])
+        .await?
+        .iter()
+        .map(source_row)
+        .collect())
 }
 
 pub async fn update_source(

@@ -44,11 +44,12 @@ fn token_row(r: &Row) -> OAuthTokenRecord {
 }
 
 pub async fn user_is_admin(c: &impl GenericClient, user_id: i64) -> StoreResult<bool> {
-    Ok(c
-        .query_opt("SELECT admin FROM users WHERE id = $1", &[&user_id])
-        .await?
-        .map(|r| r.get(0))
-        .unwrap_or(false))
+    Ok(
+        c.query_opt("SELECT admin FROM users WHERE id = $1", &[&user_id])
+            .await?
+            .map(|r| r.get(0))
+            .unwrap_or(false),
+    )
 }
 
 pub async fn set_user_admin(c: &impl GenericClient, user_id: i64, admin: bool) -> StoreResult<()> {
@@ -70,8 +71,15 @@ pub async fn create_code(c: &impl GenericClient, k: NewOAuthCode) -> StoreResult
                                   flow_id, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         &[
-            &k.code_hash, &k.app_id, &k.user_id, &k.redirect_uri, &k.scopes, &k.code_challenge,
-            &k.flow_id, &now_millis(), &k.expires_at,
+            &k.code_hash,
+            &k.app_id,
+            &k.user_id,
+            &k.redirect_uri,
+            &k.scopes,
+            &k.code_challenge,
+            &k.flow_id,
+            &now_millis(),
+            &k.expires_at,
         ],
     )
     .await
@@ -106,8 +114,14 @@ pub async fn create_token(
                                        refresh_token_hash, access_expires_at, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             &[
-                &t.app_id, &t.user_id, &t.scopes, &t.family, &t.access_token_hash,
-                &t.refresh_token_hash, &t.access_expires_at, &now_millis(),
+                &t.app_id,
+                &t.user_id,
+                &t.scopes,
+                &t.family,
+                &t.access_token_hash,
+                &t.refresh_token_hash,
+                &t.access_expires_at,
+                &now_millis(),
             ],
         )
         .await
@@ -218,7 +232,10 @@ pub async fn session_user(
 }
 
 pub async fn delete_session(c: &impl GenericClient, token_hash: &str) -> StoreResult<()> {
-    c.execute("DELETE FROM web_sessions WHERE token_hash = $1", &[&token_hash])
-        .await?;
+    c.execute(
+        "DELETE FROM web_sessions WHERE token_hash = $1",
+        &[&token_hash],
+    )
+    .await?;
     Ok(())
 }

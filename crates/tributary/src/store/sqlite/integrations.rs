@@ -137,8 +137,14 @@ pub fn update_app(c: &Connection, id: i64, ch: AppChanges) -> StoreResult<AppRec
     app_by_id(c, id)?.ok_or(StoreError::NotFound("application"))
 }
 
-pub fn sources_where(c: &Connection, cond: &str, arg: impl ToSql) -> StoreResult<Vec<SourceRecord>> {
-    let sql = format!("SELECT {SOURCE_COLS} FROM sources WHERE removed_at IS NULL AND {cond} ORDER BY id");
+pub fn sources_where(
+    c: &Connection,
+    cond: &str,
+    arg: impl ToSql,
+) -> StoreResult<Vec<SourceRecord>> {
+    let sql = format!(
+        "SELECT {SOURCE_COLS} FROM sources WHERE removed_at IS NULL AND {cond} ORDER BY id"
+    );
     let mut st = c.prepare_cached(&sql)?;
     let rows = st.query_map([arg], source_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

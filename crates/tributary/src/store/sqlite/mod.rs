@@ -314,7 +314,11 @@ impl Store for SqliteStore {
     async fn list_apps(&self, published_only: bool) -> StoreResult<Vec<AppRecord>> {
         self.readers
             .read(move |c| {
-                integrations::apps_where(c, "(published OR NOT ?1) ORDER BY name, id", published_only)
+                integrations::apps_where(
+                    c,
+                    "(published OR NOT ?1) ORDER BY name, id",
+                    published_only,
+                )
             })
             .await
     }
@@ -348,7 +352,9 @@ impl Store for SqliteStore {
     }
 
     async fn create_oauth_code(&self, code: NewOAuthCode) -> StoreResult<()> {
-        self.writer.write(move |c| oauth::create_code(c, code)).await
+        self.writer
+            .write(move |c| oauth::create_code(c, code))
+            .await
     }
     async fn oauth_code_by_hash(&self, hash: &str) -> StoreResult<Option<OAuthCodeRecord>> {
         let hash = hash.to_owned();
@@ -367,7 +373,9 @@ impl Store for SqliteStore {
             .await
     }
     async fn create_oauth_token(&self, token: NewOAuthToken) -> StoreResult<OAuthTokenRecord> {
-        self.writer.write(move |c| oauth::create_token(c, token)).await
+        self.writer
+            .write(move |c| oauth::create_token(c, token))
+            .await
     }
     async fn oauth_token_by_access_hash(
         &self,

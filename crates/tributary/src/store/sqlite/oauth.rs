@@ -43,10 +43,13 @@ fn token_row(r: &Row<'_>) -> rusqlite::Result<OAuthTokenRecord> {
 }
 
 pub fn user_is_admin(c: &Connection, user_id: i64) -> StoreResult<bool> {
-    Ok(c
-        .query_row("SELECT admin FROM users WHERE id = ?1", [user_id], |r| r.get(0))
+    Ok(
+        c.query_row("SELECT admin FROM users WHERE id = ?1", [user_id], |r| {
+            r.get(0)
+        })
         .optional()?
-        .unwrap_or(false))
+        .unwrap_or(false),
+    )
 }
 
 pub fn set_user_admin(c: &Connection, user_id: i64, admin: bool) -> StoreResult<()> {
@@ -66,8 +69,15 @@ pub fn create_code(c: &Connection, k: NewOAuthCode) -> StoreResult<()> {
                                   flow_id, created_at, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
-            k.code_hash, k.app_id, k.user_id, k.redirect_uri, k.scopes, k.code_challenge,
-            k.flow_id, now_millis(), k.expires_at
+            k.code_hash,
+            k.app_id,
+            k.user_id,
+            k.redirect_uri,
+            k.scopes,
+            k.code_challenge,
+            k.flow_id,
+            now_millis(),
+            k.expires_at
         ],
     )
     .map_err(|e| constraint(e, "authorization code", "application or user"))?;
@@ -94,8 +104,14 @@ pub fn create_token(c: &Connection, t: NewOAuthToken) -> StoreResult<OAuthTokenR
                                    refresh_token_hash, access_expires_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
-            t.app_id, t.user_id, t.scopes, t.family, t.access_token_hash, t.refresh_token_hash,
-            t.access_expires_at, now_millis()
+            t.app_id,
+            t.user_id,
+            t.scopes,
+            t.family,
+            t.access_token_hash,
+            t.refresh_token_hash,
+            t.access_expires_at,
+            now_millis()
         ],
     )
     .map_err(|e| constraint(e, "token", "application or user"))?;
@@ -193,12 +209,16 @@ pub fn session_user(c: &Connection, token_hash: &str) -> StoreResult<Option<User
         "SELECT {USER_COLS} FROM users u JOIN web_sessions s ON s.user_id = u.id
           WHERE s.token_hash = ?1 AND s.expires_at > ?2"
     );
-    Ok(c
-        .query_row(&sql, params![token_hash, now_millis()], user_row)
-        .optional()?)
+    Ok(
+        c.query_row(&sql, params![token_hash, now_millis()], user_row)
+            .optional()?,
+    )
 }
 
 pub fn delete_session(c: &Connection, token_hash: &str) -> StoreResult<()> {
-    c.execute("DELETE FROM web_sessions WHERE token_hash = ?1", [token_hash])?;
+    c.execute(
+        "DELETE FROM web_sessions WHERE token_hash = ?1",
+        [token_hash],
+    )?;
     Ok(())
 }
