@@ -9,6 +9,8 @@ mod cli;
 mod compat;
 mod flows;
 mod oauth;
+mod oauth_codes;
+mod oauth_tokens;
 mod sources;
 mod store_conformance;
 mod web;
