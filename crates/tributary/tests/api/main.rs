@@ -13,4 +13,5 @@ mod oauth_codes;
 mod oauth_tokens;
 mod sources;
 mod store_conformance;
+mod store_oauth;
 mod web;
