@@ -86,6 +86,14 @@ impl Client {
         Users { client: self }
     }
 
+    pub fn applications(&self) -> crate::Applications<'_> {
+        crate::Applications { client: self }
+    }
+
+    pub fn sources(&self) -> crate::Sources<'_> {
+        crate::Sources { client: self }
+    }
+
     /// A request to `path` (relative to the base URL) with the client's credentials.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         let req = self.http.request(method, format!("{}{}", self.base, path));

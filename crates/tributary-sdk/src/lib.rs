@@ -11,9 +11,11 @@
 
 mod client;
 mod error;
+mod integrations;
 mod resources;
 
 pub use client::{Client, Credentials};
 pub use error::Error;
+pub use integrations::{Applications, Sources};
 pub use resources::{Flows, Organizations, Users};
 pub use tributary_types as types;

@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod integrations;
+pub use integrations::*;
+
 /// A user as `GET /users` and `GET /flows/:org/:flow/users` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {

@@ -1,5 +1,9 @@
 //! Developer applications: the OAuth clients that integrations register.
 
+pub mod handlers;
+pub mod manage;
+pub mod view;
+
 use crate::error::{ApiError, ApiResult};
 use crate::secrets;
 use crate::store::{AppRecord, DynStore, NewApp};
@@ -17,7 +21,7 @@ pub struct CreateApp {
 
 /// Checks that `value` is an absolute http(s) URL, or `urn:ietf:wg:oauth:2.0:oob` where the
 /// OAuth out-of-band flow allows it.
-fn check_uri(field: &str, value: &str, allow_oob: bool) -> ApiResult<()> {
+pub(crate) fn check_uri(field: &str, value: &str, allow_oob: bool) -> ApiResult<()> {
     if allow_oob && value == "urn:ietf:wg:oauth:2.0:oob" {
         return Ok(());
     }

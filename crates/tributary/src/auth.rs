@@ -46,6 +46,94 @@ impl Scopes {
     pub fn contains(self, other: Scopes) -> bool {
         self.0 & other.0 == other.0
     }
+
+    /// Both sets, usable in constants.
+    pub const fn union(self, other: Scopes) -> Scopes {
+        Scopes(self.0 | other.0)
+    }
+
+    /// Whether any scope of `other` is granted.
+    pub fn intersects(self, other: Scopes) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// What a request gets when it names no scope (docs/authentication.md).
+    pub const DEFAULT: Scopes = Scopes(1 | 2);
+
+    /// Every scope with its name and what it allows, in plain words for the consent page.
+    pub const NAMED: [(Scopes, &'static str, &'static str); 6] = [
+        (Scopes::FLOW, "flow", "Read and send messages in your flows"),
+        (
+            Scopes::PRIVATE,
+            "private",
+            "Read and send your private messages",
+        ),
+        (
+            Scopes::MANAGE,
+            "manage",
+            "Manage your flows, organizations and their users",
+        ),
+        (
+            Scopes::PROFILE,
+            "profile",
+            "See your profile: name, nick, email and avatar",
+        ),
+        (
+            Scopes::OFFLINE_ACCESS,
+            "offline_access",
+            "Keep access when you are not using it",
+        ),
+        (
+            Scopes::INTEGRATION,
+            "integration",
+            "Add integrations (sources) to your flows",
+        ),
+    ];
+
+    pub fn bits(self) -> i64 {
+        i64::from(self.0)
+    }
+
+    /// Scopes from stored bits; unknown bits are dropped.
+    pub fn from_bits(bits: i64) -> Scopes {
+        Scopes((bits & i64::from(Scopes::ALL.0)) as u8)
+    }
+
+    /// Parses a scope list separated by spaces or commas (Flowdock answered `flow,private`,
+    /// RFC 6749 uses spaces). An empty list means [`Scopes::DEFAULT`]; an unknown name is an
+    /// error naming it.
+    pub fn parse(list: &str) -> Result<Scopes, String> {
+        let mut bits = 0u8;
+        for name in list.split([' ', ',', '+']).filter(|s| !s.is_empty()) {
+            let (scope, _, _) = Scopes::NAMED
+                .iter()
+                .find(|(_, n, _)| *n == name)
+                .ok_or_else(|| format!("unknown scope `{name}`"))?;
+            bits |= scope.0;
+        }
+        Ok(if bits == 0 {
+            Scopes::DEFAULT
+        } else {
+            Scopes(bits)
+        })
+    }
+
+    /// The scope names, space-separated as RFC 6749 §3.3 writes them.
+    pub fn to_list(self) -> String {
+        Scopes::NAMED
+            .iter()
+            .filter(|(s, _, _)| self.contains(*s))
+            .map(|(_, n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+impl std::ops::BitOr for Scopes {
+    type Output = Scopes;
+    fn bitor(self, rhs: Scopes) -> Scopes {
+        Scopes(self.0 | rhs.0)
+    }
 }
 
 /// An authenticated user and what it may do.
@@ -56,6 +144,18 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// 403 unless the credential carries at least one of `scopes`; `names` lists them for
+    /// the message.
+    pub fn require_any(&self, scopes: Scopes, names: &str) -> Result<(), ApiError> {
+        if self.scopes.intersects(scopes) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "This request needs one of the OAuth scopes {names}"
+            )))
+        }
+    }
+
     /// 403 unless the credential carries `scope`.
     pub fn require(&self, scope: Scopes, name: &str) -> Result<(), ApiError> {
         if self.scopes.contains(scope) {
@@ -106,7 +206,20 @@ pub async fn authenticate(
     state: &AppState,
     credential: Option<Credential>,
 ) -> Result<Principal, ApiError> {
+    authenticate_with_app(state, credential)
+        .await
+        .map(|(principal, _)| principal)
+}
+
+/// Like [`authenticate`], and also names the OAuth application an access token was issued
+/// to (`None` for API tokens and passwords). Creating a source needs it.
+pub async fn authenticate_with_app(
+    state: &AppState,
+    credential: Option<Credential>,
+) -> Result<(Principal, Option<i64>), ApiError> {
     let invalid = || ApiError::Unauthorized("Invalid credentials".into());
+    let mut scopes = Scopes::ALL;
+    let mut app_id = None;
     let user = match credential {
         None => return Err(ApiError::Unauthorized("Authentication required".into())),
         Some(Credential::ApiToken(token)) => state
@@ -130,18 +243,17 @@ pub async fn authenticate(
             }
             user
         }
-        // OAuth access tokens arrive with the OAuth provider; until then no bearer is valid.
-        Some(Credential::Bearer(_)) => {
-            return Err(ApiError::Unauthorized("Invalid access token".into()))
+        Some(Credential::Bearer(token)) => {
+            let (user, token) = crate::oauth::access_token_user(&state.store, &token).await?;
+            scopes = Scopes::from_bits(token.scopes);
+            app_id = Some(token.app_id);
+            user
         }
     };
     if user.disabled {
         return Err(ApiError::Unauthorized("This account is disabled".into()));
     }
-    Ok(Principal {
-        user,
-        scopes: Scopes::ALL,
-    })
+    Ok((Principal { user, scopes }, app_id))
 }
 
 impl FromRequestParts<AppState> for Principal {
@@ -175,6 +287,30 @@ pub async fn flowdock_user_header(mut req: Request<axum::body::Body>, next: Next
             .insert("flowdock-user", HeaderValue::from(*id));
     }
     response
+}
+
+/// A [`Principal`] and the OAuth application its access token belongs to, for the few
+/// handlers that act on behalf of an application.
+#[derive(Debug, Clone)]
+pub struct AppPrincipal {
+    pub principal: Principal,
+    pub app_id: Option<i64>,
+}
+
+impl FromRequestParts<AppState> for AppPrincipal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let credential = credential(&parts.headers, parts.uri.query());
+        let (principal, app_id) = authenticate_with_app(state, credential).await?;
+        if let Some(slot) = parts.extensions.get::<CallerSlot>() {
+            let _ = slot.0.set(principal.user.id);
+        }
+        Ok(AppPrincipal { principal, app_id })
+    }
 }
 
 #[cfg(test)]
@@ -226,5 +362,20 @@ mod tests {
     fn scopes_compose() {
         assert!(Scopes::ALL.contains(Scopes::INTEGRATION));
         assert!(!Scopes::FLOW.contains(Scopes::INTEGRATION));
+    }
+
+    #[test]
+    fn scopes_parse_and_print() {
+        assert_eq!(Scopes::parse("").unwrap(), Scopes::DEFAULT);
+        assert_eq!(
+            Scopes::parse("flow integration").unwrap(),
+            Scopes::FLOW | Scopes::INTEGRATION
+        );
+        assert_eq!(Scopes::parse("flow,private").unwrap(), Scopes::DEFAULT);
+        assert!(Scopes::parse("flow admin").unwrap_err().contains("admin"));
+        assert_eq!(Scopes::DEFAULT.to_list(), "flow private");
+        assert_eq!(Scopes::from_bits(Scopes::ALL.bits()), Scopes::ALL);
+        assert!((Scopes::FLOW | Scopes::PROFILE).intersects(Scopes::PROFILE));
+        assert!(!Scopes::FLOW.intersects(Scopes::INTEGRATION | Scopes::MANAGE));
     }
 }

@@ -56,6 +56,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             "/flows/{org}/{flow}/users",
             get(flows::handlers::list_flow_users),
         )
+        .merge(integration_routes(state.clone()))
         .route("/healthz", get(healthz))
         .route("/metrics", get(render_metrics))
         .fallback(not_found)
@@ -67,6 +68,47 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .layer(middleware::from_fn(auth::flowdock_user_header))
         .layer(DefaultBodyLimit::max(max_body_bytes));
     api.with_state(state)
+}
+
+/// Developer applications, OAuth, sources and the web pages (issue 4).
+fn integration_routes(state: AppState) -> Router<AppState> {
+    use crate::{apps, oauth, sources};
+    use axum::routing::post;
+    let one_source = get(sources::handlers::show_source)
+        .put(sources::handlers::update_source)
+        .delete(sources::handlers::delete_source);
+    let flow_sources =
+        get(sources::handlers::list_flow_sources).post(sources::handlers::create_source);
+    Router::new()
+        .route("/oauth/token", post(oauth::token::create_token))
+        .route("/oauth/revoke", post(oauth::revoke::revoke_token))
+        .route(
+            "/oauth/applications",
+            get(apps::handlers::list_applications).post(apps::handlers::create_application),
+        )
+        .route(
+            "/oauth/applications/{id}",
+            get(apps::handlers::show_application),
+        )
+        .route(
+            "/sources",
+            get(sources::handlers::list_sources).put(sources::handlers::update_source_by_token),
+        )
+        .route("/flows/{org}/{flow}/sources", flow_sources.clone())
+        // The example integration posts to `/integrations`.
+        .route("/flows/{org}/{flow}/integrations", flow_sources)
+        .route("/flows/{org}/{flow}/sources/{id}", one_source.clone())
+        // docs/sources.md spells the single source `/source/:id`.
+        .route("/flows/{org}/{flow}/source/{id}", one_source)
+        .route(
+            "/flows/{org}/{flow}/sources/{id}/configure",
+            get(sources::setup::configure_source),
+        )
+        .route(
+            "/flows/{org}/{flow}/integrations/new",
+            get(sources::setup::start_setup),
+        )
+        .merge(crate::web::router(state))
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -1,5 +1,9 @@
 //! Sources: one application installed into one flow, holding the secret `flow_token`.
 
+pub mod handlers;
+pub mod setup;
+pub mod view;
+
 use crate::error::{ApiError, ApiResult};
 use crate::secrets;
 use crate::store::{DynStore, FlowRecord, NewSource, SourceRecord};
@@ -69,4 +73,84 @@ pub async fn source_for_token(store: &DynStore, token: &str) -> ApiResult<Source
         });
     }
     Ok(source)
+}
+
+/// Longest `error_message` a source may carry, in characters.
+pub const MAX_ERROR_MESSAGE_CHARS: usize = 1000;
+
+/// The flow, when `user_id` has joined it: 404 when the user cannot see it (its existence
+/// must not leak), 403 when it is an organization flow the user could join but has not.
+pub async fn member_flow(
+    store: &DynStore,
+    user_id: i64,
+    org: &str,
+    flow: &str,
+) -> ApiResult<FlowRecord> {
+    let f = crate::flows::visible_flow(store, user_id, org, flow).await?;
+    if f.membership.is_none() {
+        return Err(ApiError::Forbidden(
+            "Join the flow before managing its sources".into(),
+        ));
+    }
+    Ok(f.flow)
+}
+
+/// A live source of `flow`, or 404.
+pub async fn source_in_flow(
+    store: &DynStore,
+    flow: &FlowRecord,
+    id: &str,
+) -> ApiResult<SourceRecord> {
+    let not_found = || ApiError::NotFound("Source not found".into());
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    store
+        .source_by_id(id)
+        .await?
+        .filter(|s| s.flow_id == flow.id && s.removed_at.is_none())
+        .ok_or_else(not_found)
+}
+
+/// An optional URL field: blank means none, anything else must be absolute http(s).
+pub fn optional_url(field: &str, value: Option<String>) -> ApiResult<Option<String>> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => match url::Url::parse(&v) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(Some(v)),
+            _ => Err(ApiError::field(
+                field,
+                "must be an absolute http or https URL",
+            )),
+        },
+    }
+}
+
+/// The changes of a `PUT`: an absent field stays, an empty string clears it.
+pub fn source_changes(
+    error_message: Option<String>,
+    configuration_url: Option<String>,
+) -> ApiResult<crate::store::SourceChanges> {
+    let error_message = match error_message {
+        None => None,
+        Some(m) if m.trim().is_empty() => Some(None),
+        Some(m) => {
+            let chars = m.chars().count();
+            if chars > MAX_ERROR_MESSAGE_CHARS {
+                return Err(ApiError::field(
+                    "error_message",
+                    format!(
+                        "is too long ({chars} characters, the limit is {MAX_ERROR_MESSAGE_CHARS})"
+                    ),
+                ));
+            }
+            Some(Some(m))
+        }
+    };
+    let configuration_url = match configuration_url {
+        None => None,
+        Some(u) => Some(optional_url("configuration_url", Some(u))?),
+    };
+    Ok(crate::store::SourceChanges {
+        error_message,
+        configuration_url,
+    })
 }

@@ -46,7 +46,8 @@ enum UserCommand {
         nick: String,
         #[arg(long)]
         password: Option<String>,
-        /// Accepted for scripts; organization admin rights come from `org add-user --admin`.
+        /// Make the user a site administrator, who may publish applications. Organization
+        /// admin rights come from `org add-user --admin`.
         #[arg(long)]
         admin: bool,
     },
@@ -108,6 +109,14 @@ enum AppCommand {
         #[arg(long)]
         published: bool,
     },
+    /// List an application in the public directory; prints {"id", "name", "published"}.
+    Publish {
+        #[arg(long)]
+        id: i64,
+        /// Take the application off the directory instead.
+        #[arg(long)]
+        unpublish: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,7 +150,7 @@ pub async fn run(args: AdminArgs) -> ApiResult<()> {
             name,
             nick,
             password,
-            admin: _,
+            admin,
         }) => {
             let (user, token) = users::create_user(
                 &store,
@@ -153,6 +162,9 @@ pub async fn run(args: AdminArgs) -> ApiResult<()> {
                 },
             )
             .await?;
+            if admin {
+                store.set_user_admin(user.id, true).await?;
+            }
             json!({"id": user.id, "api_token": token})
         }
         AdminCommand::Org(OrgCommand::Create { name, owner }) => {
@@ -192,6 +204,10 @@ pub async fn run(args: AdminArgs) -> ApiResult<()> {
             )
             .await?;
             json!({"id": app.id, "client_id": app.client_id, "client_secret": app.client_secret})
+        }
+        AdminCommand::App(AppCommand::Publish { id, unpublish }) => {
+            let app = apps::manage::set_published(&store, id, !unpublish).await?;
+            json!({"id": app.id, "name": app.name, "published": app.published})
         }
         AdminCommand::Source(SourceCommand::Create {
             flow,

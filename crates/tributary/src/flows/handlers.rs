@@ -77,7 +77,11 @@ pub async fn show_flow(
     principal: Principal,
     Path((org, flow)): Path<(String, String)>,
 ) -> ApiResult<Json<Flow>> {
-    principal.require(Scopes::FLOW, "flow")?;
+    // An integration reads the flow it is being added to (docs/production-integrations.md).
+    principal.require_any(
+        Scopes::FLOW | Scopes::INTEGRATION,
+        "`flow` or `integration`",
+    )?;
     let f = super::visible_flow(&state.store, principal.user.id, &org, &flow).await?;
     Ok(Json(render(&state, &principal, &f, true).await?))
 }
@@ -94,7 +98,11 @@ pub async fn find_flow(
     principal: Principal,
     Input(params): Input<FindParams>,
 ) -> ApiResult<Json<Flow>> {
-    principal.require(Scopes::FLOW, "flow")?;
+    // The example integration asks only for `profile integration`, then finds the flow.
+    principal.require_any(
+        Scopes::FLOW | Scopes::INTEGRATION,
+        "`flow` or `integration`",
+    )?;
     let id = params
         .id
         .filter(|id| !id.is_empty())

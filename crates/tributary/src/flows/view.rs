@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use tributary_types::{AccessMode, Flow, Link, User};
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Scopes};
 use crate::state::Urls;
 use crate::store::{FlowForUser, OrgMember, UserRecord};
 
@@ -35,7 +35,7 @@ pub fn flow(urls: &Urls, f: &FlowForUser, principal: &Principal, users: Option<V
 
 /// The flow's resources and the methods the caller may use on each. Later resources
 /// (messages, threads, sources) add their entries here.
-fn links(url: &str, f: &FlowForUser, _principal: &Principal) -> BTreeMap<String, Link> {
+fn links(url: &str, f: &FlowForUser, principal: &Principal) -> BTreeMap<String, Link> {
     let joined = f.membership.is_some();
     let link = |href: String, methods: &[&str]| Link {
         href,
@@ -47,6 +47,16 @@ fn links(url: &str, f: &FlowForUser, _principal: &Principal) -> BTreeMap<String,
     links.insert(
         "users".to_owned(),
         link(format!("{url}/users"), if joined { &["GET"] } else { &[] }),
+    );
+    // Members read a flow's sources; creating one needs the `integration` scope.
+    let sources: &[&str] = match (joined, principal.scopes.contains(Scopes::INTEGRATION)) {
+        (false, _) => &[],
+        (true, false) => &["GET"],
+        (true, true) => &["GET", "POST"],
+    };
+    links.insert(
+        "sources".to_owned(),
+        link(format!("{url}/sources"), sources),
     );
     links
 }

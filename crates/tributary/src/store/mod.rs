@@ -86,6 +86,68 @@ pub trait Store: Send + Sync + 'static {
     async fn source_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceRecord>>;
     /// Marks the source removed. Removing twice keeps the first removal.
     async fn remove_source(&self, id: i64, reason: &str) -> StoreResult<SourceRecord>;
+
+    // Site administrators (issue 4: they publish applications)
+    async fn user_is_admin(&self, user_id: i64) -> StoreResult<bool>;
+    async fn set_user_admin(&self, user_id: i64, admin: bool) -> StoreResult<()>;
+
+    // Developer applications, continued
+    async fn app_by_client_id(&self, client_id: &str) -> StoreResult<Option<AppRecord>>;
+    /// The applications `owner_id` registered, ordered by id.
+    async fn apps_of_owner(&self, owner_id: i64) -> StoreResult<Vec<AppRecord>>;
+    /// Every application, or only the published ones; ordered by name.
+    async fn list_apps(&self, published_only: bool) -> StoreResult<Vec<AppRecord>>;
+    async fn update_app(&self, id: i64, changes: AppChanges) -> StoreResult<AppRecord>;
+
+    // Sources, continued
+    /// The live (not removed) sources of a flow, ordered by id.
+    async fn sources_in_flow(&self, flow_id: &str) -> StoreResult<Vec<SourceRecord>>;
+    /// The live sources of every flow `user_id` has joined, ordered by id.
+    async fn sources_of_member(&self, user_id: i64) -> StoreResult<Vec<SourceRecord>>;
+    async fn update_source(&self, id: i64, changes: SourceChanges) -> StoreResult<SourceRecord>;
+
+    // OAuth 2.0
+    async fn create_oauth_code(&self, code: NewOAuthCode) -> StoreResult<()>;
+    async fn oauth_code_by_hash(&self, hash: &str) -> StoreResult<Option<OAuthCodeRecord>>;
+    /// Marks the code used and issues `token` in one transaction. When the code was already
+    /// used, nothing is issued, every token of the code's family is revoked, and `None` is
+    /// returned: a replayed code must not stay valid anywhere (RFC 6749 §4.1.2).
+    async fn redeem_oauth_code(
+        &self,
+        code_hash: &str,
+        token: NewOAuthToken,
+    ) -> StoreResult<Option<OAuthTokenRecord>>;
+    async fn create_oauth_token(&self, token: NewOAuthToken) -> StoreResult<OAuthTokenRecord>;
+    async fn oauth_token_by_access_hash(&self, hash: &str)
+        -> StoreResult<Option<OAuthTokenRecord>>;
+    async fn oauth_token_by_refresh_hash(
+        &self,
+        hash: &str,
+    ) -> StoreResult<Option<OAuthTokenRecord>>;
+    /// Revokes `old_id` as rotated and issues `token`, in one transaction. When `old_id` was
+    /// already revoked (a reused refresh token), its whole family is revoked instead and
+    /// `None` is returned.
+    async fn rotate_oauth_token(
+        &self,
+        old_id: i64,
+        token: NewOAuthToken,
+    ) -> StoreResult<Option<OAuthTokenRecord>>;
+    async fn revoke_oauth_token(&self, id: i64, reason: &str) -> StoreResult<()>;
+    /// Revokes every live token `user_id` granted to `app_id`.
+    async fn revoke_oauth_grant(&self, user_id: i64, app_id: i64) -> StoreResult<()>;
+    /// The user's tokens that still work (not revoked; access or refresh still usable).
+    async fn live_oauth_tokens_of_user(&self, user_id: i64) -> StoreResult<Vec<OAuthTokenRecord>>;
+
+    // Web sessions
+    async fn create_web_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: i64,
+    ) -> StoreResult<()>;
+    /// The session's user, when the session exists and has not expired.
+    async fn web_session_user(&self, token_hash: &str) -> StoreResult<Option<UserRecord>>;
+    async fn delete_web_session(&self, token_hash: &str) -> StoreResult<()>;
 }
 
 pub type DynStore = Arc<dyn Store>;

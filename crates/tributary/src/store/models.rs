@@ -148,3 +148,81 @@ pub struct NewSource {
     pub external_url: Option<String>,
     pub flow_token_hash: String,
 }
+
+/// Changes to a developer application; `None` leaves a field as it is, and `Some(None)` clears
+/// an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct AppChanges {
+    pub name: Option<String>,
+    pub icon_url: Option<Option<String>>,
+    pub redirect_uri: Option<String>,
+    pub setup_uri: Option<Option<String>>,
+    pub configuration_uri: Option<Option<String>>,
+    pub client_secret: Option<String>,
+    pub published: Option<bool>,
+}
+
+/// Changes to a source through `PUT`; `Some(None)` clears the field.
+#[derive(Debug, Clone, Default)]
+pub struct SourceChanges {
+    pub error_message: Option<Option<String>>,
+    pub configuration_url: Option<Option<String>>,
+}
+
+/// An OAuth authorization code, stored by its hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuthCodeRecord {
+    pub code_hash: String,
+    pub app_id: i64,
+    pub user_id: i64,
+    /// The `redirect_uri` the authorization request named; `None` when it used the
+    /// registered one by leaving it out.
+    pub redirect_uri: Option<String>,
+    /// Scope bits, as `auth::Scopes::bits`.
+    pub scopes: i64,
+    /// The PKCE S256 challenge, when the client sent one.
+    pub code_challenge: Option<String>,
+    pub flow_id: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOAuthCode {
+    pub code_hash: String,
+    pub app_id: i64,
+    pub user_id: i64,
+    pub redirect_uri: Option<String>,
+    pub scopes: i64,
+    pub code_challenge: Option<String>,
+    pub flow_id: Option<String>,
+    pub expires_at: i64,
+}
+
+/// An access token and its optional refresh token. Only hashes are stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuthTokenRecord {
+    pub id: i64,
+    pub app_id: i64,
+    pub user_id: i64,
+    pub scopes: i64,
+    /// Shared by every token descended from one grant.
+    pub family: String,
+    pub has_refresh: bool,
+    pub access_expires_at: i64,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+    pub revoke_reason: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOAuthToken {
+    pub app_id: i64,
+    pub user_id: i64,
+    pub scopes: i64,
+    pub family: String,
+    pub access_token_hash: String,
+    pub refresh_token_hash: Option<String>,
+    pub access_expires_at: i64,
+}

@@ -110,3 +110,104 @@ pub async fn remove_source(
         .await?
         .ok_or(StoreError::NotFound("source"))
 }
+
+pub async fn apps_where(
+    c: &impl GenericClient,
+    cond: &str,
+    args: &[&(dyn ToSql + Sync)],
+) -> StoreResult<Vec<AppRecord>> {
+    let sql = format!("SELECT {APP_COLS} FROM applications WHERE {cond}");
+    Ok(c.query(&sql, args).await?.iter().map(app_row).collect())
+}
+
+pub async fn app_by_client_id(
+    c: &impl GenericClient,
+    client_id: &str,
+) -> StoreResult<Option<AppRecord>> {
+    let sql = format!("SELECT {APP_COLS} FROM applications WHERE client_id = $1");
+    Ok(c.query_opt(&sql, &[&client_id])
+        .await?
+        .as_ref()
+        .map(app_row))
+}
+
+pub async fn update_app(c: &impl GenericClient, id: i64, ch: AppChanges) -> StoreResult<AppRecord> {
+    // A flag per optional column tells "leave it" from "clear it".
+    let n = c
+        .execute(
+            "UPDATE applications SET
+                name = COALESCE($2, name),
+                icon_url = CASE WHEN $3 THEN $4 ELSE icon_url END,
+                redirect_uri = COALESCE($5, redirect_uri),
+                setup_uri = CASE WHEN $6 THEN $7 ELSE setup_uri END,
+                configuration_uri = CASE WHEN $8 THEN $9 ELSE configuration_uri END,
+                client_secret = COALESCE($10, client_secret),
+                published = COALESCE($11, published)
+              WHERE id = $1",
+            &[
+                &id,
+                &ch.name,
+                &ch.icon_url.is_some(),
+                &ch.icon_url.clone().flatten(),
+                &ch.redirect_uri,
+                &ch.setup_uri.is_some(),
+                &ch.setup_uri.clone().flatten(),
+                &ch.configuration_uri.is_some(),
+                &ch.configuration_uri.clone().flatten(),
+                &ch.client_secret,
+                &ch.published,
+            ],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound("application"));
+    }
+    app_by_id(c, id)
+        .await?
+        .ok_or(StoreError::NotFound("application"))
+}
+
+pub async fn sources_where(
+    c: &impl GenericClient,
+    cond: &str,
+    arg: &(dyn ToSql + Sync),
+) -> StoreResult<Vec<SourceRecord>> {
+    let sql = format!(
+        "SELECT {SOURCE_COLS} FROM sources WHERE removed_at IS NULL AND {cond} ORDER BY id"
+    );
+    Ok(c.query(&sql, &[arg])
+        .await?
+        .iter()
+        .map(source_row)
+        .collect())
+}
+
+pub async fn update_source(
+    c: &impl GenericClient,
+    id: i64,
+    ch: SourceChanges,
+) -> StoreResult<SourceRecord> {
+    let n = c
+        .execute(
+            "UPDATE sources SET
+                error_message = CASE WHEN $2 THEN $3 ELSE error_message END,
+                configuration_url = CASE WHEN $4 THEN $5 ELSE configuration_url END,
+                updated_at = $6
+              WHERE id = $1",
+            &[
+                &id,
+                &ch.error_message.is_some(),
+                &ch.error_message.clone().flatten(),
+                &ch.configuration_url.is_some(),
+                &ch.configuration_url.clone().flatten(),
+                &now_millis(),
+            ],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound("source"));
+    }
+    source_where(c, "id = $1", &id)
+        .await?
+        .ok_or(StoreError::NotFound("source"))
+}

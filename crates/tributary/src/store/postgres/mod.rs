@@ -4,6 +4,7 @@
 mod accounts;
 mod flows;
 mod integrations;
+mod oauth;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -12,7 +13,10 @@ use tokio_postgres::NoTls;
 
 use super::*;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_foundation.sql")),
+    (3, include_str!("migrations/0003_oauth.sql")),
+];
 
 /// Any fixed number works; it only has to be the same on every node.
 const MIGRATION_LOCK: i64 = 0x7472_6962;
@@ -218,5 +222,128 @@ impl Store for PgStore {
     }
     async fn remove_source(&self, id: i64, reason: &str) -> StoreResult<SourceRecord> {
         integrations::remove_source(&**self.client().await?, id, reason).await
+    }
+
+    async fn user_is_admin(&self, user_id: i64) -> StoreResult<bool> {
+        oauth::user_is_admin(&**self.client().await?, user_id).await
+    }
+    async fn set_user_admin(&self, user_id: i64, admin: bool) -> StoreResult<()> {
+        oauth::set_user_admin(&**self.client().await?, user_id, admin).await
+    }
+
+    async fn app_by_client_id(&self, client_id: &str) -> StoreResult<Option<AppRecord>> {
+        integrations::app_by_client_id(&**self.client().await?, client_id).await
+    }
+    async fn apps_of_owner(&self, owner_id: i64) -> StoreResult<Vec<AppRecord>> {
+        integrations::apps_where(
+            &**self.client().await?,
+            "owner_id = $1 ORDER BY id",
+            &[&owner_id],
+        )
+        .await
+    }
+    async fn list_apps(&self, published_only: bool) -> StoreResult<Vec<AppRecord>> {
+        integrations::apps_where(
+            &**self.client().await?,
+            "(published OR NOT $1) ORDER BY name, id",
+            &[&published_only],
+        )
+        .await
+    }
+    async fn update_app(&self, id: i64, changes: AppChanges) -> StoreResult<AppRecord> {
+        integrations::update_app(&**self.client().await?, id, changes).await
+    }
+
+    async fn sources_in_flow(&self, flow_id: &str) -> StoreResult<Vec<SourceRecord>> {
+        integrations::sources_where(&**self.client().await?, "flow_id = $1", &flow_id).await
+    }
+    async fn sources_of_member(&self, user_id: i64) -> StoreResult<Vec<SourceRecord>> {
+        integrations::sources_where(
+            &**self.client().await?,
+            "flow_id IN (SELECT flow_id FROM flow_memberships WHERE user_id = $1)",
+            &user_id,
+        )
+        .await
+    }
+    async fn update_source(&self, id: i64, changes: SourceChanges) -> StoreResult<SourceRecord> {
+        integrations::update_source(&**self.client().await?, id, changes).await
+    }
+
+    async fn create_oauth_code(&self, code: NewOAuthCode) -> StoreResult<()> {
+        oauth::create_code(&**self.client().await?, code).await
+    }
+    async fn oauth_code_by_hash(&self, hash: &str) -> StoreResult<Option<OAuthCodeRecord>> {
+        oauth::code_by_hash(&**self.client().await?, hash).await
+    }
+    async fn redeem_oauth_code(
+        &self,
+        code_hash: &str,
+        token: NewOAuthToken,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let issued = if oauth::mark_code_used(&*tx, code_hash).await? {
+            Some(oauth::create_token(&*tx, token).await?)
+        } else {
+            oauth::revoke_family(&*tx, &token.family, "code_replayed").await?;
+            None
+        };
+        tx.commit().await?;
+        Ok(issued)
+    }
+    async fn create_oauth_token(&self, token: NewOAuthToken) -> StoreResult<OAuthTokenRecord> {
+        oauth::create_token(&**self.client().await?, token).await
+    }
+    async fn oauth_token_by_access_hash(
+        &self,
+        hash: &str,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        oauth::token_where(&**self.client().await?, "access_token_hash = $1", &hash).await
+    }
+    async fn oauth_token_by_refresh_hash(
+        &self,
+        hash: &str,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        oauth::token_where(&**self.client().await?, "refresh_token_hash = $1", &hash).await
+    }
+    async fn rotate_oauth_token(
+        &self,
+        old_id: i64,
+        token: NewOAuthToken,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let issued = if oauth::mark_rotated(&*tx, old_id).await? {
+            Some(oauth::create_token(&*tx, token).await?)
+        } else {
+            oauth::revoke_family(&*tx, &token.family, "refresh_reused").await?;
+            None
+        };
+        tx.commit().await?;
+        Ok(issued)
+    }
+    async fn revoke_oauth_token(&self, id: i64, reason: &str) -> StoreResult<()> {
+        oauth::revoke_token(&**self.client().await?, id, reason).await
+    }
+    async fn revoke_oauth_grant(&self, user_id: i64, app_id: i64) -> StoreResult<()> {
+        oauth::revoke_grant(&**self.client().await?, user_id, app_id).await
+    }
+    async fn live_oauth_tokens_of_user(&self, user_id: i64) -> StoreResult<Vec<OAuthTokenRecord>> {
+        oauth::live_tokens_of_user(&**self.client().await?, user_id).await
+    }
+
+    async fn create_web_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        oauth::create_session(&**self.client().await?, token_hash, user_id, expires_at).await
+    }
+    async fn web_session_user(&self, token_hash: &str) -> StoreResult<Option<UserRecord>> {
+        oauth::session_user(&**self.client().await?, token_hash).await
+    }
+    async fn delete_web_session(&self, token_hash: &str) -> StoreResult<()> {
+        oauth::delete_session(&**self.client().await?, token_hash).await
     }
 }

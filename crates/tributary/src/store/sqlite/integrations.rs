@@ -92,3 +92,82 @@ pub fn remove_source(c: &Connection, id: i64, reason: &str) -> StoreResult<Sourc
     )?;
     source_where(c, "id = ?1", id)?.ok_or(StoreError::NotFound("source"))
 }
+
+pub fn apps_where(c: &Connection, cond: &str, arg: impl ToSql) -> StoreResult<Vec<AppRecord>> {
+    let sql = format!("SELECT {APP_COLS} FROM applications WHERE {cond}");
+    let mut st = c.prepare_cached(&sql)?;
+    let rows = st.query_map([arg], app_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn app_by_client_id(c: &Connection, client_id: &str) -> StoreResult<Option<AppRecord>> {
+    let sql = format!("SELECT {APP_COLS} FROM applications WHERE client_id = ?1");
+    Ok(c.query_row(&sql, [client_id], app_row).optional()?)
+}
+
+pub fn update_app(c: &Connection, id: i64, ch: AppChanges) -> StoreResult<AppRecord> {
+    // A flag per optional column tells "leave it" from "clear it".
+    let n = c.execute(
+        "UPDATE applications SET
+            name = COALESCE(?2, name),
+            icon_url = CASE WHEN ?3 THEN ?4 ELSE icon_url END,
+            redirect_uri = COALESCE(?5, redirect_uri),
+            setup_uri = CASE WHEN ?6 THEN ?7 ELSE setup_uri END,
+            configuration_uri = CASE WHEN ?8 THEN ?9 ELSE configuration_uri END,
+            client_secret = COALESCE(?10, client_secret),
+            published = COALESCE(?11, published)
+          WHERE id = ?1",
+        params![
+            id,
+            ch.name,
+            ch.icon_url.is_some(),
+            ch.icon_url.flatten(),
+            ch.redirect_uri,
+            ch.setup_uri.is_some(),
+            ch.setup_uri.flatten(),
+            ch.configuration_uri.is_some(),
+            ch.configuration_uri.flatten(),
+            ch.client_secret,
+            ch.published
+        ],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound("application"));
+    }
+    app_by_id(c, id)?.ok_or(StoreError::NotFound("application"))
+}
+
+pub fn sources_where(
+    c: &Connection,
+    cond: &str,
+    arg: impl ToSql,
+) -> StoreResult<Vec<SourceRecord>> {
+    let sql = format!(
+        "SELECT {SOURCE_COLS} FROM sources WHERE removed_at IS NULL AND {cond} ORDER BY id"
+    );
+    let mut st = c.prepare_cached(&sql)?;
+    let rows = st.query_map([arg], source_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn update_source(c: &Connection, id: i64, ch: SourceChanges) -> StoreResult<SourceRecord> {
+    let n = c.execute(
+        "UPDATE sources SET
+            error_message = CASE WHEN ?2 THEN ?3 ELSE error_message END,
+            configuration_url = CASE WHEN ?4 THEN ?5 ELSE configuration_url END,
+            updated_at = ?6
+          WHERE id = ?1",
+        params![
+            id,
+            ch.error_message.is_some(),
+            ch.error_message.flatten(),
+            ch.configuration_url.is_some(),
+            ch.configuration_url.flatten(),
+            now_millis()
+        ],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound("source"));
+    }
+    source_where(c, "id = ?1", id)?.ok_or(StoreError::NotFound("source"))
+}

@@ -4,6 +4,7 @@
 mod accounts;
 mod flows;
 mod integrations;
+mod oauth;
 mod pool;
 mod writer;
 
@@ -16,7 +17,10 @@ use super::*;
 use pool::ReadPool;
 use writer::Writer;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_foundation.sql")),
+    (3, include_str!("migrations/0003_oauth.sql")),
+];
 
 const READERS: usize = 4;
 
@@ -282,6 +286,162 @@ impl Store for SqliteStore {
         let reason = reason.to_owned();
         self.writer
             .write(move |c| integrations::remove_source(c, id, &reason))
+            .await
+    }
+
+    async fn user_is_admin(&self, user_id: i64) -> StoreResult<bool> {
+        self.readers
+            .read(move |c| oauth::user_is_admin(c, user_id))
+            .await
+    }
+    async fn set_user_admin(&self, user_id: i64, admin: bool) -> StoreResult<()> {
+        self.writer
+            .write(move |c| oauth::set_user_admin(c, user_id, admin))
+            .await
+    }
+
+    async fn app_by_client_id(&self, client_id: &str) -> StoreResult<Option<AppRecord>> {
+        let client_id = client_id.to_owned();
+        self.readers
+            .read(move |c| integrations::app_by_client_id(c, &client_id))
+            .await
+    }
+    async fn apps_of_owner(&self, owner_id: i64) -> StoreResult<Vec<AppRecord>> {
+        self.readers
+            .read(move |c| integrations::apps_where(c, "owner_id = ?1 ORDER BY id", owner_id))
+            .await
+    }
+    async fn list_apps(&self, published_only: bool) -> StoreResult<Vec<AppRecord>> {
+        self.readers
+            .read(move |c| {
+                integrations::apps_where(
+                    c,
+                    "(published OR NOT ?1) ORDER BY name, id",
+                    published_only,
+                )
+            })
+            .await
+    }
+    async fn update_app(&self, id: i64, changes: AppChanges) -> StoreResult<AppRecord> {
+        self.writer
+            .write(move |c| integrations::update_app(c, id, changes))
+            .await
+    }
+
+    async fn sources_in_flow(&self, flow_id: &str) -> StoreResult<Vec<SourceRecord>> {
+        let flow_id = flow_id.to_owned();
+        self.readers
+            .read(move |c| integrations::sources_where(c, "flow_id = ?1", flow_id))
+            .await
+    }
+    async fn sources_of_member(&self, user_id: i64) -> StoreResult<Vec<SourceRecord>> {
+        self.readers
+            .read(move |c| {
+                integrations::sources_where(
+                    c,
+                    "flow_id IN (SELECT flow_id FROM flow_memberships WHERE user_id = ?1)",
+                    user_id,
+                )
+            })
+            .await
+    }
+    async fn update_source(&self, id: i64, changes: SourceChanges) -> StoreResult<SourceRecord> {
+        self.writer
+            .write(move |c| integrations::update_source(c, id, changes))
+            .await
+    }
+
+    async fn create_oauth_code(&self, code: NewOAuthCode) -> StoreResult<()> {
+        self.writer
+            .write(move |c| oauth::create_code(c, code))
+            .await
+    }
+    async fn oauth_code_by_hash(&self, hash: &str) -> StoreResult<Option<OAuthCodeRecord>> {
+        let hash = hash.to_owned();
+        self.readers
+            .read(move |c| oauth::code_by_hash(c, &hash))
+            .await
+    }
+    async fn redeem_oauth_code(
+        &self,
+        code_hash: &str,
+        token: NewOAuthToken,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        let code_hash = code_hash.to_owned();
+        self.writer
+            .write(move |c| oauth::redeem_code(c, &code_hash, token))
+            .await
+    }
+    async fn create_oauth_token(&self, token: NewOAuthToken) -> StoreResult<OAuthTokenRecord> {
+        self.writer
+            .write(move |c| oauth::create_token(c, token))
+            .await
+    }
+    async fn oauth_token_by_access_hash(
+        &self,
+        hash: &str,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        let hash = hash.to_owned();
+        self.readers
+            .read(move |c| oauth::token_where(c, "access_token_hash = ?1", hash))
+            .await
+    }
+    async fn oauth_token_by_refresh_hash(
+        &self,
+        hash: &str,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        let hash = hash.to_owned();
+        self.readers
+            .read(move |c| oauth::token_where(c, "refresh_token_hash = ?1", hash))
+            .await
+    }
+    async fn rotate_oauth_token(
+        &self,
+        old_id: i64,
+        token: NewOAuthToken,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        self.writer
+            .write(move |c| oauth::rotate_token(c, old_id, token))
+            .await
+    }
+    async fn revoke_oauth_token(&self, id: i64, reason: &str) -> StoreResult<()> {
+        let reason = reason.to_owned();
+        self.writer
+            .write(move |c| oauth::revoke_token(c, id, &reason))
+            .await
+    }
+    async fn revoke_oauth_grant(&self, user_id: i64, app_id: i64) -> StoreResult<()> {
+        self.writer
+            .write(move |c| oauth::revoke_grant(c, user_id, app_id))
+            .await
+    }
+    async fn live_oauth_tokens_of_user(&self, user_id: i64) -> StoreResult<Vec<OAuthTokenRecord>> {
+        self.readers
+            .read(move |c| oauth::live_tokens_of_user(c, user_id))
+            .await
+    }
+
+    async fn create_web_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        let token_hash = token_hash.to_owned();
+        self.writer
+            .write(move |c| oauth::create_session(c, &token_hash, user_id, expires_at))
+            .await
+    }
+    async fn web_session_user(&self, token_hash: &str) -> StoreResult<Option<UserRecord>> {
+        let token_hash = token_hash.to_owned();
+        self.readers
+            .read(move |c| oauth::session_user(c, &token_hash))
+            .await
+    }
+    async fn delete_web_session(&self, token_hash: &str) -> StoreResult<()> {
+        let token_hash = token_hash.to_owned();
+        self.writer
+            .write(move |c| oauth::delete_session(c, &token_hash))
             .await
     }
 }

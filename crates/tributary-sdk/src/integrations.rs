@@ -1,0 +1,118 @@
+//! Typed calls for developer applications and sources (docs/sources.md).
+
+use reqwest::Method;
+use serde_json::json;
+use tributary_types::{Application, CreateApplication, CreateSource, Source, UpdateSource};
+
+use crate::client::decode;
+use crate::{Client, Error};
+
+/// `/oauth/applications`.
+pub struct Applications<'a> {
+    pub(crate) client: &'a Client,
+}
+
+impl Applications<'_> {
+    /// `GET /oauth/applications`: the caller's own applications, secrets included.
+    pub async fn list(&self) -> Result<Vec<Application>, Error> {
+        self.client.get("/oauth/applications").await
+    }
+
+    /// `POST /oauth/applications`: registers an application; the answer has its client id
+    /// and secret.
+    pub async fn create(&self, app: &CreateApplication) -> Result<Application, Error> {
+        self.client
+            .send_json(Method::POST, "/oauth/applications", app)
+            .await
+    }
+
+    /// `GET /oauth/applications/:id`.
+    pub async fn get(&self, id: i64) -> Result<Application, Error> {
+        self.client.get(&format!("/oauth/applications/{id}")).await
+    }
+}
+
+/// `/sources` and `/flows/:org/:flow/sources`.
+pub struct Sources<'a> {
+    pub(crate) client: &'a Client,
+}
+
+impl Sources<'_> {
+    /// `GET /sources`: the sources of every flow the caller has joined.
+    pub async fn list(&self) -> Result<Vec<Source>, Error> {
+        self.client.get("/sources").await
+    }
+
+    /// `GET /flows/:org/:flow/sources`.
+    pub async fn list_in_flow(&self, org: &str, flow: &str) -> Result<Vec<Source>, Error> {
+        self.client
+            .get(&format!("/flows/{org}/{flow}/sources"))
+            .await
+    }
+
+    /// `GET /flows/:org/:flow/sources/:id`.
+    pub async fn get(&self, org: &str, flow: &str, id: i64) -> Result<Source, Error> {
+        self.client
+            .get(&format!("/flows/{org}/{flow}/sources/{id}"))
+            .await
+    }
+
+    /// `POST /flows/:org/:flow/sources` with an OAuth token of scope `integration`. The
+    /// answer's `flow_token` is shown this once: store it.
+    pub async fn create(
+        &self,
+        org: &str,
+        flow: &str,
+        source: &CreateSource,
+    ) -> Result<Source, Error> {
+        self.client
+            .send_json(
+                Method::POST,
+                &format!("/flows/{org}/{flow}/sources"),
+                source,
+            )
+            .await
+    }
+
+    /// `PUT /flows/:org/:flow/sources/:id`. An empty `error_message` clears the error.
+    pub async fn update(
+        &self,
+        org: &str,
+        flow: &str,
+        id: i64,
+        changes: &UpdateSource,
+    ) -> Result<Source, Error> {
+        self.client
+            .send_json(
+                Method::PUT,
+                &format!("/flows/{org}/{flow}/sources/{id}"),
+                changes,
+            )
+            .await
+    }
+
+    /// `PUT /sources` authenticated by the source's own `flow_token`; needs no other
+    /// credential. A removed source answers [`Error::SourceGone`].
+    pub async fn update_with_token(
+        &self,
+        flow_token: &str,
+        changes: &UpdateSource,
+    ) -> Result<Source, Error> {
+        let mut body = serde_json::to_value(changes).map_err(|e| Error::Decode(e.to_string()))?;
+        body["flow_token"] = json!(flow_token);
+        self.client.send_json(Method::PUT, "/sources", &body).await
+    }
+
+    /// `DELETE /flows/:org/:flow/sources/:id`: from then on the `flow_token` answers 410.
+    pub async fn delete(&self, org: &str, flow: &str, id: i64) -> Result<(), Error> {
+        let response = self
+            .client
+            .request(Method::DELETE, &format!("/flows/{org}/{flow}/sources/{id}"))
+            .send()
+            .await?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        decode::<serde_json::Value>(response).await.map(|_| ())
+    }
+}

@@ -1,0 +1,86 @@
+//! Developer applications and sources (docs/sources.md, docs/production-integrations.md).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Link, User};
+
+/// A developer application. Sources embed the public part (`id`, `name`, `icon_url`, `url`,
+/// `configuration_uri`); the owner also sees the OAuth client fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Application {
+    pub id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub icon_url: Option<String>,
+    pub url: String,
+    #[serde(default)]
+    pub configuration_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<bool>,
+}
+
+/// `POST /oauth/applications`. The server also accepts these fields nested under
+/// `application`, as Flowdock's own scripts sent them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CreateApplication {
+    pub name: String,
+    pub redirect_uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration_uri: Option<String>,
+}
+
+/// A source: one application installed into one flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_url: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(rename = "_links", default)]
+    pub links: BTreeMap<String, Link>,
+    pub application: Application,
+    /// `null` for sources created by an operator with the admin command.
+    #[serde(default)]
+    pub creator: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration_url: Option<String>,
+    /// Only in the answer to the creation request: it cannot be read again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_token: Option<String>,
+}
+
+/// `POST /flows/:org/:flow/sources`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CreateSource {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_url: Option<String>,
+}
+
+/// `PUT` on a source. An empty `error_message` clears the error.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UpdateSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration_url: Option<String>,
+}

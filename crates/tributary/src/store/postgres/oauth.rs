@@ -1,0 +1,241 @@
+//! OAuth codes and tokens, web sessions, and the site-admin flag.
+
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{GenericClient, Row};
+
+use super::accounts::{user_row, USER_COLS};
+use super::constraint;
+use crate::store::*;
+
+const CODE_COLS: &str = "code_hash, app_id, user_id, redirect_uri, scopes, code_challenge, \
+     flow_id, created_at, expires_at, used_at";
+
+fn code_row(r: &Row) -> OAuthCodeRecord {
+    OAuthCodeRecord {
+        code_hash: r.get(0),
+        app_id: r.get(1),
+        user_id: r.get(2),
+        redirect_uri: r.get(3),
+        scopes: r.get(4),
+        code_challenge: r.get(5),
+        flow_id: r.get(6),
+        created_at: r.get(7),
+        expires_at: r.get(8),
+        used_at: r.get(9),
+    }
+}
+
+const TOKEN_COLS: &str = "id, app_id, user_id, scopes, family, refresh_token_hash IS NOT NULL, \
+     access_expires_at, created_at, revoked_at, revoke_reason";
+
+fn token_row(r: &Row) -> OAuthTokenRecord {
+    OAuthTokenRecord {
+        id: r.get(0),
+        app_id: r.get(1),
+        user_id: r.get(2),
+        scopes: r.get(3),
+        family: r.get(4),
+        has_refresh: r.get(5),
+        access_expires_at: r.get(6),
+        created_at: r.get(7),
+        revoked_at: r.get(8),
+        revoke_reason: r.get(9),
+    }
+}
+
+pub async fn user_is_admin(c: &impl GenericClient, user_id: i64) -> StoreResult<bool> {
+    Ok(
+        c.query_opt("SELECT admin FROM users WHERE id = $1", &[&user_id])
+            .await?
+            .map(|r| r.get(0))
+            .unwrap_or(false),
+    )
+}
+
+pub async fn set_user_admin(c: &impl GenericClient, user_id: i64, admin: bool) -> StoreResult<()> {
+    let n = c
+        .execute(
+            "UPDATE users SET admin = $2 WHERE id = $1",
+            &[&user_id, &admin],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound("user"));
+    }
+    Ok(())
+}
+
+pub async fn create_code(c: &impl GenericClient, k: NewOAuthCode) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO oauth_codes (code_hash, app_id, user_id, redirect_uri, scopes, code_challenge,
+                                  flow_id, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &[
+            &k.code_hash,
+            &k.app_id,
+            &k.user_id,
+            &k.redirect_uri,
+            &k.scopes,
+            &k.code_challenge,
+            &k.flow_id,
+            &now_millis(),
+            &k.expires_at,
+        ],
+    )
+    .await
+    .map_err(|e| constraint(e, "authorization code", "application or user"))?;
+    Ok(())
+}
+
+pub async fn code_by_hash(
+    c: &impl GenericClient,
+    hash: &str,
+) -> StoreResult<Option<OAuthCodeRecord>> {
+    let sql = format!("SELECT {CODE_COLS} FROM oauth_codes WHERE code_hash = $1");
+    Ok(c.query_opt(&sql, &[&hash]).await?.as_ref().map(code_row))
+}
+
+pub async fn token_where(
+    c: &impl GenericClient,
+    cond: &str,
+    arg: &(dyn ToSql + Sync),
+) -> StoreResult<Option<OAuthTokenRecord>> {
+    let sql = format!("SELECT {TOKEN_COLS} FROM oauth_tokens WHERE {cond}");
+    Ok(c.query_opt(&sql, &[arg]).await?.as_ref().map(token_row))
+}
+
+pub async fn create_token(
+    c: &impl GenericClient,
+    t: NewOAuthToken,
+) -> StoreResult<OAuthTokenRecord> {
+    let row = c
+        .query_one(
+            "INSERT INTO oauth_tokens (app_id, user_id, scopes, family, access_token_hash,
+                                       refresh_token_hash, access_expires_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            &[
+                &t.app_id,
+                &t.user_id,
+                &t.scopes,
+                &t.family,
+                &t.access_token_hash,
+                &t.refresh_token_hash,
+                &t.access_expires_at,
+                &now_millis(),
+            ],
+        )
+        .await
+        .map_err(|e| constraint(e, "token", "application or user"))?;
+    let id: i64 = row.get(0);
+    token_where(c, "id = $1", &id)
+        .await?
+        .ok_or(StoreError::NotFound("token"))
+}
+
+pub async fn revoke_family(c: &impl GenericClient, family: &str, reason: &str) -> StoreResult<()> {
+    c.execute(
+        "UPDATE oauth_tokens SET revoked_at = $2, revoke_reason = $3
+          WHERE family = $1 AND revoked_at IS NULL",
+        &[&family, &now_millis(), &reason],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Marks the code used; `false` when it already was. Run inside the caller's transaction.
+pub async fn mark_code_used(c: &impl GenericClient, code_hash: &str) -> StoreResult<bool> {
+    let n = c
+        .execute(
+            "UPDATE oauth_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL",
+            &[&code_hash, &now_millis()],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+/// Revokes the token as rotated; `false` when it already was revoked.
+pub async fn mark_rotated(c: &impl GenericClient, id: i64) -> StoreResult<bool> {
+    let n = c
+        .execute(
+            "UPDATE oauth_tokens SET revoked_at = $2, revoke_reason = 'rotated'
+              WHERE id = $1 AND revoked_at IS NULL",
+            &[&id, &now_millis()],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+pub async fn revoke_token(c: &impl GenericClient, id: i64, reason: &str) -> StoreResult<()> {
+    c.execute(
+        "UPDATE oauth_tokens SET revoked_at = $2, revoke_reason = $3
+          WHERE id = $1 AND revoked_at IS NULL",
+        &[&id, &now_millis(), &reason],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn revoke_grant(c: &impl GenericClient, user_id: i64, app_id: i64) -> StoreResult<()> {
+    c.execute(
+        "UPDATE oauth_tokens SET revoked_at = $3, revoke_reason = 'user_revoked'
+          WHERE user_id = $1 AND app_id = $2 AND revoked_at IS NULL",
+        &[&user_id, &app_id, &now_millis()],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn live_tokens_of_user(
+    c: &impl GenericClient,
+    user_id: i64,
+) -> StoreResult<Vec<OAuthTokenRecord>> {
+    let sql = format!(
+        "SELECT {TOKEN_COLS} FROM oauth_tokens
+          WHERE user_id = $1 AND revoked_at IS NULL
+            AND (refresh_token_hash IS NOT NULL OR access_expires_at > $2)
+          ORDER BY id"
+    );
+    Ok(c.query(&sql, &[&user_id, &now_millis()])
+        .await?
+        .iter()
+        .map(token_row)
+        .collect())
+}
+
+pub async fn create_session(
+    c: &impl GenericClient,
+    token_hash: &str,
+    user_id: i64,
+    expires_at: i64,
+) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO web_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        &[&token_hash, &user_id, &now_millis(), &expires_at],
+    )
+    .await
+    .map_err(|e| constraint(e, "session", "user"))?;
+    Ok(())
+}
+
+pub async fn session_user(
+    c: &impl GenericClient,
+    token_hash: &str,
+) -> StoreResult<Option<UserRecord>> {
+    let sql = format!(
+        "SELECT {USER_COLS} FROM users u JOIN web_sessions s ON s.user_id = u.id
+          WHERE s.token_hash = $1 AND s.expires_at > $2"
+    );
+    Ok(c.query_opt(&sql, &[&token_hash, &now_millis()])
+        .await?
+        .as_ref()
+        .map(user_row))
+}
+
+pub async fn delete_session(c: &impl GenericClient, token_hash: &str) -> StoreResult<()> {
+    c.execute(
+        "DELETE FROM web_sessions WHERE token_hash = $1",
+        &[&token_hash],
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! The server-rendered pages: login, developer applications and their tools, the OAuth
+//! consent page, authorized applications, the published-apps directory and the admin page.
+//!
+//! Pages answer HTML (askama templates under `templates/`) with a strict Content Security
+//! Policy: no inline script or style, one stylesheet served from here. Forms carry CSRF
+//! tokens (`session`). The JSON API lives elsewhere; pages never answer JSON.
+
+pub mod admin;
+pub mod authorized;
+pub mod consent;
+pub mod developer;
+pub mod developer_show;
+pub mod directory;
+pub mod error;
+pub mod login;
+pub mod session;
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+use crate::store::{DynStore, UserRecord};
+use error::WebError;
+use session::{Browser, FreshSeed, CSRF_COOKIE};
+
+/// Images may come from anywhere (application icons are external URLs); nothing else may.
+/// `form-action` stays unset: the consent form's answer redirects to the client's site.
+pub const CSP: &str = "default-src 'self'; img-src 'self' https: http: data:; \
+     base-uri 'none'; object-src 'none'; frame-ancestors 'none'";
+
+const STYLESHEET: &str = include_str!("../../static/tributary.css");
+
+/// The page header: who is signed in, and the token its logout form needs.
+#[derive(Clone, Debug, Default)]
+pub struct Nav {
+    pub user_name: Option<String>,
+    pub admin: bool,
+    pub csrf: String,
+}
+
+impl Nav {
+    pub fn anonymous() -> Nav {
+        Nav::default()
+    }
+
+    pub async fn of(
+        store: &DynStore,
+        user: &UserRecord,
+        browser: &Browser,
+    ) -> Result<Nav, WebError> {
+        Ok(Nav {
+            user_name: Some(user.name.clone()),
+            admin: store.user_is_admin(user.id).await?,
+            csrf: browser.csrf_token(),
+        })
+    }
+}
+
+/// Renders a template into an HTML response.
+pub fn html(t: impl Template) -> Result<Response, WebError> {
+    Ok(Html(t.render()?).into_response())
+}
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login::show_login).post(login::create_session))
+        .route("/logout", post(login::delete_session))
+        .route(
+            "/oauth/authorize",
+            get(consent::show_consent).post(consent::decide_consent),
+        )
+        .route("/oauth/authorize/{code}", get(consent::show_oob_code))
+        .route(
+            "/developer/applications",
+            get(developer::list_applications).post(developer::create_application),
+        )
+        .route(
+            "/developer/applications/new",
+            get(developer::new_application),
+        )
+        .route(
+            "/developer/applications/{id}",
+            get(developer_show::show_application).post(developer::update_application),
+        )
+        .route(
+            "/developer/applications/{id}/edit",
+            get(developer::edit_application),
+        )
+        .route(
+            "/developer/applications/{id}/secret",
+            post(developer_show::rotate_secret),
+        )
+        .route(
+            "/developer/applications/{id}/sources",
+            post(developer_show::create_test_source),
+        )
+        .route(
+            "/account/authorized_applications",
+            get(authorized::list_authorizations),
+        )
+        .route(
+            "/account/authorized_applications/{app_id}/revoke",
+            post(authorized::revoke_authorization),
+        )
+        .route("/integrations", get(directory::list_published))
+        .route("/admin/applications", get(admin::list_all_applications))
+        .route(
+            "/admin/applications/{id}/publish",
+            post(admin::publish_application),
+        )
+        .route("/static/tributary.css", get(stylesheet))
+        .layer(middleware::from_fn_with_state(state, page_headers))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+}
+
+/// Security headers on every page, and a CSRF seed cookie for browsers that have none.
+async fn page_headers(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let fresh = session::cookie(req.headers(), CSRF_COOKIE)
+        .is_none()
+        .then(|| crate::secrets::new_token(16));
+    if let Some(seed) = &fresh {
+        req.extensions_mut().insert(FreshSeed(seed.clone()));
+    }
+    let secure = state.urls.base().starts_with("https://");
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        // Pages carry secrets and CSRF tokens: never cache them.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if let Some(seed) = fresh {
+        h.append(
+            header::SET_COOKIE,
+            session::set_cookie(CSRF_COOKIE, &seed, 365 * 24 * 60 * 60, secure),
+        );
+    }
+    response
+}

@@ -1,0 +1,297 @@
+//! Browser sessions and CSRF protection for the web pages.
+//!
+//! The session cookie holds a random token; only its SHA-256 is stored. Every browser also
+//! gets a random CSRF seed cookie on its first page. A form's CSRF token is the SHA-256 of
+//! the seed and the session token together ("signed double submit"): a cross-site page can
+//! neither read the cookies nor, without the session token, compute the token, even if it
+//! manages to plant a seed cookie. Both cookies are HttpOnly and SameSite=Lax, and Secure
+//! when the public URL is https.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::error::WebError;
+use crate::error::{ApiError, ApiResult};
+use crate::secrets;
+use crate::state::AppState;
+use crate::store::{now_millis, DynStore, UserRecord};
+
+pub const SESSION_COOKIE: &str = "tributary_session";
+pub const CSRF_COOKIE: &str = "tributary_csrf";
+/// Sessions last two weeks; logging out ends one at once.
+pub const SESSION_TTL_MS: i64 = 14 * 24 * 60 * 60 * 1000;
+
+/// The form field that carries the CSRF token.
+pub const CSRF_FIELD: &str = "csrf_token";
+
+/// A CSRF seed minted by the page middleware for a browser that had none; the extractor
+/// reads it so that the very first page already carries a valid token.
+#[derive(Clone, Debug)]
+pub struct FreshSeed(pub String);
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A `Set-Cookie` value. `max_age` of 0 deletes the cookie.
+pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let text =
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}");
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// What the browser's cookies say.
+#[derive(Clone, Debug)]
+pub struct Browser {
+    seed: String,
+    pub session: Option<String>,
+    pub secure: bool,
+}
+
+impl Browser {
+    /// The token every form of this browser must send back.
+    pub fn csrf_token(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(b"tributary-csrf\0");
+        h.update(self.seed.as_bytes());
+        h.update(b"\0");
+        h.update(self.session.as_deref().unwrap_or_default().as_bytes());
+        hex::encode(h.finalize())
+    }
+
+    /// 403 unless `given` is this browser's token.
+    pub fn check_csrf(&self, given: Option<&str>) -> Result<(), WebError> {
+        let expected = self.csrf_token();
+        match given {
+            Some(g) if bool::from(g.as_bytes().ct_eq(expected.as_bytes())) => Ok(()),
+            _ => Err(WebError::Csrf),
+        }
+    }
+
+    /// The signed-in user, when the session cookie names a live session.
+    pub async fn user(&self, store: &DynStore) -> ApiResult<Option<UserRecord>> {
+        let Some(token) = &self.session else {
+            return Ok(None);
+        };
+        Ok(store
+            .web_session_user(&secrets::hash_token(token))
+            .await?
+            .filter(|u| !u.disabled))
+    }
+}
+
+impl FromRequestParts<AppState> for Browser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let seed = cookie(&parts.headers, CSRF_COOKIE)
+            .or_else(|| parts.extensions.get::<FreshSeed>().map(|s| s.0.clone()))
+            .unwrap_or_default();
+        Ok(Browser {
+            seed,
+            session: cookie(&parts.headers, SESSION_COOKIE),
+            secure: state.urls.base().starts_with("https://"),
+        })
+    }
+}
+
+/// A page's signed-in user; anyone else is sent to the login page and brought back after.
+pub struct SignedIn {
+    pub user: UserRecord,
+    pub browser: Browser,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = WebError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Ok(browser) = Browser::from_request_parts(parts, state).await;
+        match browser.user(&state.store).await? {
+            Some(user) => Ok(SignedIn { user, browser }),
+            None => Err(WebError::Login {
+                return_to: parts
+                    .uri
+                    .path_and_query()
+                    .map(|pq| pq.as_str().to_owned())
+                    .unwrap_or_else(|| "/".into()),
+            }),
+        }
+    }
+}
+
+/// The user behind a browser redirect such as "Configure" or "Add integration": the session
+/// cookie when there is one, else an API credential. A browser with neither is sent to log in.
+pub struct PageOrApiUser(pub UserRecord);
+
+impl FromRequestParts<AppState> for PageOrApiUser {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let Ok(browser) = Browser::from_request_parts(parts, state).await;
+        let found = browser
+            .user(&state.store)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if let Some(user) = found {
+            return Ok(PageOrApiUser(user));
+        }
+        match crate::auth::credential(&parts.headers, parts.uri.query()) {
+            None => Err(WebError::Login {
+                return_to: parts
+                    .uri
+                    .path_and_query()
+                    .map(|pq| pq.as_str().to_owned())
+                    .unwrap_or_else(|| "/".into()),
+            }
+            .into_response()),
+            Some(c) => {
+                let principal = crate::auth::authenticate(state, Some(c))
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+                principal
+                    .require_any(
+                        crate::auth::Scopes::FLOW | crate::auth::Scopes::INTEGRATION,
+                        "`flow` or `integration`",
+                    )
+                    .map_err(IntoResponse::into_response)?;
+                Ok(PageOrApiUser(principal.user))
+            }
+        }
+    }
+}
+
+/// Starts a session for `user_id` and returns its `Set-Cookie`.
+pub async fn start(store: &DynStore, user_id: i64, secure: bool) -> ApiResult<HeaderValue> {
+    let token = secrets::new_token(32);
+    store
+        .create_web_session(
+            &secrets::hash_token(&token),
+            user_id,
+            now_millis() + SESSION_TTL_MS,
+        )
+        .await?;
+    Ok(set_cookie(
+        SESSION_COOKIE,
+        &token,
+        SESSION_TTL_MS / 1000,
+        secure,
+    ))
+}
+
+/// Ends the browser's session and returns the `Set-Cookie` that forgets it.
+pub async fn end(store: &DynStore, browser: &Browser) -> ApiResult<HeaderValue> {
+    if let Some(token) = &browser.session {
+        store
+            .delete_web_session(&secrets::hash_token(token))
+            .await?;
+    }
+    Ok(set_cookie(SESSION_COOKIE, "", 0, browser.secure))
+}
+
+/// Checks an email and password the way every login does: argon2id, off the async threads.
+pub async fn check_password(
+    store: &DynStore,
+    email: &str,
+    password: &str,
+) -> ApiResult<Option<UserRecord>> {
+    let Some(user) = store.user_by_email(email).await? else {
+        return Ok(None);
+    };
+    let Some(hash) = user.password_hash.clone() else {
+        return Ok(None);
+    };
+    let password = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&hash, &password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((ok && !user.disabled).then_some(user))
+}
+
+/// Where a login may send the browser: only a path on this site, never `//host` or an
+/// absolute URL, so the login page cannot be used as an open redirect.
+pub fn safe_return_to(raw: Option<&str>) -> String {
+    match raw {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.starts_with("/\\")
+                && !p.chars().any(|c| c.is_control()) =>
+        {
+            p.to_owned()
+        }
+        _ => "/developer/applications".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_to_stays_on_this_site() {
+        assert_eq!(
+            safe_return_to(Some("/oauth/authorize?x=1")),
+            "/oauth/authorize?x=1"
+        );
+        assert_eq!(
+            safe_return_to(Some("//evil.example")),
+            "/developer/applications"
+        );
+        assert_eq!(
+            safe_return_to(Some("https://evil.example")),
+            "/developer/applications"
+        );
+        assert_eq!(
+            safe_return_to(Some("/\\evil.example")),
+            "/developer/applications"
+        );
+        assert_eq!(safe_return_to(None), "/developer/applications");
+    }
+
+    #[test]
+    fn csrf_tokens_bind_seed_and_session() {
+        let b = |seed: &str, session: Option<&str>| Browser {
+            seed: seed.into(),
+            session: session.map(str::to_owned),
+            secure: false,
+        };
+        let anon = b("s1", None);
+        assert!(anon.check_csrf(Some(&anon.csrf_token())).is_ok());
+        assert!(anon.check_csrf(None).is_err());
+        assert_ne!(anon.csrf_token(), b("s1", Some("x")).csrf_token());
+        assert_ne!(anon.csrf_token(), b("s2", None).csrf_token());
+    }
+
+    #[test]
+    fn cookies_are_read_by_name() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            "a=1; tributary_csrf=abc; b=2".parse().unwrap(),
+        );
+        assert_eq!(cookie(&h, CSRF_COOKIE).as_deref(), Some("abc"));
+        assert_eq!(cookie(&h, SESSION_COOKIE), None);
+    }
+}
