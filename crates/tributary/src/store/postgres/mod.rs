@@ -4,6 +4,7 @@
 mod accounts;
 mod flows;
 mod integrations;
+mod messages;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -12,7 +13,10 @@ use tokio_postgres::NoTls;
 
 use super::*;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_foundation.sql")),
+    (2, include_str!("migrations/0002_messages.sql")),
+];
 
 /// Any fixed number works; it only has to be the same on every node.
 const MIGRATION_LOCK: i64 = 0x7472_6962;
@@ -218,5 +222,47 @@ impl Store for PgStore {
     }
     async fn remove_source(&self, id: i64, reason: &str) -> StoreResult<SourceRecord> {
         integrations::remove_source(&**self.client().await?, id, reason).await
+    }
+
+    async fn post_message(&self, post: NewPost) -> StoreResult<PostOutcome> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let outcome = messages::post_message(&tx, post).await?;
+        // A replay wrote nothing; committing it only releases the locks.
+        tx.commit().await?;
+        Ok(outcome)
+    }
+    async fn idempotent_response(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotentResponse>> {
+        messages::idempotent_response(&**self.client().await?, scope, key).await
+    }
+    async fn message_by_id(&self, flow_id: &str, id: i64) -> StoreResult<Option<StoredMessage>> {
+        messages::message_by_id(&**self.client().await?, flow_id, id).await
+    }
+    async fn list_messages(&self, query: MessageQuery) -> StoreResult<Vec<StoredMessage>> {
+        messages::list_messages(&**self.client().await?, query).await
+    }
+    async fn change_message(&self, change: MessageChange) -> StoreResult<ChangeOutcome> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let outcome = messages::change_message(&tx, change).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+    async fn delete_message(&self, flow_id: &str, id: i64) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        messages::delete_message(&tx, flow_id, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>> {
+        messages::thread_by_id(&**self.client().await?, flow_id, id).await
+    }
+    async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>> {
+        messages::list_threads(&**self.client().await?, query).await
     }
 }
