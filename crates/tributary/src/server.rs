@@ -56,6 +56,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             "/flows/{org}/{flow}/users",
             get(flows::handlers::list_flow_users),
         )
+        .merge(crate::messages::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(render_metrics))
         .fallback(not_found)

@@ -48,6 +48,17 @@ fn links(url: &str, f: &FlowForUser, _principal: &Principal) -> BTreeMap<String,
         "users".to_owned(),
         link(format!("{url}/users"), if joined { &["GET"] } else { &[] }),
     );
+    links.insert(
+        "messages".to_owned(),
+        link(
+            format!("{url}/messages"),
+            if joined { &["GET", "POST"] } else { &[] },
+        ),
+    );
+    links.insert(
+        "threads".to_owned(),
+        link(format!("{url}/threads"), if joined { &["GET"] } else { &[] }),
+    );
     links
 }
 
