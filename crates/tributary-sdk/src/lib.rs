@@ -11,9 +11,11 @@
 
 mod client;
 mod error;
+mod messages;
 mod resources;
 
 pub use client::{Client, Credentials};
 pub use error::Error;
+pub use messages::{Integration, MessageFilter, Messages, Threads};
 pub use resources::{Flows, Organizations, Users};
 pub use tributary_types as types;

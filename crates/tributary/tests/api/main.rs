@@ -8,3 +8,5 @@ mod cli;
 mod compat;
 mod flows;
 mod store_conformance;
+mod messages_post;
+mod messaging;
