@@ -10,3 +10,4 @@ mod flows;
 mod store_conformance;
 mod messages_post;
 mod messaging;
+mod threads;
