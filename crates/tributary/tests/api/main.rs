@@ -11,3 +11,4 @@ mod store_conformance;
 mod messages_post;
 mod messaging;
 mod threads;
+mod messages_read;
