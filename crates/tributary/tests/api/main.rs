@@ -12,3 +12,5 @@ mod messages_post;
 mod messaging;
 mod threads;
 mod messages_read;
+mod idempotency;
+mod messages_legacy;
