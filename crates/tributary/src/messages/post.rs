@@ -313,7 +313,8 @@ async fn prepare(
                 Some(t @ ThreadRef::Existing(_)) => t,
                 Some(t) => {
                     match &update {
-                        Some(u) if u.title.as_deref().is_some_and(|t| !t.trim().is_empty()) => {}
+                        // Presence counts, not what is left after sanitising.
+                        Some(u) if u.title.is_some() => {}
                         _ => err(&mut errors, "thread.title", "is required"),
                     }
                     t

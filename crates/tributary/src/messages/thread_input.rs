@@ -49,7 +49,8 @@ pub fn parse(v: &Value, errors: &mut FieldErrors) -> Option<ThreadUpdate> {
         }
     };
     let mut u = ThreadUpdate::default();
-    if let Some(t) = string_at(errors, "thread.title", map.get("title")) {
+    let title = string_at(errors, "thread.title", map.get("title")).filter(|t| !t.trim().is_empty());
+    if let Some(t) = title {
         if limited(errors, "thread.title", t, MAX_TITLE_CHARS) {
             u.title = Some(sanitize::inline(t));
         }

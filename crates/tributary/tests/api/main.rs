@@ -14,3 +14,4 @@ mod threads;
 mod messages_read;
 mod idempotency;
 mod messages_legacy;
+mod xss;
