@@ -15,3 +15,4 @@ mod messages_read;
 mod idempotency;
 mod messages_legacy;
 mod xss;
+mod crash;
