@@ -14,7 +14,9 @@ fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -80,26 +82,50 @@ pub struct Messages<'a> {
 
 impl Messages<'_> {
     /// `POST /flows/:org/:flow/messages`: the stored message, once it is durable.
-    pub async fn post(&self, org: &str, flow: &str, message: &PostMessage) -> Result<Message, Error> {
+    pub async fn post(
+        &self,
+        org: &str,
+        flow: &str,
+        message: &PostMessage,
+    ) -> Result<Message, Error> {
         self.client
-            .send_json(Method::POST, &format!("/flows/{org}/{flow}/messages"), message)
+            .send_json(
+                Method::POST,
+                &format!("/flows/{org}/{flow}/messages"),
+                message,
+            )
             .await
     }
 
     /// `POST /flows/:org/:flow/messages/:id/comments`.
-    pub async fn comment(&self, org: &str, flow: &str, parent: i64, text: &str) -> Result<Message, Error> {
+    pub async fn comment(
+        &self,
+        org: &str,
+        flow: &str,
+        parent: i64,
+        text: &str,
+    ) -> Result<Message, Error> {
         let body = PostMessage {
             event: "comment".into(),
             content: Some(text.into()),
             ..PostMessage::default()
         };
         self.client
-            .send_json(Method::POST, &format!("/flows/{org}/{flow}/messages/{parent}/comments"), &body)
+            .send_json(
+                Method::POST,
+                &format!("/flows/{org}/{flow}/messages/{parent}/comments"),
+                &body,
+            )
             .await
     }
 
     /// `GET /flows/:org/:flow/messages`, in ascending id order.
-    pub async fn list(&self, org: &str, flow: &str, filter: &MessageFilter) -> Result<Vec<Message>, Error> {
+    pub async fn list(
+        &self,
+        org: &str,
+        flow: &str,
+        filter: &MessageFilter,
+    ) -> Result<Vec<Message>, Error> {
         self.client
             .get(&format!("/flows/{org}/{flow}/messages{}", filter.query()))
             .await
@@ -114,20 +140,36 @@ impl Messages<'_> {
         filter: &MessageFilter,
     ) -> Result<Vec<Message>, Error> {
         self.client
-            .get(&format!("/flows/{org}/{flow}/threads/{}/messages{}", encode(thread), filter.query()))
+            .get(&format!(
+                "/flows/{org}/{flow}/threads/{}/messages{}",
+                encode(thread),
+                filter.query()
+            ))
             .await
     }
 
     /// `GET /flows/:org/:flow/messages/:id`.
     pub async fn get(&self, org: &str, flow: &str, id: i64) -> Result<Message, Error> {
-        self.client.get(&format!("/flows/{org}/{flow}/messages/{id}")).await
+        self.client
+            .get(&format!("/flows/{org}/{flow}/messages/{id}"))
+            .await
     }
 
     /// `PUT /flows/:org/:flow/messages/:id`.
-    pub async fn edit(&self, org: &str, flow: &str, id: i64, edit: &EditMessage) -> Result<(), Error> {
+    pub async fn edit(
+        &self,
+        org: &str,
+        flow: &str,
+        id: i64,
+        edit: &EditMessage,
+    ) -> Result<(), Error> {
         let _: IgnoredAny = self
             .client
-            .send_json(Method::PUT, &format!("/flows/{org}/{flow}/messages/{id}"), edit)
+            .send_json(
+                Method::PUT,
+                &format!("/flows/{org}/{flow}/messages/{id}"),
+                edit,
+            )
             .await?;
         Ok(())
     }
@@ -136,7 +178,10 @@ impl Messages<'_> {
     pub async fn delete(&self, org: &str, flow: &str, id: i64) -> Result<(), Error> {
         let res = self
             .client
-            .request(Method::DELETE, &format!("/flows/{org}/{flow}/messages/{id}"))
+            .request(
+                Method::DELETE,
+                &format!("/flows/{org}/{flow}/messages/{id}"),
+            )
             .send()
             .await?;
         if res.status().is_success() {
@@ -155,8 +200,14 @@ impl Threads<'_> {
     /// `GET /flows/:org/:flow/threads`, newest first; `query` is appended as is
     /// (for example `application=inbox&empty=1`).
     pub async fn list(&self, org: &str, flow: &str, query: &str) -> Result<Vec<Thread>, Error> {
-        let q = if query.is_empty() { String::new() } else { format!("?{query}") };
-        self.client.get(&format!("/flows/{org}/{flow}/threads{q}")).await
+        let q = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        self.client
+            .get(&format!("/flows/{org}/{flow}/threads{q}"))
+            .await
     }
 
     /// `GET /flows/:org/:flow/threads/:id`.

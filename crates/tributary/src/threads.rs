@@ -117,7 +117,9 @@ pub async fn list_threads(
         if let Some(last) = threads.last() {
             let mut next = format!(
                 "{}/threads?until={}&limit={limit}",
-                state.urls.flow(&flow.org.parameterized_name, &flow.parameterized_name),
+                state
+                    .urls
+                    .flow(&flow.org.parameterized_name, &flow.parameterized_name),
                 encode(&iso8601(last.updated_at))
             );
             if let Some(a) = p.application.as_deref().filter(|a| !a.is_empty()) {

@@ -57,7 +57,10 @@ fn links(url: &str, f: &FlowForUser, _principal: &Principal) -> BTreeMap<String,
     );
     links.insert(
         "threads".to_owned(),
-        link(format!("{url}/threads"), if joined { &["GET"] } else { &[] }),
+        link(
+            format!("{url}/threads"),
+            if joined { &["GET"] } else { &[] },
+        ),
     );
     links
 }

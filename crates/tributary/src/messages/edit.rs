@@ -131,11 +131,19 @@ pub async fn update_message(
         Some(v) => {
             let explicit = tags::from_param(v).map_err(|r| ApiError::field("tags", r))?;
             if explicit.len() > tags::MAX_TAGS {
-                return Err(ApiError::field("tags", format!("at most {} tags", tags::MAX_TAGS)));
+                return Err(ApiError::field(
+                    "tags",
+                    format!("at most {} tags", tags::MAX_TAGS),
+                ));
             }
             let mut t = tags::resolve(&explicit, None, &members, Some(me));
             // A comment's link to its parent is not the user's to drop.
-            t.extend(old_tags.iter().filter(|t| t.starts_with("influx:")).cloned());
+            t.extend(
+                old_tags
+                    .iter()
+                    .filter(|t| t.starts_with("influx:"))
+                    .cloned(),
+            );
             t
         }
         None => old_tags.clone(),

@@ -8,11 +8,11 @@ use axum::Extension;
 
 use super::idempotency::{self, json_response};
 use super::input::MessageInput;
-use super::post::{post_message_with, Poster};
-use crate::auth::{self, CallerSlot, Scopes};
+use super::post::post_message_with;
+pub use super::poster::{poster, source_poster, Poster};
+use crate::auth::CallerSlot;
 use crate::error::{ApiError, ApiResult};
 use crate::input::Params;
-use crate::sources::source_for_token;
 use crate::state::AppState;
 use crate::store::{FlowRecord, PostOutcome};
 
@@ -24,39 +24,6 @@ pub struct Target {
     pub parent: Option<i64>,
     /// The comment endpoints: `event` defaults to, and must be, `comment`.
     pub comment: bool,
-}
-
-/// A `flow_token` in the query, form or JSON makes the post an integration's; otherwise the
-/// request must carry a user credential.
-pub async fn poster(
-    state: &AppState,
-    headers: &HeaderMap,
-    uri: &Uri,
-    params: &Params,
-    slot: Option<&CallerSlot>,
-) -> ApiResult<Poster> {
-    if let Some(token) = params.0.get("flow_token") {
-        let token = token
-            .as_str()
-            .ok_or_else(|| ApiError::Unauthorized("Unknown flow_token".into()))?;
-        return source_poster(state, token).await;
-    }
-    let principal = auth::authenticate(state, auth::credential(headers, uri.query())).await?;
-    if let Some(slot) = slot {
-        slot.record(principal.user.id);
-    }
-    principal.require(Scopes::FLOW, "flow")?;
-    Ok(Poster::User(principal.user))
-}
-
-pub async fn source_poster(state: &AppState, token: &str) -> ApiResult<Poster> {
-    let source = source_for_token(&state.store, token).await?;
-    let app = state
-        .store
-        .app_by_id(source.app_id)
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("Unknown flow_token".into()))?;
-    Ok(Poster::Source { source, app })
 }
 
 /// The flow a post goes to, checked against what the poster may do.
@@ -92,7 +59,9 @@ async fn target_flow(
                 (Some((org, flow)), _) => {
                     crate::flows::visible_flow(&state.store, user.id, org, flow).await?
                 }
-                (None, Some(id)) => crate::flows::visible_flow_by_id(&state.store, user.id, id).await?,
+                (None, Some(id)) => {
+                    crate::flows::visible_flow_by_id(&state.store, user.id, id).await?
+                }
                 (None, None) => return Err(ApiError::field("flow", "is required")),
             };
             super::member(f)
@@ -133,10 +102,20 @@ async fn post(
     let claim = match idempotency::key(&headers, &params)? {
         Some(key) => {
             let hash = idempotency::request_hash(uri.path(), &params);
-            if let Some(r) = state.store.idempotent_response(&poster.scope(), &key).await? {
+            if let Some(r) = state
+                .store
+                .idempotent_response(&poster.scope(), &key)
+                .await?
+            {
                 return idempotency::replay(r, &hash);
             }
-            Some(idempotency::claim(poster.scope(), key, hash, status, with_message))
+            Some(idempotency::claim(
+                poster.scope(),
+                key,
+                hash,
+                status,
+                with_message,
+            ))
         }
         None => None,
     };

@@ -34,7 +34,10 @@ pub fn key(headers: &HeaderMap, params: &Params) -> ApiResult<Option<String>> {
             _ => None,
         },
     };
-    if key.as_ref().is_some_and(|k| k.chars().count() > MAX_KEY_CHARS) {
+    if key
+        .as_ref()
+        .is_some_and(|k| k.chars().count() > MAX_KEY_CHARS)
+    {
         return Err(ApiError::field(
             "Idempotency-Key",
             format!("is at most {MAX_KEY_CHARS} characters"),

@@ -56,7 +56,10 @@ fn present(v: &Option<String>) -> Option<&str> {
 
 /// `source` and `project` allow letters, digits, underscores and whitespace only.
 fn category(errors: &mut FieldErrors, field: &str, v: &str) {
-    if !v.chars().all(|c| c.is_alphanumeric() || c == '_' || c.is_whitespace()) {
+    if !v
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c.is_whitespace())
+    {
         errors
             .entry(field.into())
             .or_default()
@@ -93,10 +96,20 @@ async fn push(
     let claim = match idempotency::key(headers, &Params::default())? {
         Some(key) => {
             let hash = idempotency::request_hash(route, params);
-            if let Some(r) = state.store.idempotent_response(&poster.scope(), &key).await? {
+            if let Some(r) = state
+                .store
+                .idempotent_response(&poster.scope(), &key)
+                .await?
+            {
                 return idempotency::replay(r, &hash);
             }
-            Some(idempotency::claim(poster.scope(), key, hash, StatusCode::OK, false))
+            Some(idempotency::claim(
+                poster.scope(),
+                key,
+                hash,
+                StatusCode::OK,
+                false,
+            ))
         }
         None => None,
     };
@@ -119,7 +132,10 @@ pub async fn push_team_inbox(
     let mut errors = FieldErrors::new();
     let mut required = |field: &str, v: &Option<String>| {
         if present(v).is_none() {
-            errors.entry(field.into()).or_default().push("is required".into());
+            errors
+                .entry(field.into())
+                .or_default()
+                .push("is required".into());
         }
     };
     required("source", &p.source);
@@ -159,7 +175,10 @@ pub async fn push_team_inbox(
     }
     let from = present(&p.from_address).unwrap_or_default();
     let mut tags = super::tags::from_param(&p.tags).map_err(|r| ApiError::field("tags", r))?;
-    tags.push(format!(":source:{}", slug(present(&p.source).unwrap_or_default())));
+    tags.push(format!(
+        ":source:{}",
+        slug(present(&p.source).unwrap_or_default())
+    ));
     if let Some(project) = present(&p.project) {
         tags.push(format!(":project:{}", slug(project)));
     }
@@ -174,7 +193,15 @@ pub async fn push_team_inbox(
         new_thread: true,
         ..MessageInput::default()
     };
-    push(&state, &headers, "POST /v1/messages/team_inbox", poster, &params, input).await
+    push(
+        &state,
+        &headers,
+        "POST /v1/messages/team_inbox",
+        poster,
+        &params,
+        input,
+    )
+    .await
 }
 
 /// POST /v1/messages/chat/:flow_token
@@ -187,12 +214,27 @@ pub async fn push_chat(
     let poster = source_poster(&state, &token).await?;
     let p: Chat = params.parse()?;
     let input = MessageInput {
-        event: Some(if p.message_id.is_some() { "comment" } else { "message" }.into()),
+        event: Some(
+            if p.message_id.is_some() {
+                "comment"
+            } else {
+                "message"
+            }
+            .into(),
+        ),
         content: p.content,
         external_user_name: p.external_user_name,
         tags: p.tags,
         message: p.message_id,
         ..MessageInput::default()
     };
-    push(&state, &headers, "POST /v1/messages/chat", poster, &params, input).await
+    push(
+        &state,
+        &headers,
+        "POST /v1/messages/chat",
+        poster,
+        &params,
+        input,
+    )
+    .await
 }

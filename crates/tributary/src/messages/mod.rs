@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod input;
 pub mod legacy;
 pub mod post;
+pub mod poster;
 pub mod read;
 pub mod sanitize;
 pub mod tags;
@@ -59,7 +60,10 @@ pub fn routes() -> Router<AppState> {
             "/flows/{org}/{flow}/threads/{id}/messages",
             get(read::list_thread_messages).post(handlers::post_thread_message),
         )
-        .route("/flows/{org}/{flow}/threads", get(crate::threads::list_threads))
+        .route(
+            "/flows/{org}/{flow}/threads",
+            get(crate::threads::list_threads),
+        )
         .route(
             "/flows/{org}/{flow}/threads/{id}",
             get(crate::threads::show_thread),

@@ -7,9 +7,10 @@
 use base64::Engine;
 use rand::RngCore;
 use serde_json::{json, Value};
-use tributary_types::{Author, Message, ThreadApplication, ThreadSource};
+use tributary_types::{Author, Message};
 
 use super::input::MessageInput;
+pub use super::poster::Poster;
 use super::thread_input::{self, err, limited, MAX_BODY_CHARS, MAX_TITLE_CHARS};
 use super::{sanitize, tags};
 use crate::error::{ApiError, ApiResult, FieldErrors};
@@ -22,47 +23,6 @@ const MAX_ID_CHARS: usize = 255;
 
 /// The events a client may post.
 pub const POSTABLE_EVENTS: &[&str] = &["message", "status", "comment", "activity", "discussion"];
-
-/// Who is posting.
-#[derive(Debug, Clone)]
-pub enum Poster {
-    User(UserRecord),
-    /// An integration, through its `flow_token`; posts show user `"0"`.
-    Source { source: SourceRecord, app: AppRecord },
-}
-
-impl Poster {
-    pub fn user_id(&self) -> Option<i64> {
-        match self {
-            Poster::User(u) => Some(u.id),
-            Poster::Source { .. } => None,
-        }
-    }
-
-    /// Whose idempotency keys these are.
-    pub fn scope(&self) -> String {
-        match self {
-            Poster::User(u) => format!("user:{}", u.id),
-            Poster::Source { source, .. } => format!("source:{}", source.id),
-        }
-    }
-
-    fn thread_source(&self) -> Option<ThreadSource> {
-        match self {
-            Poster::User(_) => None,
-            Poster::Source { source, app } => Some(ThreadSource {
-                id: source.id,
-                name: source.name.clone(),
-                icon: app.icon_url.clone(),
-                application: ThreadApplication {
-                    id: app.id,
-                    name: app.name.clone(),
-                    icon_url: app.icon_url.clone(),
-                },
-            }),
-        }
-    }
-}
 
 /// Posts `input` to `flow` as `poster` and returns the stored message once it is durable.
 /// The caller has checked that the poster may post to the flow.
@@ -125,19 +85,29 @@ fn short(errors: &mut FieldErrors, field: &str, v: Option<String>) -> Option<Str
 
 fn author(errors: &mut FieldErrors, v: &Value) -> Option<Author> {
     let v = super::input::unflatten(&json!({ "author": v }))["author"].clone();
-    let name = v.get("name").and_then(Value::as_str).map(str::trim).unwrap_or("");
+    let name = v
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .unwrap_or("");
     if name.is_empty() {
         err(errors, "author.name", "is required");
         return None;
     }
     limited(errors, "author.name", name, MAX_NAME_CHARS);
-    let avatar = v.get("avatar").and_then(Value::as_str).filter(|s| !s.is_empty());
+    let avatar = v
+        .get("avatar")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
     if let Some(a) = avatar {
         if !sanitize::is_web_url(a) {
             err(errors, "author.avatar", "must be an http or https URL");
         }
     }
-    let email = v.get("email").and_then(Value::as_str).filter(|s| !s.is_empty());
+    let email = v
+        .get("email")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
     if let Some(e) = email {
         limited(errors, "author.email", e, MAX_NAME_CHARS);
     }
@@ -166,7 +136,12 @@ async fn prepare(
     input: MessageInput,
 ) -> ApiResult<NewPost> {
     let mut errors = FieldErrors::new();
-    let event = input.event.as_deref().map(str::trim).unwrap_or("").to_owned();
+    let event = input
+        .event
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+        .to_owned();
     if event == "file" {
         return Err(ApiError::field(
             "event",
@@ -188,25 +163,52 @@ async fn prepare(
         Vec::new()
     });
     if explicit_tags.len() > tags::MAX_TAGS {
-        err(&mut errors, "tags", format!("at most {} tags", tags::MAX_TAGS));
+        err(
+            &mut errors,
+            "tags",
+            format!("at most {} tags", tags::MAX_TAGS),
+        );
     }
-    if explicit_tags.iter().any(|t| t.chars().count() > tags::MAX_TAG_CHARS) {
-        err(&mut errors, "tags", format!("each tag is at most {} characters", tags::MAX_TAG_CHARS));
+    if explicit_tags
+        .iter()
+        .any(|t| t.chars().count() > tags::MAX_TAG_CHARS)
+    {
+        err(
+            &mut errors,
+            "tags",
+            format!("each tag is at most {} characters", tags::MAX_TAG_CHARS),
+        );
     }
     let uuid = short(&mut errors, "uuid", input.uuid.clone());
     let thread_id = short(&mut errors, "thread_id", input.thread_id.clone());
-    let external_thread_id = short(&mut errors, "external_thread_id", input.external_thread_id.clone());
-    let external_user_name = short(&mut errors, "external_user_name", input.external_user_name.clone());
+    let external_thread_id = short(
+        &mut errors,
+        "external_thread_id",
+        input.external_thread_id.clone(),
+    );
+    let external_user_name = short(
+        &mut errors,
+        "external_user_name",
+        input.external_user_name.clone(),
+    );
     if !matches!(&input.attachments, Value::Null) && input.attachments != json!([]) {
         err(&mut errors, "attachments", "are not supported yet");
     }
     if external_thread_id.is_some() && !is_source {
-        err(&mut errors, "external_thread_id", "can only be used with a flow_token");
+        err(
+            &mut errors,
+            "external_thread_id",
+            "can only be used with a flow_token",
+        );
     }
     let update = thread_input::parse(&input.thread, &mut errors);
     let chat = matches!(event.as_str(), "message" | "status" | "comment");
     if chat && is_source && external_user_name.is_none() {
-        err(&mut errors, "external_user_name", "is required when posting chat with a flow_token");
+        err(
+            &mut errors,
+            "external_user_name",
+            "is required when posting chat with a flow_token",
+        );
     }
     if event == "status" && is_source {
         err(&mut errors, "event", "status updates need a user");
@@ -279,12 +281,17 @@ async fn prepare(
                 .await?
                 .ok_or_else(|| ApiError::NotFound("Parent message not found".into()))?;
             if parent.event == "comment" {
-                err(&mut errors, "message", "can't be a comment; comment on its parent");
+                err(
+                    &mut errors,
+                    "message",
+                    "can't be a comment; comment on its parent",
+                );
             }
             let parsed = parent
                 .parse()
                 .map_err(|e| ApiError::Internal(format!("stored message {}: {e}", parent.id)))?;
-            message.content = json!({"title": parent_title(&parsed), "text": text.clone().unwrap_or_default()});
+            message.content =
+                json!({"title": parent_title(&parsed), "text": text.clone().unwrap_or_default()});
             message.tags.push(format!("influx:{}", parent.id));
             parent_id = Some(parent.id);
             text_for_tags = text.clone();
@@ -321,7 +328,11 @@ async fn prepare(
                 }
                 None if input.new_thread => ThreadRef::Start(new_thread(None)),
                 None => {
-                    err(&mut errors, "thread_id", "thread_id or external_thread_id is required");
+                    err(
+                        &mut errors,
+                        "thread_id",
+                        "thread_id or external_thread_id is required",
+                    );
                     ThreadRef::None
                 }
             };
@@ -329,7 +340,10 @@ async fn prepare(
                 "{} {} {}",
                 title.as_deref().unwrap_or(""),
                 body.as_deref().unwrap_or(""),
-                update.as_ref().and_then(|u| u.title.as_deref()).unwrap_or("")
+                update
+                    .as_ref()
+                    .and_then(|u| u.title.as_deref())
+                    .unwrap_or("")
             );
             message.title = title;
             message.body = body;
@@ -339,7 +353,9 @@ async fn prepare(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let wants_members = explicit_tags.iter().any(|t| t.trim_start().starts_with('@'))
+    let wants_members = explicit_tags
+        .iter()
+        .any(|t| t.trim_start().starts_with('@'))
         || text_for_tags.as_deref().is_some_and(|t| t.contains('@'));
     let members = if wants_members {
         store.flow_members(&flow.id).await?

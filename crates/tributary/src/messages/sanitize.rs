@@ -12,19 +12,79 @@ use ammonia::{Builder, UrlRelative};
 
 const SCHEMES: [&str; 3] = ["http", "https", "mailto"];
 const REL: &str = "nofollow noopener";
-const DROPPED_WITH_CONTENT: [&str; 6] = ["script", "style", "iframe", "object", "template", "noscript"];
+const DROPPED_WITH_CONTENT: [&str; 6] = [
+    "script", "style", "iframe", "object", "template", "noscript",
+];
 
 /// The team inbox allowlist (`wb` in the docs is `wbr`).
 const BODY_TAGS: &[&str] = &[
-    "a", "abbr", "acronym", "address", "article", "aside", "b", "big", "blockquote", "br",
-    "caption", "cite", "code", "dd", "del", "details", "dfn", "div", "dl", "dt", "em",
-    "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup",
-    "hr", "i", "img", "ins", "kbd", "li", "nav", "ol", "p", "pre", "samp", "section", "small",
-    "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
-    "tr", "tt", "ul", "var", "wbr",
+    "a",
+    "abbr",
+    "acronym",
+    "address",
+    "article",
+    "aside",
+    "b",
+    "big",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "samp",
+    "section",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "tt",
+    "ul",
+    "var",
+    "wbr",
 ];
 
-fn base(tags: &[&'static str], attributes: HashMap<&'static str, HashSet<&'static str>>) -> Builder<'static> {
+fn base(
+    tags: &[&'static str],
+    attributes: HashMap<&'static str, HashSet<&'static str>>,
+) -> Builder<'static> {
     let mut b = Builder::empty();
     b.add_tags(tags.iter().copied())
         .tag_attributes(attributes)
@@ -43,7 +103,10 @@ static INLINE: LazyLock<Builder<'static>> =
 static BODY: LazyLock<Builder<'static>> = LazyLock::new(|| {
     let attributes = HashMap::from([
         ("a", HashSet::from(["href", "title"])),
-        ("img", HashSet::from(["src", "alt", "title", "width", "height"])),
+        (
+            "img",
+            HashSet::from(["src", "alt", "title", "width", "height"]),
+        ),
         ("abbr", HashSet::from(["title"])),
         ("acronym", HashSet::from(["title"])),
         ("td", HashSet::from(["colspan", "rowspan"])),
@@ -79,14 +142,19 @@ mod tests {
             inline(r#"<b>Hi</b> <a href="https://x.io" onclick="x()">x</a>"#),
             r#"Hi <a href="https://x.io" rel="nofollow noopener">x</a>"#
         );
-        assert_eq!(inline(r#"<a href="javascript:alert(1)">x</a>"#), r#"<a rel="nofollow noopener">x</a>"#);
+        assert_eq!(
+            inline(r#"<a href="javascript:alert(1)">x</a>"#),
+            r#"<a rel="nofollow noopener">x</a>"#
+        );
         assert_eq!(inline("<script>alert(1)</script>ok"), "ok");
     }
 
     #[test]
     fn bodies_keep_the_inbox_allowlist() {
         assert_eq!(
-            body(r#"<p style="color:red">Body with <b>HTML</b><style>p{}</style><img src="https://x.io/a.png" onerror="x()"></p>"#),
+            body(
+                r#"<p style="color:red">Body with <b>HTML</b><style>p{}</style><img src="https://x.io/a.png" onerror="x()"></p>"#
+            ),
             r#"<p>Body with <b>HTML</b><img src="https://x.io/a.png"></p>"#
         );
     }

@@ -31,7 +31,12 @@ fn in_ranges(c: char, ranges: &[(u32, u32)]) -> bool {
     ranges.iter().any(|&(a, b)| a <= c && c <= b)
 }
 
-const LATIN_ACCENTS: &[(u32, u32)] = &[(0x00C0, 0x00D6), (0x00D8, 0x00F6), (0x00F8, 0x017F), (0x1E00, 0x1EFF)];
+const LATIN_ACCENTS: &[(u32, u32)] = &[
+    (0x00C0, 0x00D6),
+    (0x00D8, 0x00F6),
+    (0x00F8, 0x017F),
+    (0x1E00, 0x1EFF),
+];
 
 const NON_LATIN: &[(u32, u32)] = &[
     (0x0370, 0x03FF), // Greek
@@ -174,7 +179,10 @@ impl TagSet {
         let name = name.to_lowercase();
         if EVERYONE.contains(&name.as_str()) {
             self.add(":user:everyone".into());
-            for m in members.iter().filter(|m| !m.disabled && Some(m.id) != poster) {
+            for m in members
+                .iter()
+                .filter(|m| !m.disabled && Some(m.id) != poster)
+            {
                 self.add(format!(":unread:{}", m.id));
             }
         } else if let Some(m) = members
@@ -274,7 +282,10 @@ mod tests {
         assert_eq!(tags("Working remotely #café"), ["café"]);
         assert_eq!(tags("What is #트위터 anyway?"), ["트위터"]);
         assert_eq!(tags("What is #ашок anyway?"), ["ашок"]);
-        assert_eq!(tags("日本語ハッシュテスト。#日本語ハッシュタグ"), ["日本語ハッシュタグ"]);
+        assert_eq!(
+            tags("日本語ハッシュテスト。#日本語ハッシュタグ"),
+            ["日本語ハッシュタグ"]
+        );
         assert!(tags("日本語ハッシュタグ#日本語ハッシュタグ").is_empty());
         assert!(tags("this is not valid: # 会議中 ハッシュ").is_empty());
         assert_eq!(
@@ -329,14 +340,25 @@ mod tests {
     fn resolves_mentions_and_normalises() {
         let members = [user(16, "Marty"), user(17, "Doc")];
         let tags = resolve(
-            &["#space-time-continuum".into(), "TODO".into(), "@nobody".into()],
+            &[
+                "#space-time-continuum".into(),
+                "TODO".into(),
+                "@nobody".into(),
+            ],
             Some("@Marty, there's a severe #bug, see http://example.com"),
             &members,
             Some(17),
         );
         assert_eq!(
             tags,
-            ["space-time-continuum", "todo", "bug", ":user:16", ":unread:16", ":url"]
+            [
+                "space-time-continuum",
+                "todo",
+                "bug",
+                ":user:16",
+                ":unread:16",
+                ":url"
+            ]
         );
         let all = resolve(&["@all".into()], None, &members, Some(17));
         assert_eq!(all, [":user:everyone", ":unread:16"]);
@@ -345,7 +367,10 @@ mod tests {
     #[test]
     fn tag_params_take_arrays_and_commas() {
         use serde_json::json;
-        assert_eq!(from_param(&json!("#awesome,cool,@mike")).unwrap(), ["#awesome", "cool", "@mike"]);
+        assert_eq!(
+            from_param(&json!("#awesome,cool,@mike")).unwrap(),
+            ["#awesome", "cool", "@mike"]
+        );
         assert_eq!(from_param(&json!(["a", "b,c"])).unwrap(), ["a", "b", "c"]);
         assert!(from_param(&json!({"a": 1})).is_err());
     }

@@ -12,14 +12,21 @@ const MAX_FIELDS: usize = 50;
 const MAX_ACTIONS: usize = 20;
 
 pub fn err(errors: &mut FieldErrors, field: &str, reason: impl Into<String>) {
-    errors.entry(field.to_owned()).or_default().push(reason.into());
+    errors
+        .entry(field.to_owned())
+        .or_default()
+        .push(reason.into());
 }
 
 /// A string no longer than `max` characters.
 pub fn limited(errors: &mut FieldErrors, field: &str, s: &str, max: usize) -> bool {
     let n = s.chars().count();
     if n > max {
-        err(errors, field, format!("is too long ({n} characters, the limit is {max})"));
+        err(
+            errors,
+            field,
+            format!("is too long ({n} characters, the limit is {max})"),
+        );
         false
     } else {
         true
@@ -49,7 +56,8 @@ pub fn parse(v: &Value, errors: &mut FieldErrors) -> Option<ThreadUpdate> {
         }
     };
     let mut u = ThreadUpdate::default();
-    let title = string_at(errors, "thread.title", map.get("title")).filter(|t| !t.trim().is_empty());
+    let title =
+        string_at(errors, "thread.title", map.get("title")).filter(|t| !t.trim().is_empty());
     if let Some(t) = title {
         if limited(errors, "thread.title", t, MAX_TITLE_CHARS) {
             u.title = Some(sanitize::inline(t));
@@ -64,7 +72,11 @@ pub fn parse(v: &Value, errors: &mut FieldErrors) -> Option<ThreadUpdate> {
         if sanitize::is_web_url(url) {
             u.external_url = Some(url.trim().to_owned());
         } else {
-            err(errors, "thread.external_url", "must be an http or https URL");
+            err(
+                errors,
+                "thread.external_url",
+                "must be an http or https URL",
+            );
         }
     }
     match map.get("status") {
@@ -92,7 +104,11 @@ pub fn parse(v: &Value, errors: &mut FieldErrors) -> Option<ThreadUpdate> {
                 _ => err(errors, "thread.status.value", "is required"),
             }
         }
-        Some(_) => err(errors, "thread.status", "must be an object with color and value"),
+        Some(_) => err(
+            errors,
+            "thread.status",
+            "must be an object with color and value",
+        ),
     }
     match map.get("fields") {
         None | Some(Value::Null) => {}
@@ -107,7 +123,11 @@ pub fn parse(v: &Value, errors: &mut FieldErrors) -> Option<ThreadUpdate> {
                         value: sanitize::inline(v),
                     }),
                     _ => {
-                        err(errors, "thread.fields", "each field needs a string label and value");
+                        err(
+                            errors,
+                            "thread.fields",
+                            "each field needs a string label and value",
+                        );
                         break;
                     }
                 }
@@ -126,7 +146,11 @@ pub fn parse(v: &Value, errors: &mut FieldErrors) -> Option<ThreadUpdate> {
             if items.iter().all(|a| a.is_object() && safe_action(a)) {
                 u.actions = Some(items.clone());
             } else {
-                err(errors, "thread.actions", "each action must be an object whose URLs are http or https");
+                err(
+                    errors,
+                    "thread.actions",
+                    "each action must be an object whose URLs are http or https",
+                );
             }
         }
         Some(_) => err(

@@ -288,7 +288,9 @@ pub fn splice(own: &str, thread: Option<&str>) -> Arc<str> {
 
 /// The user id as a message carries it: `"0"` for integrations.
 pub fn user_string(user_id: Option<i64>) -> String {
-    user_id.map(|id| id.to_string()).unwrap_or_else(|| "0".into())
+    user_id
+        .map(|id| id.to_string())
+        .unwrap_or_else(|| "0".into())
 }
 
 /// The content of a `Value` that is a string, or the `text` of a comment's object.
@@ -306,7 +308,10 @@ mod tests {
 
     #[test]
     fn splices_the_thread_into_the_message() {
-        assert_eq!(&*splice(r#"{"id":1}"#, Some(r#"{"id":"t"}"#)), r#"{"id":1,"thread":{"id":"t"}}"#);
+        assert_eq!(
+            &*splice(r#"{"id":1}"#, Some(r#"{"id":"t"}"#)),
+            r#"{"id":1,"thread":{"id":"t"}}"#
+        );
         assert_eq!(&*splice(r#"{"id":1}"#, None), r#"{"id":1}"#);
     }
 

@@ -29,7 +29,11 @@ fn admin(db: &TestDb, args: &[&str]) -> Value {
         .env_remove("TRIBUTARY_DATABASE")
         .output()
         .expect("run tributary admin");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("one JSON object")
 }
 
@@ -45,7 +49,13 @@ fn free_port() -> u16 {
 async fn serve(db: &TestDb) -> (tokio::process::Child, String) {
     let port = free_port();
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database", &db.url])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database",
+            &db.url,
+        ])
         .env_remove("TRIBUTARY_DATABASE")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -67,12 +77,49 @@ async fn serve(db: &TestDb) -> (tokio::process::Child, String) {
 
 async fn acknowledged_posts_survive_sigkill_exactly_once(b: Backend) {
     let db = TestDb::new(b).await;
-    let user = admin(&db, &["user", "create", "--email", "ann@x.io", "--name", "Ann", "--nick", "ann"]);
+    let user = admin(
+        &db,
+        &[
+            "user", "create", "--email", "ann@x.io", "--name", "Ann", "--nick", "ann",
+        ],
+    );
     let api_token = user["api_token"].as_str().unwrap().to_owned();
-    admin(&db, &["org", "create", "--name", "Acme", "--owner", "ann@x.io"]);
-    admin(&db, &["flow", "create", "--org", "acme", "--name", "Main", "--member", "ann@x.io"]);
-    let hook = admin(&db, &["app", "create", "--owner", "ann@x.io", "--name", "Hook", "--redirect-uri", "http://127.0.0.1:9/cb"]);
-    let source = admin(&db, &["source", "create", "--flow", "acme/main", "--app", &hook["id"].to_string(), "--name", "repo"]);
+    admin(
+        &db,
+        &["org", "create", "--name", "Acme", "--owner", "ann@x.io"],
+    );
+    admin(
+        &db,
+        &[
+            "flow", "create", "--org", "acme", "--name", "Main", "--member", "ann@x.io",
+        ],
+    );
+    let hook = admin(
+        &db,
+        &[
+            "app",
+            "create",
+            "--owner",
+            "ann@x.io",
+            "--name",
+            "Hook",
+            "--redirect-uri",
+            "http://127.0.0.1:9/cb",
+        ],
+    );
+    let source = admin(
+        &db,
+        &[
+            "source",
+            "create",
+            "--flow",
+            "acme/main",
+            "--app",
+            &hook["id"].to_string(),
+            "--name",
+            "repo",
+        ],
+    );
     let flow_token = source["flow_token"].as_str().unwrap().to_owned();
 
     let (mut server, base) = serve(&db).await;
@@ -119,7 +166,11 @@ async fn acknowledged_posts_survive_sigkill_exactly_once(b: Backend) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let pid = server.id().expect("running").to_string();
-    assert!(Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .unwrap()
+        .success());
     let status = tokio::time::timeout(Duration::from_secs(10), server.wait())
         .await
         .expect("dies")
@@ -130,7 +181,11 @@ async fn acknowledged_posts_survive_sigkill_exactly_once(b: Backend) {
         w.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() >= ACKS_BEFORE_KILL, "only {} posts were acknowledged", acked.len());
+    assert!(
+        acked.len() >= ACKS_BEFORE_KILL,
+        "only {} posts were acknowledged",
+        acked.len()
+    );
 
     // Restart on the same database and read everything back.
     let (_server, base) = serve(&db).await;
@@ -140,7 +195,9 @@ async fn acknowledged_posts_survive_sigkill_exactly_once(b: Backend) {
     let mut since = 0;
     loop {
         let page: Vec<Value> = http
-            .get(format!("{base}/flows/acme/main/messages?sort=asc&limit=100&since_id={since}"))
+            .get(format!(
+                "{base}/flows/acme/main/messages?sort=asc&limit=100&since_id={since}"
+            ))
             .basic_auth(&api_token, Some(""))
             .send()
             .await
@@ -152,14 +209,24 @@ async fn acknowledged_posts_survive_sigkill_exactly_once(b: Backend) {
         since = last["id"].as_i64().unwrap();
         for m in &page {
             ids.push(m["id"].as_i64().unwrap());
-            *stored.entry(m["content"].as_str().unwrap().to_owned()).or_default() += 1;
+            *stored
+                .entry(m["content"].as_str().unwrap().to_owned())
+                .or_default() += 1;
         }
     }
     for uuid in &acked {
-        assert_eq!(stored.get(uuid), Some(&1), "acknowledged post {uuid} stored exactly once");
+        assert_eq!(
+            stored.get(uuid),
+            Some(&1),
+            "acknowledged post {uuid} stored exactly once"
+        );
     }
     assert!(stored.values().all(|n| *n == 1), "no post is stored twice");
-    assert_eq!(ids, (1..=ids.len() as i64).collect::<Vec<_>>(), "ids survive without gaps");
+    assert_eq!(
+        ids,
+        (1..=ids.len() as i64).collect::<Vec<_>>(),
+        "ids survive without gaps"
+    );
     // The server after the restart keeps numbering after the last durable id.
     let next = http
         .post(format!("{base}/flows/acme/main/messages"))

@@ -36,7 +36,13 @@ async fn a_replay_returns_the_original_status_and_body(b: Backend) {
     // A flow_token post remembers its 202 and `{}`.
     let mut body = activity("pr:1", "Opened");
     body["flow_token"] = json!(r.token);
-    let token_post = || r.app.http.post(r.app.url("/messages")).header("Idempotency-Key", "k").json(&body);
+    let token_post = || {
+        r.app
+            .http
+            .post(r.app.url("/messages"))
+            .header("Idempotency-Key", "k")
+            .json(&body)
+    };
     let a = send(token_post()).await;
     let b2 = send(token_post()).await;
     assert_eq!((a.status.as_u16(), a.text.as_str()), (202, "{}"));
@@ -44,7 +50,14 @@ async fn a_replay_returns_the_original_status_and_body(b: Backend) {
     // The legacy push honours the header as well.
     let url = r.app.url(&format!("/v1/messages/chat/{}", r.token));
     for _ in 0..2 {
-        let a = send(r.app.http.post(&url).header("Idempotency-Key", "legacy-1").json(&json!({"content": "x", "external_user_name": "s"}))).await;
+        let a = send(
+            r.app
+                .http
+                .post(&url)
+                .header("Idempotency-Key", "legacy-1")
+                .json(&json!({"content": "x", "external_user_name": "s"})),
+        )
+        .await;
         assert_eq!((a.status.as_u16(), a.text.as_str()), (200, "{}"));
     }
     assert_eq!(r.messages("").await.len(), 3);
@@ -89,10 +102,25 @@ async fn the_same_key_with_another_body_gets_422(b: Backend) {
     assert_eq!(send(post("first")).await.status, 201);
     let other = send(post("second")).await;
     assert_eq!(other.status, 422, "{}", other.text);
-    assert!(other.json["message"].as_str().unwrap().contains("different request"));
-    let uuid = r.user_post(&r.ann, &path, json!({"event": "message", "content": "a", "uuid": "u"})).await;
+    assert!(other.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("different request"));
+    let uuid = r
+        .user_post(
+            &r.ann,
+            &path,
+            json!({"event": "message", "content": "a", "uuid": "u"}),
+        )
+        .await;
     assert_eq!(uuid.status, 201);
-    let reused = r.user_post(&r.ann, &path, json!({"event": "message", "content": "b", "uuid": "u"})).await;
+    let reused = r
+        .user_post(
+            &r.ann,
+            &path,
+            json!({"event": "message", "content": "b", "uuid": "u"}),
+        )
+        .await;
     assert_eq!(reused.status, 422);
     assert_eq!(r.messages("").await.len(), 2);
 }
@@ -131,7 +159,10 @@ async fn concurrent_retries_store_one_message(b: Backend) {
         ids[kind].push(body["id"].as_i64().unwrap());
     }
     for list in &ids {
-        assert!(list.iter().all(|id| *id == list[0]), "one message per key: {list:?}");
+        assert!(
+            list.iter().all(|id| *id == list[0]),
+            "one message per key: {list:?}"
+        );
     }
     let stored = r.messages("").await;
     assert_eq!(stored.len(), 2, "{stored:?}");

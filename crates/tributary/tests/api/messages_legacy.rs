@@ -33,10 +33,18 @@ async fn team_inbox_pushes_answer_exactly_200_and_become_inbox_items(b: Backend)
     assert_eq!(m["user"], "0");
     assert_eq!(m["title"], "Daily digest");
     assert_eq!(m["body"], "<p>Interesting news of today</p>");
-    assert_eq!(m["author"], json!({"name": "News", "email": "news@example.com"}));
+    assert_eq!(
+        m["author"],
+        json!({"name": "News", "email": "news@example.com"})
+    );
     assert_eq!(m["thread"]["external_url"], "https://news.example.com/1");
     let tags = m["tags"].as_array().unwrap();
-    for t in ["news", "digest", ":source:news-digest-service", ":project:my-project"] {
+    for t in [
+        "news",
+        "digest",
+        ":source:news-digest-service",
+        ":project:my-project",
+    ] {
         assert!(tags.contains(&json!(t)), "{t} in {tags:?}");
     }
     // Form bodies with repeated or comma-separated tags, and the old `influx` name.
@@ -55,7 +63,11 @@ async fn team_inbox_pushes_answer_exactly_200_and_become_inbox_items(b: Backend)
     for t in ["a", "b", "c", ":source:ci"] {
         assert!(m["tags"].as_array().unwrap().contains(&json!(t)), "{t}");
     }
-    assert_ne!(r.messages("").await[0]["thread_id"], m["thread_id"], "each push is its own thread");
+    assert_ne!(
+        r.messages("").await[0]["thread_id"],
+        m["thread_id"],
+        "each push is its own thread"
+    );
 }
 
 async fn chat_pushes_post_as_the_external_user(b: Backend) {
@@ -72,7 +84,12 @@ async fn chat_pushes_post_as_the_external_user(b: Backend) {
     assert_eq!(m["external_user_name"], "Stevie");
     assert_eq!(m["user"], "0");
     let tags = m["tags"].as_array().unwrap();
-    for t in ["todo".to_owned(), "feedback".into(), "awesome".into(), format!(":user:{}", r.bob.id)] {
+    for t in [
+        "todo".to_owned(),
+        "feedback".into(),
+        "awesome".into(),
+        format!(":user:{}", r.bob.id),
+    ] {
         assert!(tags.contains(&Value::String(t.clone())), "{t} in {tags:?}");
     }
     let c = send(r.app.http.post(&url).form(&[
@@ -85,7 +102,10 @@ async fn chat_pushes_post_as_the_external_user(b: Backend) {
     let comment = r.messages("").await[1].clone();
     assert_eq!(comment["event"], "comment");
     assert_eq!(comment["content"]["text"], "a reply");
-    assert!(comment["tags"].as_array().unwrap().contains(&json!(format!("influx:{}", m["id"]))));
+    assert!(comment["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(format!("influx:{}", m["id"]))));
 }
 
 async fn legacy_pushes_validate_their_fields(b: Backend) {
@@ -107,10 +127,26 @@ async fn legacy_pushes_validate_their_fields(b: Backend) {
     }
     let chat = r.app.url(&format!("/v1/messages/chat/{}", r.token));
     let a = send(r.app.http.post(&chat).json(&json!({"content": "x"}))).await;
-    assert!(a.json["errors"]["external_user_name"].is_array(), "{}", a.text);
-    let long = send(r.app.http.post(&chat).json(&json!({"content": "x".repeat(8097), "external_user_name": "s"}))).await;
+    assert!(
+        a.json["errors"]["external_user_name"].is_array(),
+        "{}",
+        a.text
+    );
+    let long = send(
+        r.app
+            .http
+            .post(&chat)
+            .json(&json!({"content": "x".repeat(8097), "external_user_name": "s"})),
+    )
+    .await;
     assert!(long.json["errors"]["content"].is_array());
-    let unknown = send(r.app.http.post(r.app.url("/v1/messages/chat/00ff")).json(&json!({"content": "x", "external_user_name": "s"}))).await;
+    let unknown = send(
+        r.app
+            .http
+            .post(r.app.url("/v1/messages/chat/00ff"))
+            .json(&json!({"content": "x", "external_user_name": "s"})),
+    )
+    .await;
     assert_eq!(unknown.status, 401);
     assert!(r.messages("").await.is_empty());
 }
@@ -120,16 +156,28 @@ async fn a_removed_source_gets_410_with_the_reason_everywhere(b: Backend) {
     assert_eq!(r.token_post(activity("pr:1", "Opened")).await.status, 200);
     // Removed through the admin CLI, a separate process on the same database.
     let out = Command::new(env!("CARGO_BIN_EXE_tributary"))
-        .args(["admin", "source", "delete", "--id", &r.source.id.to_string(), "--database", &r.app.db.url])
+        .args([
+            "admin",
+            "source",
+            "delete",
+            "--id",
+            &r.source.id.to_string(),
+            "--database",
+            &r.app.db.url,
+        ])
         .env_remove("TRIBUTARY_DATABASE")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let http = &r.app.http;
     let body = activity("pr:1", "Closed");
     let mut with_token = body.clone();
     with_token["flow_token"] = json!(r.token);
-    let answers = vec![
+    let answers = [
         send(http.post(r.app.url("/messages")).json(&with_token)).await,
         send(http.post(r.app.url(&format!("/messages?flow_token={}", r.token))).json(&body)).await,
         send(http.post(r.app.url("/messages")).form(&[("flow_token", r.token.as_str()), ("event", "message"), ("content", "x")])).await,
@@ -145,9 +193,19 @@ async fn a_removed_source_gets_410_with_the_reason_everywhere(b: Backend) {
         assert!(a.json["message"].is_string());
     }
     let sdk = tributary_sdk::Integration::new(&r.app.base_url, &r.token);
-    match sdk.post(&tributary_types::PostMessage { event: "message".into(), ..Default::default() }).await {
+    match sdk
+        .post(&tributary_types::PostMessage {
+            event: "message".into(),
+            ..Default::default()
+        })
+        .await
+    {
         Err(tributary_sdk::Error::SourceGone { reason }) => assert_eq!(reason, "removed"),
         other => panic!("expected SourceGone, got {other:?}"),
     }
-    assert_eq!(r.messages("").await.len(), 1, "nothing was stored after the removal");
+    assert_eq!(
+        r.messages("").await.len(),
+        1,
+        "nothing was stored after the removal"
+    );
 }

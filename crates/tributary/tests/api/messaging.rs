@@ -60,7 +60,12 @@ pub async fn app_record(app: &TestApp, owner: &TestUser, name: &str) -> AppRecor
         .expect("create app")
 }
 
-pub async fn source(app: &TestApp, flow: &FlowRecord, hook: &AppRecord, name: &str) -> (SourceRecord, String) {
+pub async fn source(
+    app: &TestApp,
+    flow: &FlowRecord,
+    hook: &AppRecord,
+    name: &str,
+) -> (SourceRecord, String) {
     tributary::sources::create_source(&app.store, flow, hook.id, None, name, None)
         .await
         .expect("create source")
@@ -73,7 +78,9 @@ impl Room {
         let bob = app.user("bob").await;
         let org = app.org("Acme", &ann).await;
         app.join_org(&org, &bob, false).await;
-        let flow = app.flow(&org, "Main", AccessMode::Invitation, &[&ann, &bob]).await;
+        let flow = app
+            .flow(&org, "Main", AccessMode::Invitation, &[&ann, &bob])
+            .await;
         let hook = app_record(&app, &ann, "GitHub").await;
         let (source, token) = source(&app, &flow, &hook, "acme/widgets").await;
         Room {
@@ -127,7 +134,9 @@ impl Room {
 
     /// The flow's messages (ascending), as Ann sees them, with `query` appended.
     pub async fn messages(&self, query: &str) -> Vec<Value> {
-        let a = self.get(&self.ann, &self.path(&format!("/messages{query}"))).await;
+        let a = self
+            .get(&self.ann, &self.path(&format!("/messages{query}")))
+            .await;
         assert_eq!(a.status, 200, "{}", a.text);
         a.json.as_array().expect("array").clone()
     }
@@ -150,19 +159,28 @@ pub fn activity(ext: &str, title: &str) -> Value {
 }
 
 pub fn ids(messages: &[Value]) -> Vec<i64> {
-    messages.iter().map(|m| m["id"].as_i64().expect("numeric id")).collect()
+    messages
+        .iter()
+        .map(|m| m["id"].as_i64().expect("numeric id"))
+        .collect()
 }
 
 /// Another server on the same database, as after a restart or on a second node; it runs
 /// until the test ends. Returns its base URL.
 pub async fn second_node(db_url: &str) -> String {
     let store = tributary::store::connect(db_url).await.expect("store");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let router = tributary::server::router(
         tributary::server::state(store, &base),
         crate::helpers::MAX_BODY_BYTES,
     );
-    tokio::spawn(tributary::server::serve(listener, router, std::future::pending()));
+    tokio::spawn(tributary::server::serve(
+        listener,
+        router,
+        std::future::pending(),
+    ));
     base
 }

@@ -31,7 +31,14 @@ async fn external_thread_ids_map_to_one_thread_per_source(b: Backend) {
     let (_, token2) = source(&r.app, &r.flow, &r.hook, "acme/gadgets").await;
     let mut body = activity("pr:42", "Opened");
     body["flow_token"] = json!(token2);
-    let theirs = send(r.app.http.post(r.app.url("/messages")).header("X-flowdock-wait-for-message", "1").json(&body)).await;
+    let theirs = send(
+        r.app
+            .http
+            .post(r.app.url("/messages"))
+            .header("X-flowdock-wait-for-message", "1")
+            .json(&body),
+    )
+    .await;
     assert_eq!(theirs.status, 200, "{}", theirs.text);
     assert_ne!(theirs.json["thread_id"], first["thread_id"]);
     assert_eq!(theirs.json["thread"]["source"]["name"], "acme/gadgets");
@@ -41,7 +48,8 @@ async fn the_newest_thread_object_replaces_the_stored_state(b: Backend) {
     let r = Room::new(b).await;
     let mut first = activity("pr:1", "Opened");
     first["thread"]["fields"] = json!([{"label": "Assignee", "value": "ann"}]);
-    first["thread"]["actions"] = json!([{"@type": "ViewAction", "url": "https://github.com/x/files", "name": "Diff"}]);
+    first["thread"]["actions"] =
+        json!([{"@type": "ViewAction", "url": "https://github.com/x/files", "name": "Diff"}]);
     let a = r.token_post(first).await.json;
     let closed = r
         .token_post(json!({
@@ -56,10 +64,16 @@ async fn the_newest_thread_object_replaces_the_stored_state(b: Backend) {
     assert_eq!(t["fields"], json!([]));
     // What the newest message left out keeps its value.
     assert_eq!(t["body"], "Body with <b>HTML</b>");
-    assert_eq!(t["external_url"], "https://github.com/flowdock/component/pull/42");
+    assert_eq!(
+        t["external_url"],
+        "https://github.com/flowdock/component/pull/42"
+    );
     assert_eq!(t["actions"][0]["name"], "Diff");
     // The older message shows the current state too.
-    let older = r.get(&r.ann, &r.path(&format!("/messages/{}", a["id"]))).await.json;
+    let older = r
+        .get(&r.ann, &r.path(&format!("/messages/{}", a["id"])))
+        .await
+        .json;
     assert_eq!(older["thread"]["status"]["value"], "closed");
     assert_eq!(older["thread"]["activities"], 2);
     let updated_at = t["updated_at"].as_str().unwrap();
@@ -72,12 +86,20 @@ async fn thread_id_addresses_a_thread_directly(b: Backend) {
     let tid = item["thread_id"].as_str().unwrap();
     // A user replies in the thread through its own path, and through `thread_id`.
     let reply = r
-        .user_post(&r.ann, &r.path(&format!("/threads/{tid}/messages")), json!({"event": "message", "content": "on it"}))
+        .user_post(
+            &r.ann,
+            &r.path(&format!("/threads/{tid}/messages")),
+            json!({"event": "message", "content": "on it"}),
+        )
         .await;
     assert_eq!(reply.status, 201, "{}", reply.text);
     assert_eq!(reply.json["thread_id"], tid);
     let by_field = r
-        .user_post(&r.bob, &r.path("/messages"), json!({"event": "message", "content": "me too", "thread_id": tid}))
+        .user_post(
+            &r.bob,
+            &r.path("/messages"),
+            json!({"event": "message", "content": "me too", "thread_id": tid}),
+        )
         .await;
     assert_eq!(by_field.json["thread_id"], tid);
     assert_eq!(by_field.json["thread"]["internal_comments"], 2);
@@ -89,13 +111,24 @@ async fn thread_id_addresses_a_thread_directly(b: Backend) {
     assert_eq!(act.status, 200, "{}", act.text);
     assert_eq!(act.json["thread"]["activities"], 2);
     let ghost = r
-        .user_post(&r.ann, &r.path("/threads/nope/messages"), json!({"event": "message", "content": "x"}))
+        .user_post(
+            &r.ann,
+            &r.path("/threads/nope/messages"),
+            json!({"event": "message", "content": "x"}),
+        )
         .await;
     assert_eq!(ghost.status, 404);
     assert_eq!(ghost.json["message"], "Thread not found");
-    let in_thread = r.get(&r.ann, &r.path(&format!("/threads/{tid}/messages"))).await;
+    let in_thread = r
+        .get(&r.ann, &r.path(&format!("/threads/{tid}/messages")))
+        .await;
     assert_eq!(in_thread.json.as_array().unwrap().len(), 4);
-    assert_eq!(r.get(&r.ann, &r.path("/threads/nope/messages")).await.status, 404);
+    assert_eq!(
+        r.get(&r.ann, &r.path("/threads/nope/messages"))
+            .await
+            .status,
+        404
+    );
 }
 
 async fn counts_and_ids_stay_exact_under_concurrent_posts(b: Backend) {
@@ -134,12 +167,19 @@ async fn counts_and_ids_stay_exact_under_concurrent_posts(b: Backend) {
     for t in tasks {
         assert!(t.await.unwrap() < 300);
     }
-    let thread = r.get(&r.ann, &r.path(&format!("/threads/{tid}"))).await.json;
+    let thread = r
+        .get(&r.ann, &r.path(&format!("/threads/{tid}")))
+        .await
+        .json;
     assert_eq!(thread["activities"], 13);
     assert_eq!(thread["external_comments"], 12);
     assert_eq!(thread["internal_comments"], 12);
     let all = r.messages("?limit=100&sort=asc").await;
-    assert_eq!(ids(&all), (1..=37).collect::<Vec<_>>(), "ids increase without gaps or repeats");
+    assert_eq!(
+        ids(&all),
+        (1..=37).collect::<Vec<_>>(),
+        "ids increase without gaps or repeats"
+    );
 }
 
 async fn the_thread_list_filters_and_pages(b: Backend) {
@@ -153,10 +193,28 @@ async fn the_thread_list_filters_and_pages(b: Backend) {
             a
         }
     };
-    let lonely = r.user_post(&r.ann, &r.path("/messages"), json!({"event": "message", "content": "lonely"})).await.json;
-    let chatty = r.user_post(&r.ann, &r.path("/messages"), json!({"event": "message", "content": "chatty"})).await.json;
-    r.user_post(&r.bob, &r.path("/messages"), json!({"event": "message", "content": "reply", "thread_id": chatty["thread_id"]}))
-        .await;
+    let lonely = r
+        .user_post(
+            &r.ann,
+            &r.path("/messages"),
+            json!({"event": "message", "content": "lonely"}),
+        )
+        .await
+        .json;
+    let chatty = r
+        .user_post(
+            &r.ann,
+            &r.path("/messages"),
+            json!({"event": "message", "content": "chatty"}),
+        )
+        .await
+        .json;
+    r.user_post(
+        &r.bob,
+        &r.path("/messages"),
+        json!({"event": "message", "content": "reply", "thread_id": chatty["thread_id"]}),
+    )
+    .await;
     for i in 0..3 {
         r.token_post(activity(&format!("pr:{i}"), "Opened")).await;
     }
@@ -167,19 +225,36 @@ async fn the_thread_list_filters_and_pages(b: Backend) {
     send(r.app.http.post(r.app.url("/messages")).json(&z)).await;
 
     let ids_of = |v: &Value| -> Vec<String> {
-        v.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_owned()).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
     };
     // A chat message nobody answered is an empty thread: left out unless `empty=1`.
     let default = threads("").await.json;
     assert_eq!(default.as_array().unwrap().len(), 5);
     assert!(!ids_of(&default).contains(&lonely["thread_id"].as_str().unwrap().to_owned()));
-    assert_eq!(default[0]["source"]["application"]["name"], "Zendesk", "newest first");
+    assert_eq!(
+        default[0]["source"]["application"]["name"], "Zendesk",
+        "newest first"
+    );
     assert_eq!(threads("?empty=1").await.json.as_array().unwrap().len(), 6);
     let chat = threads("?application=chat&empty=1").await.json;
     assert_eq!(chat.as_array().unwrap().len(), 2);
     assert!(chat[0]["source"].is_null());
-    assert_eq!(threads("?application=inbox").await.json.as_array().unwrap().len(), 4);
-    let zendesk = threads(&format!("?application={}", other_app.id)).await.json;
+    assert_eq!(
+        threads("?application=inbox")
+            .await
+            .json
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    let zendesk = threads(&format!("?application={}", other_app.id))
+        .await
+        .json;
     assert_eq!(zendesk.as_array().unwrap().len(), 1);
     // Paging: a full page links to the next, older page.
     let page = threads("?limit=2").await;
@@ -197,27 +272,51 @@ async fn the_thread_list_filters_and_pages(b: Backend) {
     let newest = default[0]["updated_at"].as_str().unwrap().to_owned();
     assert_eq!(threads(&format!("?since={newest}")).await.json, json!([]));
     let before = threads(&format!("?until={newest}")).await.json;
-    assert_eq!(before.as_array().unwrap().len() as i64, 5 - same_ms(&default, &newest));
+    assert_eq!(
+        before.as_array().unwrap().len() as i64,
+        5 - same_ms(&default, &newest)
+    );
     let bad = r.get(&r.ann, &r.path("/threads?since=yesterday")).await;
     assert_eq!(bad.status, 400);
     assert!(bad.json["errors"]["since"].is_array());
-    assert_eq!(r.get(&r.ann, &r.path("/threads?application=nope")).await.status, 400);
+    assert_eq!(
+        r.get(&r.ann, &r.path("/threads?application=nope"))
+            .await
+            .status,
+        400
+    );
     assert_eq!(r.get(&r.ann, &r.path("/threads?limit=0")).await.status, 400);
 }
 
 /// Threads updated in the same millisecond as `at` (posts can share one).
 fn same_ms(threads: &Value, at: &str) -> i64 {
-    threads.as_array().unwrap().iter().filter(|t| t["updated_at"] == at).count() as i64
+    threads
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["updated_at"] == at)
+        .count() as i64
 }
 
 async fn threads_can_be_shown_one_by_one(b: Backend) {
     let r = Room::new(b).await;
     let m = r.token_post(activity("pr:9", "Opened")).await.json;
-    let t = r.get(&r.ann, &r.path(&format!("/threads/{}", m["thread_id"].as_str().unwrap()))).await;
+    let t = r
+        .get(
+            &r.ann,
+            &r.path(&format!("/threads/{}", m["thread_id"].as_str().unwrap())),
+        )
+        .await;
     assert_eq!(t.status, 200);
     assert_eq!(t.json, m["thread"]);
     assert_eq!(t.json["external_thread_id"], "pr:9");
-    let sdk = r.ann.client.threads().get("acme", "main", m["thread_id"].as_str().unwrap()).await.unwrap();
+    let sdk = r
+        .ann
+        .client
+        .threads()
+        .get("acme", "main", m["thread_id"].as_str().unwrap())
+        .await
+        .unwrap();
     assert_eq!(sdk.activities, 1);
     assert_eq!(r.get(&r.ann, &r.path("/threads/missing")).await.status, 404);
     let eve = r.app.user("eve").await;

@@ -19,12 +19,67 @@ fn inline_allowed(tag: &str, attr: Option<&str>) -> bool {
 
 fn body_allowed(tag: &str, attr: Option<&str>) -> bool {
     const TAGS: &[&str] = &[
-        "a", "abbr", "acronym", "address", "article", "aside", "b", "big", "blockquote", "br",
-        "caption", "cite", "code", "dd", "del", "details", "dfn", "div", "dl", "dt", "em",
-        "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup",
-        "hr", "i", "img", "ins", "kbd", "li", "nav", "ol", "p", "pre", "samp", "section", "small",
-        "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
-        "tr", "tt", "ul", "var", "wbr",
+        "a",
+        "abbr",
+        "acronym",
+        "address",
+        "article",
+        "aside",
+        "b",
+        "big",
+        "blockquote",
+        "br",
+        "caption",
+        "cite",
+        "code",
+        "dd",
+        "del",
+        "details",
+        "dfn",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "samp",
+        "section",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "tt",
+        "ul",
+        "var",
+        "wbr",
     ];
     if !TAGS.contains(&tag) {
         return false;
@@ -94,15 +149,24 @@ fn check(html: &str, allowed: fn(&str, Option<&str>) -> bool, what: &str) {
             }
             let name = &html[name_start..i];
             assert!(!closing, "{what}: attributes on a closing tag in {html:?}");
-            assert!(allowed(tag, Some(name)), "{what}: attribute {name} on <{tag}> in {html:?}");
+            assert!(
+                allowed(tag, Some(name)),
+                "{what}: attribute {name} on <{tag}> in {html:?}"
+            );
             if b.get(i) == Some(&b'=') {
-                assert_eq!(b.get(i + 1), Some(&b'"'), "{what}: unquoted value in {html:?}");
+                assert_eq!(
+                    b.get(i + 1),
+                    Some(&b'"'),
+                    "{what}: unquoted value in {html:?}"
+                );
                 let value_start = i + 2;
                 let end = html[value_start..].find('"').expect("closing quote") + value_start;
                 let value = decode(&html[value_start..end]).trim().to_ascii_lowercase();
                 if name == "href" || name == "src" {
                     assert!(
-                        value.starts_with("http://") || value.starts_with("https://") || value.starts_with("mailto:"),
+                        value.starts_with("http://")
+                            || value.starts_with("https://")
+                            || value.starts_with("mailto:"),
                         "{what}: {name}={value:?} in {html:?}"
                     );
                 }
@@ -118,7 +182,11 @@ fn check(html: &str, allowed: fn(&str, Option<&str>) -> bool, what: &str) {
 async fn stored_titles_bodies_and_fields_are_sanitised(b: Backend) {
     let r = Room::new(b).await;
     let payloads: Vec<&str> = CORPUS.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert!(payloads.len() >= 50, "the corpus has {} payloads", payloads.len());
+    assert!(
+        payloads.len() >= 50,
+        "the corpus has {} payloads",
+        payloads.len()
+    );
     for (n, p) in payloads.iter().enumerate() {
         let a = r
             .token_post(json!({
@@ -130,7 +198,10 @@ async fn stored_titles_bodies_and_fields_are_sanitised(b: Backend) {
             .await;
         assert_eq!(a.status, 200, "payload {n} {p:?}: {}", a.text);
         let id = a.json["id"].as_i64().unwrap();
-        let stored = r.get(&r.ann, &r.path(&format!("/messages/{id}"))).await.json;
+        let stored = r
+            .get(&r.ann, &r.path(&format!("/messages/{id}")))
+            .await
+            .json;
         let t = &stored["thread"];
         let s = |v: &Value| v.as_str().unwrap_or("").to_owned();
         check(&s(&stored["title"]), inline_allowed, "title");
@@ -141,8 +212,18 @@ async fn stored_titles_bodies_and_fields_are_sanitised(b: Backend) {
         check(&s(&t["fields"][0]["value"]), inline_allowed, "field value");
         check(&s(&t["status"]["value"]), inline_allowed, "status value");
         let raw = stored.to_string().to_ascii_lowercase();
-        for banned in ["<script", "<style", "<iframe", "onerror=", "onload=", "onmouseover="] {
-            assert!(!raw.contains(banned), "payload {n}: {banned} survived in {raw}");
+        for banned in [
+            "<script",
+            "<style",
+            "<iframe",
+            "onerror=",
+            "onload=",
+            "onmouseover=",
+        ] {
+            assert!(
+                !raw.contains(banned),
+                "payload {n}: {banned} survived in {raw}"
+            );
         }
     }
     // Safe markup survives where it is allowed.
@@ -155,7 +236,10 @@ async fn stored_titles_bodies_and_fields_are_sanitised(b: Backend) {
         }))
         .await
         .json;
-    assert_eq!(ok["title"], "<a href=\"https://x.io\" rel=\"nofollow noopener\">PR</a> merged");
+    assert_eq!(
+        ok["title"],
+        "<a href=\"https://x.io\" rel=\"nofollow noopener\">PR</a> merged"
+    );
     assert_eq!(
         ok["body"],
         "<p>Body with <b>HTML</b> and <a href=\"https://x.io\" rel=\"nofollow noopener\">a link</a></p>"
@@ -176,6 +260,14 @@ fn the_checker_rejects_unsafe_markup() {
         let caught = std::panic::catch_unwind(|| check(html, inline_allowed, "probe"));
         assert!(caught.is_err(), "{html} passed the checker");
     }
-    check("<a href=\"https://x.io\" rel=\"nofollow noopener\">x</a> &lt;script&gt;", inline_allowed, "probe");
-    check("<p><img src=\"https://x.io/a.png\" alt=\"a\"></p>", body_allowed, "probe");
+    check(
+        "<a href=\"https://x.io\" rel=\"nofollow noopener\">x</a> &lt;script&gt;",
+        inline_allowed,
+        "probe",
+    );
+    check(
+        "<p><img src=\"https://x.io/a.png\" alt=\"a\"></p>",
+        body_allowed,
+        "probe",
+    );
 }

@@ -4,6 +4,7 @@
 mod accounts;
 mod flows;
 mod integrations;
+mod message_queries;
 mod messages;
 
 use async_trait::async_trait;
@@ -240,10 +241,10 @@ impl Store for PgStore {
         messages::idempotent_response(&**self.client().await?, scope, key).await
     }
     async fn message_by_id(&self, flow_id: &str, id: i64) -> StoreResult<Option<StoredMessage>> {
-        messages::message_by_id(&**self.client().await?, flow_id, id).await
+        message_queries::message_by_id(&**self.client().await?, flow_id, id).await
     }
     async fn list_messages(&self, query: MessageQuery) -> StoreResult<Vec<StoredMessage>> {
-        messages::list_messages(&**self.client().await?, query).await
+        message_queries::list_messages(&**self.client().await?, query).await
     }
     async fn change_message(&self, change: MessageChange) -> StoreResult<ChangeOutcome> {
         let mut client = self.client().await?;
@@ -260,9 +261,9 @@ impl Store for PgStore {
         Ok(())
     }
     async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>> {
-        messages::thread_by_id(&**self.client().await?, flow_id, id).await
+        message_queries::thread_by_id(&**self.client().await?, flow_id, id).await
     }
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>> {
-        messages::list_threads(&**self.client().await?, query).await
+        message_queries::list_threads(&**self.client().await?, query).await
     }
 }

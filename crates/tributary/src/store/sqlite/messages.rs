@@ -2,8 +2,7 @@
 //! transaction, so a post's thread upsert, id allocation, insert, counts and key are one
 //! atomic unit, and the single writer makes the per-flow ids commit in order.
 
-use rusqlite::types::Value as Sql;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use tributary_types::{Message, Thread};
 
 use crate::store::*;
@@ -18,9 +17,9 @@ pub fn post_message(c: &Connection, p: NewPost) -> StoreResult<PostOutcome> {
     let flow_id = p.message.flow.clone();
     let mut thread = match &p.thread {
         ThreadRef::None => None,
-        ThreadRef::Existing(id) => Some(
-            load_thread(c, &flow_id, id)?.ok_or(StoreError::NotFound("thread"))?,
-        ),
+        ThreadRef::Existing(id) => {
+            Some(load_thread(c, &flow_id, id)?.ok_or(StoreError::NotFound("thread"))?)
+        }
         ThreadRef::External(nt) => {
             let found: Option<(String, String)> = c
                 .query_row(
@@ -56,7 +55,15 @@ pub fn post_message(c: &Connection, p: NewPost) -> StoreResult<PostOutcome> {
     }
     let id = next_id(c, &flow_id)?;
     let own = finish_message(&mut m, &flow_id, id, now);
-    insert_message(c, &m, &own, p.user_id, p.source_id, p.parent_id, &p.search_text)?;
+    insert_message(
+        c,
+        &m,
+        &own,
+        p.user_id,
+        p.source_id,
+        p.parent_id,
+        &p.search_text,
+    )?;
     let json = splice(&own, thread_json.as_deref());
     if let Some(claim) = &p.claim {
         let body = if claim.body_is_message { &*json } else { "{}" };
@@ -162,10 +169,21 @@ fn remember(
              status = excluded.status, body = excluded.body, created_at = excluded.created_at
          WHERE idempotency_keys.created_at <= ?7",
     )?
-    .execute(params![claim.scope, claim.key, claim.request_hash, claim.status, body, now, cutoff])?;
+    .execute(params![
+        claim.scope,
+        claim.key,
+        claim.request_hash,
+        claim.status,
+        body,
+        now,
+        cutoff
+    ])?;
     // Expired keys are swept now and then rather than by a timer.
     if id % 256 == 0 {
-        c.execute("DELETE FROM idempotency_keys WHERE created_at <= ?1", [cutoff])?;
+        c.execute(
+            "DELETE FROM idempotency_keys WHERE created_at <= ?1",
+            [cutoff],
+        )?;
     }
     Ok(())
 }
@@ -188,98 +206,6 @@ pub fn idempotent_response(
         })
     })
     .optional()?)
-}
-
-const MESSAGE_COLS: &str =
-    "m.flow_id, m.id, m.event, m.user_id, m.app, m.thread_id, m.body, t.state";
-const MESSAGE_FROM: &str = "messages m LEFT JOIN threads t ON t.id = m.thread_id";
-
-fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
-    let own: String = r.get(6)?;
-    let state: Option<String> = r.get(7)?;
-    Ok(StoredMessage {
-        flow_id: r.get(0)?,
-        id: r.get(1)?,
-        event: r.get(2)?,
-        user_id: r.get(3)?,
-        app: r.get(4)?,
-        thread_id: r.get(5)?,
-        json: splice(&own, state.as_deref()),
-    })
-}
-
-pub fn message_by_id(c: &Connection, flow_id: &str, id: i64) -> StoreResult<Option<StoredMessage>> {
-    let sql = format!("SELECT {MESSAGE_COLS} FROM {MESSAGE_FROM} WHERE m.flow_id = ?1 AND m.id = ?2");
-    Ok(c.prepare_cached(&sql)?
-        .query_row(params![flow_id, id], message_row)
-        .optional()?)
-}
-
-/// Quotes each keyword so FTS5 reads it as a plain term; juxtaposed terms must all match.
-fn fts_query(terms: &[String]) -> String {
-    terms
-        .iter()
-        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-pub fn list_messages(c: &Connection, q: MessageQuery) -> StoreResult<Vec<StoredMessage>> {
-    let mut sql = format!("SELECT {MESSAGE_COLS} FROM {MESSAGE_FROM} WHERE m.flow_id = ?");
-    let mut args: Vec<Sql> = vec![Sql::Text(q.flow_id.clone())];
-    if let Some(t) = &q.thread_id {
-        sql.push_str(" AND m.thread_id = ?");
-        args.push(Sql::Text(t.clone()));
-    }
-    if !q.events.is_empty() {
-        sql.push_str(&format!(" AND m.event IN ({})", marks(q.events.len())));
-        args.extend(q.events.iter().map(|e| Sql::Text(e.clone())));
-    }
-    if let Some(id) = q.since_id {
-        sql.push_str(" AND m.id > ?");
-        args.push(Sql::Integer(id));
-    }
-    if let Some(id) = q.until_id {
-        sql.push_str(" AND m.id < ?");
-        args.push(Sql::Integer(id));
-    }
-    if !q.tags.is_empty() {
-        if q.tags_any {
-            sql.push_str(&format!(
-                " AND m.id IN (SELECT message_id FROM message_tags WHERE flow_id = m.flow_id AND tag IN ({}))",
-                marks(q.tags.len())
-            ));
-            args.extend(q.tags.iter().map(|t| Sql::Text(t.clone())));
-        } else {
-            for tag in &q.tags {
-                sql.push_str(" AND EXISTS (SELECT 1 FROM message_tags g WHERE g.flow_id = m.flow_id AND g.message_id = m.id AND g.tag = ?)");
-                args.push(Sql::Text(tag.clone()));
-            }
-        }
-    }
-    if !q.search.is_empty() {
-        sql.push_str(" AND m.rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)");
-        args.push(Sql::Text(fts_query(&q.search)));
-    }
-    sql.push_str(if q.ascending {
-        " ORDER BY m.id ASC LIMIT ? OFFSET ?"
-    } else {
-        " ORDER BY m.id DESC LIMIT ? OFFSET ?"
-    });
-    args.push(Sql::Integer(q.limit));
-    args.push(Sql::Integer(q.skip));
-    let mut st = c.prepare(&sql)?;
-    let mut out = st
-        .query_map(params_from_iter(args), message_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    if !q.ascending {
-        out.reverse();
-    }
-    Ok(out)
-}
-
-fn marks(n: usize) -> String {
-    vec!["?"; n].join(", ")
 }
 
 pub fn change_message(c: &Connection, ch: MessageChange) -> StoreResult<ChangeOutcome> {
@@ -373,56 +299,4 @@ pub fn delete_message(c: &Connection, flow_id: &str, id: i64) -> StoreResult<()>
         }
     }
     Ok(())
-}
-
-fn thread_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ThreadRecord> {
-    let state: String = r.get(3)?;
-    Ok(ThreadRecord {
-        id: r.get(0)?,
-        flow_id: r.get(1)?,
-        updated_at: r.get(2)?,
-        json: state.into(),
-    })
-}
-
-pub fn thread_by_id(c: &Connection, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>> {
-    Ok(c.query_row(
-        "SELECT id, flow_id, updated_at, state FROM threads WHERE flow_id = ?1 AND id = ?2",
-        params![flow_id, id],
-        thread_row,
-    )
-    .optional()?)
-}
-
-pub fn list_threads(c: &Connection, q: ThreadQuery) -> StoreResult<Vec<ThreadRecord>> {
-    let mut sql =
-        String::from("SELECT id, flow_id, updated_at, state FROM threads WHERE flow_id = ?");
-    let mut args: Vec<Sql> = vec![Sql::Text(q.flow_id.clone())];
-    if let Some(since) = q.since {
-        sql.push_str(" AND updated_at > ?");
-        args.push(Sql::Integer(since));
-    }
-    if let Some(until) = q.until {
-        sql.push_str(" AND updated_at < ?");
-        args.push(Sql::Integer(until));
-    }
-    match &q.application {
-        Some(AppFilter::Chat) => sql.push_str(" AND origin = 'chat'"),
-        Some(AppFilter::Inbox) => sql.push_str(" AND origin = 'inbox'"),
-        Some(AppFilter::App(id)) => {
-            sql.push_str(" AND app_id = ?");
-            args.push(Sql::Integer(*id));
-        }
-        None => {}
-    }
-    if !q.include_empty {
-        sql.push_str(" AND message_count > CASE WHEN origin = 'chat' THEN 1 ELSE 0 END");
-    }
-    sql.push_str(" ORDER BY updated_at DESC, id DESC LIMIT ?");
-    args.push(Sql::Integer(q.limit));
-    let mut st = c.prepare(&sql)?;
-    let rows = st
-        .query_map(params_from_iter(args), thread_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
 }

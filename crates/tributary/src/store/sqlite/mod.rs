@@ -4,6 +4,7 @@
 mod accounts;
 mod flows;
 mod integrations;
+mod message_queries;
 mod messages;
 mod pool;
 mod writer;
@@ -309,12 +310,12 @@ impl Store for SqliteStore {
     async fn message_by_id(&self, flow_id: &str, id: i64) -> StoreResult<Option<StoredMessage>> {
         let flow_id = flow_id.to_owned();
         self.readers
-            .read(move |c| messages::message_by_id(c, &flow_id, id))
+            .read(move |c| message_queries::message_by_id(c, &flow_id, id))
             .await
     }
     async fn list_messages(&self, query: MessageQuery) -> StoreResult<Vec<StoredMessage>> {
         self.readers
-            .read(move |c| messages::list_messages(c, query))
+            .read(move |c| message_queries::list_messages(c, query))
             .await
     }
     async fn change_message(&self, change: MessageChange) -> StoreResult<ChangeOutcome> {
@@ -331,12 +332,12 @@ impl Store for SqliteStore {
     async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>> {
         let (flow_id, id) = (flow_id.to_owned(), id.to_owned());
         self.readers
-            .read(move |c| messages::thread_by_id(c, &flow_id, &id))
+            .read(move |c| message_queries::thread_by_id(c, &flow_id, &id))
             .await
     }
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>> {
         self.readers
-            .read(move |c| messages::list_threads(c, query))
+            .read(move |c| message_queries::list_threads(c, query))
             .await
     }
 }
