@@ -16,5 +16,6 @@ mod messages_read;
 mod messages_validation;
 mod messaging;
 mod store_conformance;
+mod store_messages;
 mod threads;
 mod xss;

@@ -108,13 +108,14 @@ fn create_thread(c: &Connection, flow_id: &str, nt: &NewThread, now: i64) -> Sto
 
 /// The flow's next message id. The counter row is the flow's serialisation point.
 fn next_id(c: &Connection, flow_id: &str) -> StoreResult<i64> {
-    Ok(c.query_row(
+    c.query_row(
         "INSERT INTO flow_counters (flow_id, last_message_id) VALUES (?1, 1)
          ON CONFLICT (flow_id) DO UPDATE SET last_message_id = last_message_id + 1
          RETURNING last_message_id",
         [flow_id],
         |r| r.get(0),
-    )?)
+    )
+    .map_err(|e| super::constraint(e, "message id", "flow"))
 }
 
 fn insert_message(
