@@ -68,3 +68,19 @@ pub fn unflatten(v: &Value) -> Value {
     }
     Value::Object(out)
 }
+
+impl MessageInput {
+    /// A team inbox item in a thread of its own, as server code posts on a source's behalf
+    /// (for example the "new integration" item when a source is added).
+    pub fn inbox_item(title: &str, body: Option<&str>, author: &str) -> MessageInput {
+        MessageInput {
+            event: Some("activity".into()),
+            title: Some(title.to_owned()),
+            body: body.map(str::to_owned),
+            author: serde_json::json!({ "name": author }),
+            thread: serde_json::json!({ "title": title, "body": body }),
+            new_thread: true,
+            ..MessageInput::default()
+        }
+    }
+}

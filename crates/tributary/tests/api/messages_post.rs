@@ -16,6 +16,7 @@ backend_tests!(
     comments_store_title_and_text_with_the_influx_tag,
     tags_come_from_content_and_parameters,
     flow_links_offer_messages_and_threads,
+    server_code_posts_inbox_items_for_a_source,
 );
 
 async fn a_user_post_answers_201_with_the_stored_message(b: Backend) {
@@ -343,5 +344,32 @@ async fn flow_links_offer_messages_and_threads(b: Backend) {
     assert_eq!(
         f["links"]["threads"],
         json!({"href": format!("{base}/threads"), "methods": ["GET"]})
+    );
+}
+
+async fn server_code_posts_inbox_items_for_a_source(b: Backend) {
+    use tributary::messages::{post_message, MessageInput, Poster};
+    let r = Room::new(b).await;
+    let poster = Poster::Source {
+        source: Box::new(r.source.clone()),
+        app: Box::new(r.hook.clone()),
+    };
+    let input = MessageInput::inbox_item(
+        "New integration: GitHub",
+        Some("<p>Added by ann</p>"),
+        "Tributary",
+    );
+    let m = post_message(&r.app.store, &poster, &r.flow, input)
+        .await
+        .unwrap();
+    let listed = r.messages("").await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0], serde_json::from_str::<Value>(&m.json).unwrap());
+    assert_eq!(listed[0]["event"], "activity");
+    assert_eq!(listed[0]["app"], "influx");
+    assert_eq!(listed[0]["thread"]["title"], "New integration: GitHub");
+    assert_eq!(
+        listed[0]["thread"]["source"]["application"]["name"],
+        "GitHub"
     );
 }
