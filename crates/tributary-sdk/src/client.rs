@@ -94,6 +94,14 @@ impl Client {
         crate::Sources { client: self }
     }
 
+    pub fn messages(&self) -> crate::Messages<'_> {
+        crate::Messages { client: self }
+    }
+
+    pub fn threads(&self) -> crate::Threads<'_> {
+        crate::Threads { client: self }
+    }
+
     /// A request to `path` (relative to the base URL) with the client's credentials.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         let req = self.http.request(method, format!("{}{}", self.base, path));

@@ -12,10 +12,12 @@
 mod client;
 mod error;
 mod integrations;
+mod messages;
 mod resources;
 
 pub use client::{Client, Credentials};
 pub use error::Error;
 pub use integrations::{Applications, Sources};
+pub use messages::{Integration, MessageFilter, Messages, Threads};
 pub use resources::{Flows, Organizations, Users};
 pub use tributary_types as types;

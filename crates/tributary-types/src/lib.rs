@@ -140,3 +140,6 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
+
+pub mod messages;
+pub use messages::*;

@@ -276,6 +276,14 @@ impl FromRequestParts<AppState> for Principal {
 #[derive(Clone, Default)]
 pub struct CallerSlot(Arc<OnceLock<i64>>);
 
+impl CallerSlot {
+    /// Records the caller for handlers that authenticate without the `Principal` extractor
+    /// (those that accept a `flow_token` in the body as well).
+    pub fn record(&self, user_id: i64) {
+        let _ = self.0.set(user_id);
+    }
+}
+
 /// Adds `Flowdock-User: <id>` to every response whose request authenticated, errors included.
 pub async fn flowdock_user_header(mut req: Request<axum::body::Body>, next: Next) -> Response {
     let slot = CallerSlot::default();

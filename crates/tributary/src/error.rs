@@ -32,6 +32,9 @@ pub enum ApiError {
     Gone { message: String, reason: String },
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 422: understood but refused, e.g. an idempotency key reused with another request.
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// Details are logged, never sent: they may hold SQL or paths.
@@ -59,6 +62,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -57,6 +57,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             get(flows::handlers::list_flow_users),
         )
         .merge(integration_routes(state.clone()))
+        .merge(crate::messages::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(render_metrics))
         .fallback(not_found)

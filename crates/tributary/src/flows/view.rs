@@ -33,8 +33,8 @@ pub fn flow(urls: &Urls, f: &FlowForUser, principal: &Principal, users: Option<V
     }
 }
 
-/// The flow's resources and the methods the caller may use on each. Later resources
-/// (messages, threads, sources) add their entries here.
+/// The flow's resources and the methods the caller may use on each.
+
 fn links(url: &str, f: &FlowForUser, principal: &Principal) -> BTreeMap<String, Link> {
     let joined = f.membership.is_some();
     let link = |href: String, methods: &[&str]| Link {
@@ -57,6 +57,20 @@ fn links(url: &str, f: &FlowForUser, principal: &Principal) -> BTreeMap<String, 
     links.insert(
         "sources".to_owned(),
         link(format!("{url}/sources"), sources),
+    );
+    links.insert(
+        "messages".to_owned(),
+        link(
+            format!("{url}/messages"),
+            if joined { &["GET", "POST"] } else { &[] },
+        ),
+    );
+    links.insert(
+        "threads".to_owned(),
+        link(
+            format!("{url}/threads"),
+            if joined { &["GET"] } else { &[] },
+        ),
     );
     links
 }

@@ -4,6 +4,7 @@
 //! Both backends pass the same conformance suite (`tests/api/store_conformance.rs`), so the
 //! rest of the server never needs to know which one it runs on.
 
+pub mod messages;
 pub mod models;
 pub mod postgres;
 pub mod sqlite;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use messages::*;
 pub use models::*;
 
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +150,27 @@ pub trait Store: Send + Sync + 'static {
     /// The session's user, when the session exists and has not expired.
     async fn web_session_user(&self, token_hash: &str) -> StoreResult<Option<UserRecord>>;
     async fn delete_web_session(&self, token_hash: &str) -> StoreResult<()>;
+    // Messages and threads
+    /// The one write of a post, in one transaction: replays a known idempotency key, or
+    /// upserts the thread, allocates the flow's next message id, inserts the message, updates
+    /// the thread's state and counts, and records the key. Answers after the commit.
+    async fn post_message(&self, post: NewPost) -> StoreResult<PostOutcome>;
+    /// A remembered answer for the key, when it is younger than `IDEMPOTENCY_TTL_MS`.
+    async fn idempotent_response(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotentResponse>>;
+    async fn message_by_id(&self, flow_id: &str, id: i64) -> StoreResult<Option<StoredMessage>>;
+    /// Matching messages in ascending id order.
+    async fn list_messages(&self, query: MessageQuery) -> StoreResult<Vec<StoredMessage>>;
+    /// Rewrites one message and records the edit's events, in one transaction.
+    async fn change_message(&self, change: MessageChange) -> StoreResult<ChangeOutcome>;
+    /// Removes the message and takes it out of its thread's counts.
+    async fn delete_message(&self, flow_id: &str, id: i64) -> StoreResult<()>;
+    async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>>;
+    /// Threads by `updated_at`, newest first.
+    async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>>;
 }
 
 pub type DynStore = Arc<dyn Store>;

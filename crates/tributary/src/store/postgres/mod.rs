@@ -4,6 +4,8 @@
 mod accounts;
 mod flows;
 mod integrations;
+mod message_queries;
+mod messages;
 mod oauth;
 
 use async_trait::async_trait;
@@ -15,6 +17,7 @@ use super::*;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_foundation.sql")),
+    (2, include_str!("migrations/0002_messages.sql")),
     (3, include_str!("migrations/0003_oauth.sql")),
 ];
 
@@ -345,5 +348,46 @@ impl Store for PgStore {
     }
     async fn delete_web_session(&self, token_hash: &str) -> StoreResult<()> {
         oauth::delete_session(&**self.client().await?, token_hash).await
+    }
+    async fn post_message(&self, post: NewPost) -> StoreResult<PostOutcome> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let outcome = messages::post_message(&tx, post).await?;
+        // A replay wrote nothing; committing it only releases the locks.
+        tx.commit().await?;
+        Ok(outcome)
+    }
+    async fn idempotent_response(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotentResponse>> {
+        messages::idempotent_response(&**self.client().await?, scope, key).await
+    }
+    async fn message_by_id(&self, flow_id: &str, id: i64) -> StoreResult<Option<StoredMessage>> {
+        message_queries::message_by_id(&**self.client().await?, flow_id, id).await
+    }
+    async fn list_messages(&self, query: MessageQuery) -> StoreResult<Vec<StoredMessage>> {
+        message_queries::list_messages(&**self.client().await?, query).await
+    }
+    async fn change_message(&self, change: MessageChange) -> StoreResult<ChangeOutcome> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let outcome = messages::change_message(&tx, change).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+    async fn delete_message(&self, flow_id: &str, id: i64) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        messages::delete_message(&tx, flow_id, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>> {
+        message_queries::thread_by_id(&**self.client().await?, flow_id, id).await
+    }
+    async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>> {
+        message_queries::list_threads(&**self.client().await?, query).await
     }
 }

@@ -4,6 +4,8 @@
 mod accounts;
 mod flows;
 mod integrations;
+mod message_queries;
+mod messages;
 mod oauth;
 mod pool;
 mod writer;
@@ -19,6 +21,7 @@ use writer::Writer;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_foundation.sql")),
+    (2, include_str!("migrations/0002_messages.sql")),
     (3, include_str!("migrations/0003_oauth.sql")),
 ];
 
@@ -442,6 +445,56 @@ impl Store for SqliteStore {
         let token_hash = token_hash.to_owned();
         self.writer
             .write(move |c| oauth::delete_session(c, &token_hash))
+            .await
+    }
+    async fn post_message(&self, post: NewPost) -> StoreResult<PostOutcome> {
+        // The writer answers after the group's COMMIT, in commit order: acknowledged means
+        // durable, and a publisher fed from these answers sees ids in order.
+        self.writer
+            .write(move |c| messages::post_message(c, post))
+            .await
+    }
+    async fn idempotent_response(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotentResponse>> {
+        let (scope, key) = (scope.to_owned(), key.to_owned());
+        self.readers
+            .read(move |c| messages::idempotent_response(c, &scope, &key))
+            .await
+    }
+    async fn message_by_id(&self, flow_id: &str, id: i64) -> StoreResult<Option<StoredMessage>> {
+        let flow_id = flow_id.to_owned();
+        self.readers
+            .read(move |c| message_queries::message_by_id(c, &flow_id, id))
+            .await
+    }
+    async fn list_messages(&self, query: MessageQuery) -> StoreResult<Vec<StoredMessage>> {
+        self.readers
+            .read(move |c| message_queries::list_messages(c, query))
+            .await
+    }
+    async fn change_message(&self, change: MessageChange) -> StoreResult<ChangeOutcome> {
+        self.writer
+            .write(move |c| messages::change_message(c, change))
+            .await
+    }
+    async fn delete_message(&self, flow_id: &str, id: i64) -> StoreResult<()> {
+        let flow_id = flow_id.to_owned();
+        self.writer
+            .write(move |c| messages::delete_message(c, &flow_id, id))
+            .await
+    }
+    async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>> {
+        let (flow_id, id) = (flow_id.to_owned(), id.to_owned());
+        self.readers
+            .read(move |c| message_queries::thread_by_id(c, &flow_id, &id))
+            .await
+    }
+    async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>> {
+        self.readers
+            .read(move |c| message_queries::list_threads(c, query))
             .await
     }
 }

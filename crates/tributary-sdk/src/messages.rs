@@ -1,0 +1,277 @@
+//! Messages and threads: typed calls for users (`Client::messages`, `Client::threads`) and
+//! for integrations posting with a `flow_token` ([`Integration`]).
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::de::IgnoredAny;
+use tributary_types::{EditMessage, Message, PostMessage, Thread};
+
+use crate::client::decode;
+use crate::{Client, Error};
+
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Filters of `GET .../messages`; unset fields are left out.
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    pub event: Option<String>,
+    pub limit: Option<u32>,
+    pub sort_ascending: bool,
+    pub since_id: Option<i64>,
+    pub until_id: Option<i64>,
+    pub tags: Vec<String>,
+    pub tag_mode_or: bool,
+    pub search: Option<String>,
+    pub skip: Option<u32>,
+}
+
+impl MessageFilter {
+    pub fn query(&self) -> String {
+        let mut q: Vec<String> = Vec::new();
+        if let Some(e) = &self.event {
+            q.push(format!("event={}", encode(e)));
+        }
+        if let Some(l) = self.limit {
+            q.push(format!("limit={l}"));
+        }
+        if self.sort_ascending {
+            q.push("sort=asc".into());
+        }
+        if let Some(id) = self.since_id {
+            q.push(format!("since_id={id}"));
+        }
+        if let Some(id) = self.until_id {
+            q.push(format!("until_id={id}"));
+        }
+        if !self.tags.is_empty() {
+            q.push(format!("tags={}", encode(&self.tags.join(","))));
+        }
+        if self.tag_mode_or {
+            q.push("tag_mode=or".into());
+        }
+        if let Some(s) = &self.search {
+            q.push(format!("search={}", encode(s)));
+        }
+        if let Some(s) = self.skip {
+            q.push(format!("skip={s}"));
+        }
+        if q.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", q.join("&"))
+        }
+    }
+}
+
+/// `/flows/:org/:flow/messages`, as a user.
+pub struct Messages<'a> {
+    pub(crate) client: &'a Client,
+}
+
+impl Messages<'_> {
+    /// `POST /flows/:org/:flow/messages`: the stored message, once it is durable.
+    pub async fn post(
+        &self,
+        org: &str,
+        flow: &str,
+        message: &PostMessage,
+    ) -> Result<Message, Error> {
+        self.client
+            .send_json(
+                Method::POST,
+                &format!("/flows/{org}/{flow}/messages"),
+                message,
+            )
+            .await
+    }
+
+    /// `POST /flows/:org/:flow/messages/:id/comments`.
+    pub async fn comment(
+        &self,
+        org: &str,
+        flow: &str,
+        parent: i64,
+        text: &str,
+    ) -> Result<Message, Error> {
+        let body = PostMessage {
+            event: "comment".into(),
+            content: Some(text.into()),
+            ..PostMessage::default()
+        };
+        self.client
+            .send_json(
+                Method::POST,
+                &format!("/flows/{org}/{flow}/messages/{parent}/comments"),
+                &body,
+            )
+            .await
+    }
+
+    /// `GET /flows/:org/:flow/messages`, in ascending id order.
+    pub async fn list(
+        &self,
+        org: &str,
+        flow: &str,
+        filter: &MessageFilter,
+    ) -> Result<Vec<Message>, Error> {
+        self.client
+            .get(&format!("/flows/{org}/{flow}/messages{}", filter.query()))
+            .await
+    }
+
+    /// `GET /flows/:org/:flow/threads/:id/messages`.
+    pub async fn list_in_thread(
+        &self,
+        org: &str,
+        flow: &str,
+        thread: &str,
+        filter: &MessageFilter,
+    ) -> Result<Vec<Message>, Error> {
+        self.client
+            .get(&format!(
+                "/flows/{org}/{flow}/threads/{}/messages{}",
+                encode(thread),
+                filter.query()
+            ))
+            .await
+    }
+
+    /// `GET /flows/:org/:flow/messages/:id`.
+    pub async fn get(&self, org: &str, flow: &str, id: i64) -> Result<Message, Error> {
+        self.client
+            .get(&format!("/flows/{org}/{flow}/messages/{id}"))
+            .await
+    }
+
+    /// `PUT /flows/:org/:flow/messages/:id`.
+    pub async fn edit(
+        &self,
+        org: &str,
+        flow: &str,
+        id: i64,
+        edit: &EditMessage,
+    ) -> Result<(), Error> {
+        let _: IgnoredAny = self
+            .client
+            .send_json(
+                Method::PUT,
+                &format!("/flows/{org}/{flow}/messages/{id}"),
+                edit,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// `DELETE /flows/:org/:flow/messages/:id`.
+    pub async fn delete(&self, org: &str, flow: &str, id: i64) -> Result<(), Error> {
+        let res = self
+            .client
+            .request(
+                Method::DELETE,
+                &format!("/flows/{org}/{flow}/messages/{id}"),
+            )
+            .send()
+            .await?;
+        if res.status().is_success() {
+            return Ok(());
+        }
+        decode::<IgnoredAny>(res).await.map(|_| ())
+    }
+}
+
+/// `/flows/:org/:flow/threads`.
+pub struct Threads<'a> {
+    pub(crate) client: &'a Client,
+}
+
+impl Threads<'_> {
+    /// `GET /flows/:org/:flow/threads`, newest first; `query` is appended as is
+    /// (for example `application=inbox&empty=1`).
+    pub async fn list(&self, org: &str, flow: &str, query: &str) -> Result<Vec<Thread>, Error> {
+        let q = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        self.client
+            .get(&format!("/flows/{org}/{flow}/threads{q}"))
+            .await
+    }
+
+    /// `GET /flows/:org/:flow/threads/:id`.
+    pub async fn get(&self, org: &str, flow: &str, id: &str) -> Result<Thread, Error> {
+        self.client
+            .get(&format!("/flows/{org}/{flow}/threads/{}", encode(id)))
+            .await
+    }
+}
+
+/// An integration: posts to its flow with the source's `flow_token`.
+#[derive(Clone, Debug)]
+pub struct Integration {
+    http: reqwest::Client,
+    base: String,
+    flow_token: String,
+}
+
+impl Integration {
+    pub fn new(base_url: impl Into<String>, flow_token: impl Into<String>) -> Integration {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Integration {
+            http,
+            base: base_url.into().trim_end_matches('/').to_owned(),
+            flow_token: flow_token.into(),
+        }
+    }
+
+    fn body(&self, message: &PostMessage) -> PostMessage {
+        PostMessage {
+            flow_token: Some(self.flow_token.clone()),
+            ..message.clone()
+        }
+    }
+
+    /// `POST /messages`: accepted (202) once durable; the id is not returned.
+    pub async fn post(&self, message: &PostMessage) -> Result<(), Error> {
+        let res = self
+            .http
+            .post(format!("{}/messages", self.base))
+            .json(&self.body(message))
+            .send()
+            .await?;
+        decode::<IgnoredAny>(res).await.map(|_| ())
+    }
+
+    /// `POST /messages` with `X-flowdock-wait-for-message`: the stored message, with its id
+    /// and `thread_id`. `idempotency_key` makes retries safe.
+    pub async fn post_and_wait(
+        &self,
+        message: &PostMessage,
+        idempotency_key: Option<&str>,
+    ) -> Result<Message, Error> {
+        let mut req = self
+            .http
+            .post(format!("{}/messages", self.base))
+            .header("X-flowdock-wait-for-message", "true")
+            .json(&self.body(message));
+        if let Some(k) = idempotency_key {
+            req = req.header("Idempotency-Key", k);
+        }
+        decode(req.send().await?).await
+    }
+}

@@ -1,0 +1,195 @@
+//! Messages and threads: what `GET /flows/:org/:flow/messages` returns, what the stream will
+//! carry, and what integrations post.
+//!
+//! `Message` keeps Flowdock's field names and types exactly (`id` a number, `user` a string,
+//! `sent` milliseconds). Fields that only some events carry are left out when empty, except
+//! `edited`, which Flowdock always sent (as `null` until an edit).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One event in a flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Increasing, unique within the flow.
+    pub id: i64,
+    /// The flow's id.
+    pub flow: String,
+    pub event: String,
+    /// A string for chat events, `{title, text}` for comments, `null` for inbox events.
+    #[serde(default)]
+    pub content: Value,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub uuid: Option<String>,
+    /// The poster's user id as a string; `"0"` for posts made with a `flow_token`.
+    pub user: String,
+    /// Milliseconds since the Unix epoch.
+    pub sent: i64,
+    /// `chat` or `influx` (team inbox).
+    #[serde(default)]
+    pub app: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<Value>,
+    /// ISO 8601 form of `sent`.
+    pub created_at: String,
+    /// When the content was last edited, in milliseconds.
+    #[serde(default)]
+    pub edited: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    /// The integration's own id of the thread, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_thread_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<Author>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_user_name: Option<String>,
+    /// The thread's current state, on every message that belongs to a thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<Thread>,
+}
+
+/// Who wrote an activity or discussion in the external service.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Author {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// One external item (ticket, pull request, ...) and its latest state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thread {
+    pub id: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub external_url: Option<String>,
+    #[serde(default)]
+    pub status: Option<ThreadStatus>,
+    #[serde(default)]
+    pub actions: Vec<Value>,
+    #[serde(default)]
+    pub fields: Vec<ThreadField>,
+    /// The source (integration) that started the thread; `null` for chat threads.
+    #[serde(default)]
+    pub source: Option<ThreadSource>,
+    /// Number of `activity` messages.
+    pub activities: i64,
+    /// Number of chat messages (`message`, `comment`).
+    pub internal_comments: i64,
+    /// Number of `discussion` messages.
+    pub external_comments: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_thread_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadStatus {
+    pub color: String,
+    pub value: String,
+}
+
+/// The colours `thread.status.color` may take.
+pub const THREAD_STATUS_COLORS: &[&str] = &[
+    "red", "green", "yellow", "cyan", "orange", "grey", "black", "lime", "purple", "blue",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadField {
+    pub label: String,
+    pub value: String,
+}
+
+/// The integration behind a thread and its application's name and icon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadSource {
+    pub id: i64,
+    #[serde(default)]
+    pub name: String,
+    /// The application's icon, where docs/threads.md puts it.
+    #[serde(default)]
+    pub icon: Option<String>,
+    pub application: ThreadApplication,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadApplication {
+    pub id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub icon_url: Option<String>,
+}
+
+/// New state for a thread, as posted with a message. Absent fields keep their stored value.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ThreadUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ThreadStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<ThreadField>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<Value>>,
+}
+
+/// `POST /messages` and friends. Only `event` is always required; which other fields are
+/// depends on the event (docs/messages.md).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PostMessage {
+    pub event: String,
+    /// The flow's id, when the path does not name it and no `flow_token` is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// The parent message of a comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_user_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_thread_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<ThreadUpdate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<Author>,
+}
+
+/// `PUT /flows/:org/:flow/messages/:id`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EditMessage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+}

@@ -1,0 +1,241 @@
+//! Changing messages: `PUT` edits content (one's own chat messages) or tags (anyone's), and
+//! `DELETE` removes inbox items or truncates one's own chat message. Each change records its
+//! `message-edit` or `tag-change` event in the same transaction.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tributary_types::Message;
+
+use super::idempotency::json_response;
+use super::post::MAX_CONTENT_CHARS;
+use super::read::{joined_flow, message_id};
+use super::tags;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::input::Input;
+use crate::state::AppState;
+use crate::store::{content_text, now_millis, MessageChange, NewEvent, StoredMessage};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UpdateParams {
+    #[serde(default)]
+    content: Option<Value>,
+    #[serde(default)]
+    tags: Option<Value>,
+}
+
+fn is_chat(m: &Message) -> bool {
+    matches!(m.event.as_str(), "message" | "comment") && m.app.as_deref() != Some("influx")
+}
+
+fn own(m: &Message, user_id: i64) -> bool {
+    m.user == user_id.to_string()
+}
+
+/// An event about message `about`, posted by `user_id`.
+fn event(kind: &str, flow: &str, user_id: i64, content: Value) -> NewEvent {
+    NewEvent {
+        message: Message {
+            id: 0,
+            flow: flow.to_owned(),
+            event: kind.to_owned(),
+            content,
+            tags: Vec::new(),
+            uuid: None,
+            user: user_id.to_string(),
+            sent: 0,
+            app: None,
+            attachments: Vec::new(),
+            created_at: String::new(),
+            edited: None,
+            thread_id: None,
+            external_thread_id: None,
+            title: None,
+            body: None,
+            author: None,
+            external_user_name: None,
+            thread: None,
+        },
+        user_id: Some(user_id),
+    }
+}
+
+/// Sets the text of a chat message or comment.
+fn set_text(m: &mut Message, text: &str) {
+    match &mut m.content {
+        Value::Object(o) => {
+            o.insert("text".into(), Value::String(text.to_owned()));
+        }
+        other => *other = Value::String(text.to_owned()),
+    }
+    m.edited = Some(now_millis());
+}
+
+async fn load(state: &AppState, flow_id: &str, id: i64) -> ApiResult<(StoredMessage, Message)> {
+    let stored = state
+        .store
+        .message_by_id(flow_id, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Message not found".into()))?;
+    let parsed = stored
+        .parse()
+        .map_err(|e| ApiError::Internal(format!("stored message {id}: {e}")))?;
+    Ok((stored, parsed))
+}
+
+/// PUT /flows/:org/:flow/messages/:id
+pub async fn update_message(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((org, flow, id)): Path<(String, String, String)>,
+    Input(p): Input<UpdateParams>,
+) -> ApiResult<Response> {
+    let flow = joined_flow(&state, &principal, &org, &flow).await?;
+    let id = message_id(&id)?;
+    let (_, mut m) = load(&state, &flow.id, id).await?;
+    let me = principal.user.id;
+    let new_text = match &p.content {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => {
+            let n = s.chars().count();
+            if n > MAX_CONTENT_CHARS {
+                return Err(ApiError::field(
+                    "content",
+                    format!("is too long ({n} characters, the limit is {MAX_CONTENT_CHARS})"),
+                ));
+            }
+            Some(s.clone())
+        }
+        Some(_) => return Err(ApiError::field("content", "must be a string")),
+    };
+    if new_text.is_none() && p.tags.is_none() {
+        return Err(ApiError::field("content", "content or tags is required"));
+    }
+    if new_text.is_some() && !(is_chat(&m) && own(&m, me)) {
+        return Err(ApiError::Forbidden(
+            "Only the content of your own chat messages and comments can be edited".into(),
+        ));
+    }
+    let needs_members = new_text.as_deref().is_some_and(|t| t.contains('@'))
+        || matches!(&p.tags, Some(v) if v.to_string().contains('@'));
+    let members = if needs_members {
+        state.store.flow_members(&flow.id).await?
+    } else {
+        Vec::new()
+    };
+    let old_tags = m.tags.clone();
+    let mut new_tags = match &p.tags {
+        Some(v) => {
+            let explicit = tags::from_param(v).map_err(|r| ApiError::field("tags", r))?;
+            if explicit.len() > tags::MAX_TAGS {
+                return Err(ApiError::field(
+                    "tags",
+                    format!("at most {} tags", tags::MAX_TAGS),
+                ));
+            }
+            let mut t = tags::resolve(&explicit, None, &members, Some(me));
+            // A comment's link to its parent is not the user's to drop.
+            t.extend(
+                old_tags
+                    .iter()
+                    .filter(|t| t.starts_with("influx:"))
+                    .cloned(),
+            );
+            t
+        }
+        None => old_tags.clone(),
+    };
+    let mut events = Vec::new();
+    if let Some(text) = &new_text {
+        set_text(&mut m, text);
+        for t in tags::resolve(&[], Some(text), &members, Some(me)) {
+            if !new_tags.contains(&t) {
+                new_tags.push(t);
+            }
+        }
+        events.push(event(
+            "message-edit",
+            &flow.id,
+            me,
+            json!({"message": id, "updated_content": text}),
+        ));
+    }
+    let added: Vec<&String> = new_tags.iter().filter(|t| !old_tags.contains(t)).collect();
+    let removed: Vec<&String> = old_tags.iter().filter(|t| !new_tags.contains(t)).collect();
+    if !added.is_empty() || !removed.is_empty() {
+        events.push(event(
+            "tag-change",
+            &flow.id,
+            me,
+            json!({"message": id, "add": added, "remove": removed}),
+        ));
+    }
+    m.tags = new_tags;
+    let search_text = search_text(&m);
+    state
+        .store
+        .change_message(MessageChange {
+            flow_id: flow.id.clone(),
+            id,
+            message: m,
+            search_text,
+            events,
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, "{}"))
+}
+
+/// What full text search indexes for a message.
+pub fn search_text(m: &Message) -> String {
+    match m.event.as_str() {
+        "activity" | "discussion" => format!(
+            "{} {}",
+            m.title.as_deref().unwrap_or(""),
+            m.body.as_deref().unwrap_or("")
+        ),
+        _ => content_text(&m.content).to_owned(),
+    }
+}
+
+/// DELETE /flows/:org/:flow/messages/:id
+pub async fn delete_message(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((org, flow, id)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let flow = joined_flow(&state, &principal, &org, &flow).await?;
+    let id = message_id(&id)?;
+    let (stored, mut m) = load(&state, &flow.id, id).await?;
+    let me = principal.user.id;
+    if stored.app.as_deref() == Some("influx") {
+        state.store.delete_message(&flow.id, id).await?;
+    } else if is_chat(&m) && own(&m, me) {
+        set_text(&mut m, "");
+        let events = vec![event(
+            "message-edit",
+            &flow.id,
+            me,
+            json!({"message": id, "updated_content": ""}),
+        )];
+        state
+            .store
+            .change_message(MessageChange {
+                flow_id: flow.id.clone(),
+                id,
+                message: m,
+                search_text: String::new(),
+                events,
+            })
+            .await?;
+    } else {
+        return Err(ApiError::Forbidden(
+            "Only team inbox items and your own chat messages can be deleted".into(),
+        ));
+    }
+    let mut res = Response::new(axum::body::Body::empty());
+    *res.status_mut() = StatusCode::NO_CONTENT;
+    Ok(res)
+}

@@ -1,0 +1,208 @@
+//! HTTP handlers of the posting endpoints. Each works out who posts and where, then calls
+//! `post::post_message_with` once and maps the outcome to Flowdock's status codes.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use axum::Extension;
+
+use super::idempotency::{self, json_response};
+use super::input::MessageInput;
+use super::post::post_message_with;
+pub use super::poster::{poster, source_poster, Poster};
+use crate::auth::CallerSlot;
+use crate::error::{ApiError, ApiResult};
+use crate::input::Params;
+use crate::state::AppState;
+use crate::store::{FlowRecord, PostOutcome};
+
+/// Where the path says a post goes.
+#[derive(Debug, Default)]
+pub struct Target {
+    pub flow: Option<(String, String)>,
+    pub thread_id: Option<String>,
+    pub parent: Option<i64>,
+    /// The comment endpoints: `event` defaults to, and must be, `comment`.
+    pub comment: bool,
+}
+
+/// The flow a post goes to, checked against what the poster may do.
+async fn target_flow(
+    state: &AppState,
+    poster: &Poster,
+    target: &Target,
+    input: &MessageInput,
+) -> ApiResult<FlowRecord> {
+    match poster {
+        Poster::Source { source, .. } => {
+            let flow = state
+                .store
+                .flow_by_id(&source.flow_id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound("Flow not found".into()))?;
+            let named_other = match (&target.flow, &input.flow) {
+                (Some((org, f)), _) => {
+                    org != &flow.org.parameterized_name || f != &flow.parameterized_name
+                }
+                (None, Some(id)) => id != &flow.id,
+                (None, None) => false,
+            };
+            if named_other {
+                return Err(ApiError::Forbidden(
+                    "This flow_token belongs to another flow".into(),
+                ));
+            }
+            Ok(flow)
+        }
+        Poster::User(user) => {
+            let f = match (&target.flow, &input.flow) {
+                (Some((org, flow)), _) => {
+                    crate::flows::visible_flow(&state.store, user.id, org, flow).await?
+                }
+                (None, Some(id)) => {
+                    crate::flows::visible_flow_by_id(&state.store, user.id, id).await?
+                }
+                (None, None) => return Err(ApiError::field("flow", "is required")),
+            };
+            super::member(f)
+        }
+    }
+}
+
+/// The shared body of every posting endpoint.
+async fn post(
+    state: AppState,
+    headers: HeaderMap,
+    uri: Uri,
+    slot: Option<Extension<CallerSlot>>,
+    target: Target,
+    params: Params,
+) -> ApiResult<Response> {
+    let poster = poster(&state, &headers, &uri, &params, slot.as_deref()).await?;
+    let mut input: MessageInput = params.parse()?;
+    if target.comment {
+        match input.event.as_deref() {
+            None | Some("") | Some("comment") => input.event = Some("comment".into()),
+            Some(_) => return Err(ApiError::field("event", "must be comment on this endpoint")),
+        }
+    }
+    if let Some(parent) = target.parent {
+        input.message = Some(parent);
+    }
+    if let Some(thread) = &target.thread_id {
+        input.thread_id = Some(thread.clone());
+    }
+    let flow = target_flow(&state, &poster, &target, &input).await?;
+    let wait = headers.contains_key("x-flowdock-wait-for-message");
+    let (status, with_message) = match (&poster, wait) {
+        (_, true) => (StatusCode::OK, true),
+        (Poster::User(_), false) => (StatusCode::CREATED, true),
+        (Poster::Source { .. }, false) => (StatusCode::ACCEPTED, false),
+    };
+    let claim = match idempotency::key(&headers, &params)? {
+        Some(key) => {
+            let hash = idempotency::request_hash(uri.path(), &params);
+            if let Some(r) = state
+                .store
+                .idempotent_response(&poster.scope(), &key)
+                .await?
+            {
+                return idempotency::replay(r, &hash);
+            }
+            Some(idempotency::claim(
+                poster.scope(),
+                key,
+                hash,
+                status,
+                with_message,
+            ))
+        }
+        None => None,
+    };
+    let hash = claim.as_ref().map(|c| c.request_hash.clone());
+    match post_message_with(&state.store, &poster, &flow, input, claim).await? {
+        PostOutcome::Stored(m) if with_message => Ok(json_response(status, m.json.to_string())),
+        PostOutcome::Stored(_) => Ok(json_response(status, "{}")),
+        PostOutcome::Replay(r) => idempotency::replay(r, hash.as_deref().unwrap_or("")),
+    }
+}
+
+/// POST /messages
+pub async fn post_message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    slot: Option<Extension<CallerSlot>>,
+    params: Params,
+) -> ApiResult<Response> {
+    post(state, headers, uri, slot, Target::default(), params).await
+}
+
+/// POST /flows/:org/:flow/messages
+pub async fn post_flow_message(
+    State(state): State<AppState>,
+    Path((org, flow)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+    slot: Option<Extension<CallerSlot>>,
+    params: Params,
+) -> ApiResult<Response> {
+    let target = Target {
+        flow: Some((org, flow)),
+        ..Target::default()
+    };
+    post(state, headers, uri, slot, target, params).await
+}
+
+/// POST /flows/:org/:flow/threads/:id/messages
+pub async fn post_thread_message(
+    State(state): State<AppState>,
+    Path((org, flow, thread)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+    slot: Option<Extension<CallerSlot>>,
+    params: Params,
+) -> ApiResult<Response> {
+    let target = Target {
+        flow: Some((org, flow)),
+        thread_id: Some(thread),
+        ..Target::default()
+    };
+    post(state, headers, uri, slot, target, params).await
+}
+
+/// POST /comments
+pub async fn post_comment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    slot: Option<Extension<CallerSlot>>,
+    params: Params,
+) -> ApiResult<Response> {
+    let target = Target {
+        comment: true,
+        ..Target::default()
+    };
+    post(state, headers, uri, slot, target, params).await
+}
+
+/// POST /flows/:org/:flow/messages/:id/comments
+pub async fn post_message_comment(
+    State(state): State<AppState>,
+    Path((org, flow, parent)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+    slot: Option<Extension<CallerSlot>>,
+    params: Params,
+) -> ApiResult<Response> {
+    let parent = parent
+        .parse()
+        .map_err(|_| ApiError::NotFound("Message not found".into()))?;
+    let target = Target {
+        flow: Some((org, flow)),
+        parent: Some(parent),
+        comment: true,
+        ..Target::default()
+    };
+    post(state, headers, uri, slot, target, params).await
+}

@@ -1,0 +1,86 @@
+//! The parameters of a post, as clients send them (JSON or form), before validation.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::input::lenient;
+
+/// What `POST /messages` and its siblings accept. Everything is optional here; `post`
+/// decides per event what is required.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MessageInput {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub flow: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub event: Option<String>,
+    #[serde(default)]
+    pub content: Value,
+    /// The parent of a comment.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub message: Option<i64>,
+    /// An array, or a string of comma-separated tags.
+    #[serde(default)]
+    pub tags: Value,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub uuid: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub external_user_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub thread_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub external_thread_id: Option<String>,
+    #[serde(default)]
+    pub thread: Value,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub author: Value,
+    #[serde(default)]
+    pub attachments: Value,
+    /// An inbox item that names no thread starts its own (the legacy team inbox push).
+    #[serde(skip)]
+    pub new_thread: bool,
+}
+
+/// Form bodies nest one level (`thread[title]`); deeper keys arrive as `status][color`.
+/// This rebuilds the nesting so forms and JSON validate alike.
+pub fn unflatten(v: &Value) -> Value {
+    let Value::Object(map) = v else {
+        return v.clone();
+    };
+    let mut out = serde_json::Map::new();
+    for (k, val) in map {
+        match k.split_once("][") {
+            Some((outer, inner)) => {
+                let slot = out
+                    .entry(outer.to_owned())
+                    .or_insert_with(|| Value::Object(Default::default()));
+                if let Value::Object(o) = slot {
+                    o.insert(inner.trim_end_matches(']').to_owned(), val.clone());
+                }
+            }
+            None => {
+                out.insert(k.clone(), val.clone());
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+impl MessageInput {
+    /// A team inbox item in a thread of its own, as server code posts on a source's behalf
+    /// (for example the "new integration" item when a source is added).
+    pub fn inbox_item(title: &str, body: Option<&str>, author: &str) -> MessageInput {
+        MessageInput {
+            event: Some("activity".into()),
+            title: Some(title.to_owned()),
+            body: body.map(str::to_owned),
+            author: serde_json::json!({ "name": author }),
+            thread: serde_json::json!({ "title": title, "body": body }),
+            new_thread: true,
+            ..MessageInput::default()
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The deprecated push API (docs/team-inbox.md, docs/chat.md): the `flow_token` is in the
+//! path, and every success is exactly `200 {}`. Each push becomes an ordinary post.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::handlers::source_poster;
+use super::idempotency::{self, json_response};
+use super::input::MessageInput;
+use super::post::{post_message_with, Poster};
+use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::input::{lenient, Params};
+use crate::state::AppState;
+use crate::store::{FlowRecord, PostOutcome};
+
+#[derive(Debug, Default, Deserialize)]
+struct TeamInbox {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    source: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    from_address: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    subject: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    content: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    from_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    project: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    format: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    link: Option<String>,
+    #[serde(default)]
+    tags: Value,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Chat {
+    #[serde(default)]
+    content: Value,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    external_user_name: Option<String>,
+    #[serde(default)]
+    tags: Value,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    message_id: Option<i64>,
+}
+
+fn present(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// `source` and `project` allow letters, digits, underscores and whitespace only.
+fn category(errors: &mut FieldErrors, field: &str, v: &str) {
+    if !v
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c.is_whitespace())
+    {
+        errors
+            .entry(field.into())
+            .or_default()
+            .push("may contain only letters, digits, underscores and spaces".into());
+    }
+}
+
+/// `My Fancy Source` to `my-fancy-source`, for the `:source:` tag.
+fn slug(v: &str) -> String {
+    crate::names::parameterize(v)
+}
+
+async fn flow_of(state: &AppState, poster: &Poster) -> ApiResult<FlowRecord> {
+    let Poster::Source { source, .. } = poster else {
+        return Err(ApiError::Unauthorized("Unknown flow_token".into()));
+    };
+    state
+        .store
+        .flow_by_id(&source.flow_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Flow not found".into()))
+}
+
+/// Posts and answers exactly `200 {}`; an `Idempotency-Key` works as on `/messages`.
+async fn push(
+    state: &AppState,
+    headers: &HeaderMap,
+    route: &str,
+    poster: Poster,
+    params: &Params,
+    input: MessageInput,
+) -> ApiResult<Response> {
+    let flow = flow_of(state, &poster).await?;
+    let claim = match idempotency::key(headers, &Params::default())? {
+        Some(key) => {
+            let hash = idempotency::request_hash(route, params);
+            if let Some(r) = state
+                .store
+                .idempotent_response(&poster.scope(), &key)
+                .await?
+            {
+                return idempotency::replay(r, &hash);
+            }
+            Some(idempotency::claim(
+                poster.scope(),
+                key,
+                hash,
+                StatusCode::OK,
+                false,
+            ))
+        }
+        None => None,
+    };
+    let hash = claim.as_ref().map(|c| c.request_hash.clone());
+    match post_message_with(&state.store, &poster, &flow, input, claim).await? {
+        PostOutcome::Stored(_) => Ok(json_response(StatusCode::OK, "{}")),
+        PostOutcome::Replay(r) => idempotency::replay(r, hash.as_deref().unwrap_or("")),
+    }
+}
+
+/// POST /v1/messages/team_inbox/:flow_token (and its old name, /v1/messages/influx/:flow_token)
+pub async fn push_team_inbox(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    params: Params,
+) -> ApiResult<Response> {
+    let poster = source_poster(&state, &token).await?;
+    let p: TeamInbox = params.parse()?;
+    let mut errors = FieldErrors::new();
+    let mut required = |field: &str, v: &Option<String>| {
+        if present(v).is_none() {
+            errors
+                .entry(field.into())
+                .or_default()
+                .push("is required".into());
+        }
+    };
+    required("source", &p.source);
+    required("from_address", &p.from_address);
+    required("subject", &p.subject);
+    required("content", &p.content);
+    if let Some(s) = present(&p.source) {
+        category(&mut errors, "source", s);
+    }
+    if let Some(s) = present(&p.project) {
+        category(&mut errors, "project", s);
+    }
+    if let Some(a) = present(&p.from_address) {
+        if !a.contains('@') || a.contains(char::is_whitespace) {
+            errors
+                .entry("from_address".into())
+                .or_default()
+                .push("must be an email address".into());
+        }
+    }
+    if present(&p.format).is_some_and(|f| f != "html") {
+        errors
+            .entry("format".into())
+            .or_default()
+            .push("only html is supported".into());
+    }
+    if let Some(link) = present(&p.link) {
+        if !super::sanitize::is_web_url(link) {
+            errors
+                .entry("link".into())
+                .or_default()
+                .push("must be an http or https URL".into());
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let from = present(&p.from_address).unwrap_or_default();
+    let mut tags = super::tags::from_param(&p.tags).map_err(|r| ApiError::field("tags", r))?;
+    tags.push(format!(
+        ":source:{}",
+        slug(present(&p.source).unwrap_or_default())
+    ));
+    if let Some(project) = present(&p.project) {
+        tags.push(format!(":project:{}", slug(project)));
+    }
+    let subject = present(&p.subject).unwrap_or_default();
+    let input = MessageInput {
+        event: Some("activity".into()),
+        title: Some(subject.to_owned()),
+        body: p.content.clone(),
+        author: json!({"name": present(&p.from_name).unwrap_or(from), "email": from}),
+        thread: json!({"title": subject, "body": p.content, "external_url": present(&p.link)}),
+        tags: json!(tags),
+        new_thread: true,
+        ..MessageInput::default()
+    };
+    push(
+        &state,
+        &headers,
+        "POST /v1/messages/team_inbox",
+        poster,
+        &params,
+        input,
+    )
+    .await
+}
+
+/// POST /v1/messages/chat/:flow_token
+pub async fn push_chat(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    params: Params,
+) -> ApiResult<Response> {
+    let poster = source_poster(&state, &token).await?;
+    let p: Chat = params.parse()?;
+    let input = MessageInput {
+        event: Some(
+            if p.message_id.is_some() {
+                "comment"
+            } else {
+                "message"
+            }
+            .into(),
+        ),
+        content: p.content,
+        external_user_name: p.external_user_name,
+        tags: p.tags,
+        message: p.message_id,
+        ..MessageInput::default()
+    };
+    push(
+        &state,
+        &headers,
+        "POST /v1/messages/chat",
+        poster,
+        &params,
+        input,
+    )
+    .await
+}

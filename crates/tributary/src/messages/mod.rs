@@ -1,0 +1,77 @@
+//! Messages: posting every event type, reading with Flowdock's filters, editing, deleting,
+//! and the legacy push API.
+//!
+//! The way of a post: credential → [`post::Poster`] → validate and sanitise (`post`,
+//! `thread_input`, `sanitize`, `tags`) → one store call that makes it durable → answer.
+
+pub mod edit;
+pub mod handlers;
+pub mod idempotency;
+pub mod input;
+pub mod legacy;
+pub mod post;
+pub mod poster;
+pub mod read;
+pub mod sanitize;
+pub mod tags;
+pub mod thread_input;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{FlowForUser, FlowRecord};
+
+pub use input::MessageInput;
+pub use post::{post_message, Poster};
+
+/// Reading and writing a flow's messages needs membership: a visible flow the caller has not
+/// joined answers 403, an invisible one 404 (from `visible_flow`).
+pub fn member(f: FlowForUser) -> ApiResult<FlowRecord> {
+    if f.membership.is_none() {
+        return Err(ApiError::Forbidden(
+            "Join the flow before reading or posting messages".into(),
+        ));
+    }
+    Ok(f.flow)
+}
+
+/// The message and thread routes, merged into the server's router.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/messages", post(handlers::post_message))
+        .route("/comments", post(handlers::post_comment))
+        .route(
+            "/flows/{org}/{flow}/messages",
+            get(read::list_messages).post(handlers::post_flow_message),
+        )
+        .route(
+            "/flows/{org}/{flow}/messages/{id}",
+            get(read::show_message)
+                .put(edit::update_message)
+                .delete(edit::delete_message),
+        )
+        .route(
+            "/flows/{org}/{flow}/messages/{id}/comments",
+            post(handlers::post_message_comment),
+        )
+        .route(
+            "/flows/{org}/{flow}/threads/{id}/messages",
+            get(read::list_thread_messages).post(handlers::post_thread_message),
+        )
+        .route(
+            "/flows/{org}/{flow}/threads",
+            get(crate::threads::list_threads),
+        )
+        .route(
+            "/flows/{org}/{flow}/threads/{id}",
+            get(crate::threads::show_thread),
+        )
+        .route(
+            "/v1/messages/team_inbox/{token}",
+            post(legacy::push_team_inbox),
+        )
+        .route("/v1/messages/influx/{token}", post(legacy::push_team_inbox))
+        .route("/v1/messages/chat/{token}", post(legacy::push_chat))
+}

@@ -1,0 +1,208 @@
+//! Reading messages: `GET .../messages` with Flowdock's filters, a thread's messages, and one
+//! message. Bodies are the stored JSON joined as they are, never re-serialised.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::idempotency::json_response;
+use super::tags;
+use crate::auth::{Principal, Scopes};
+use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::input::{lenient, Input};
+use crate::state::AppState;
+use crate::store::{DynStore, FlowRecord, MessageQuery, StoredMessage};
+
+pub const DEFAULT_LIMIT: i64 = 30;
+pub const MAX_LIMIT: i64 = 100;
+const MAX_SEARCH_TERMS: usize = 16;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListParams {
+    /// Comma-separated, or an array.
+    #[serde(default)]
+    event: Value,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    limit: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    sort: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    since_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    until_id: Option<i64>,
+    #[serde(default)]
+    tags: Value,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    tag_mode: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    search: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    skip: Option<i64>,
+}
+
+/// The flow the caller has joined, by path.
+pub async fn joined_flow(
+    state: &AppState,
+    principal: &Principal,
+    org: &str,
+    flow: &str,
+) -> ApiResult<FlowRecord> {
+    principal.require(Scopes::FLOW, "flow")?;
+    let f = crate::flows::visible_flow(&state.store, principal.user.id, org, flow).await?;
+    super::member(f)
+}
+
+/// Validates the filters into a store query.
+async fn query(
+    store: &DynStore,
+    flow: &FlowRecord,
+    p: ListParams,
+    thread_id: Option<String>,
+) -> ApiResult<MessageQuery> {
+    let mut errors = FieldErrors::new();
+    let mut bad = |f: &str, r: &str| errors.entry(f.to_owned()).or_default().push(r.to_owned());
+    let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        bad("limit", "must be between 1 and 100");
+    }
+    let ascending = match p.sort.as_deref().map(str::trim) {
+        None | Some("") | Some("desc") => false,
+        Some("asc") => true,
+        Some(_) => {
+            bad("sort", "must be asc or desc");
+            false
+        }
+    };
+    let tags_any = match p.tag_mode.as_deref().map(str::trim) {
+        None | Some("") | Some("and") => false,
+        Some("or") => true,
+        Some(_) => {
+            bad("tag_mode", "must be and or or");
+            false
+        }
+    };
+    let skip = p.skip.unwrap_or(0);
+    if skip < 0 {
+        bad("skip", "must not be negative");
+    }
+    let events = match tags::from_param(&p.event) {
+        Ok(e) => e.into_iter().map(|e| e.trim().to_owned()).collect(),
+        Err(_) => {
+            bad("event", "must be a comma-separated list of events");
+            Vec::new()
+        }
+    };
+    let raw_tags = tags::from_param(&p.tags).unwrap_or_else(|_| {
+        bad("tags", "must be a comma-separated list of tags");
+        Vec::new()
+    });
+    let search: Vec<String> = p
+        .search
+        .as_deref()
+        .unwrap_or("")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    if search.len() > MAX_SEARCH_TERMS {
+        bad("search", "has too many keywords");
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    // `@nick` filters by the user tag, as docs/messages.md allows.
+    let members = if raw_tags.iter().any(|t| t.trim().starts_with('@')) {
+        store.flow_members(&flow.id).await?
+    } else {
+        Vec::new()
+    };
+    let tags = raw_tags
+        .iter()
+        .map(|t| match t.trim().strip_prefix('@') {
+            Some(nick) => members
+                .iter()
+                .find(|m| m.nick.eq_ignore_ascii_case(nick))
+                .map(|m| format!(":user:{}", m.id))
+                .unwrap_or_else(|| format!(":user:{}", nick.to_lowercase())),
+            None => tags::normalise(t),
+        })
+        .collect();
+    Ok(MessageQuery {
+        flow_id: flow.id.clone(),
+        thread_id,
+        events,
+        limit,
+        ascending,
+        since_id: p.since_id,
+        until_id: p.until_id,
+        tags,
+        tags_any,
+        search,
+        skip,
+    })
+}
+
+/// A JSON array of stored messages, joined without re-serialising.
+pub fn array(messages: &[StoredMessage]) -> Response {
+    let len = messages.iter().map(|m| m.json.len() + 1).sum::<usize>() + 2;
+    let mut body = String::with_capacity(len);
+    body.push('[');
+    for (i, m) in messages.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&m.json);
+    }
+    body.push(']');
+    json_response(StatusCode::OK, body)
+}
+
+/// GET /flows/:org/:flow/messages
+pub async fn list_messages(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((org, flow)): Path<(String, String)>,
+    Input(params): Input<ListParams>,
+) -> ApiResult<Response> {
+    let flow = joined_flow(&state, &principal, &org, &flow).await?;
+    let q = query(&state.store, &flow, params, None).await?;
+    Ok(array(&state.store.list_messages(q).await?))
+}
+
+/// GET /flows/:org/:flow/threads/:id/messages
+pub async fn list_thread_messages(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((org, flow, thread)): Path<(String, String, String)>,
+    Input(params): Input<ListParams>,
+) -> ApiResult<Response> {
+    let flow = joined_flow(&state, &principal, &org, &flow).await?;
+    state
+        .store
+        .thread_by_id(&flow.id, &thread)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Thread not found".into()))?;
+    let q = query(&state.store, &flow, params, Some(thread)).await?;
+    Ok(array(&state.store.list_messages(q).await?))
+}
+
+pub fn message_id(raw: &str) -> ApiResult<i64> {
+    raw.parse()
+        .map_err(|_| ApiError::NotFound("Message not found".into()))
+}
+
+/// GET /flows/:org/:flow/messages/:id
+pub async fn show_message(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((org, flow, id)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let flow = joined_flow(&state, &principal, &org, &flow).await?;
+    let m = state
+        .store
+        .message_by_id(&flow.id, message_id(&id)?)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Message not found".into()))?;
+    Ok(json_response(StatusCode::OK, m.json.to_string()))
+}

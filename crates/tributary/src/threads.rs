@@ -1,0 +1,155 @@
+//! Threads: `GET /flows/:org/:flow/threads` with `since`, `until`, `application`, `empty`,
+//! `limit` and a `Link: rel="next"` header, and one thread by id. Threads change only through
+//! the messages posted to them (docs/threads.md).
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::input::{lenient, Input};
+use crate::messages::idempotency::json_response;
+use crate::messages::read::{joined_flow, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::state::AppState;
+use crate::store::{iso8601, AppFilter, ThreadQuery};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListParams {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    since: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    until: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    application: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    empty: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    limit: Option<i64>,
+}
+
+/// An ISO 8601 date (or milliseconds since the epoch) to milliseconds.
+pub fn parse_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(ms) = s.parse::<i64>() {
+        return Some(ms);
+    }
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// GET /flows/:org/:flow/threads
+pub async fn list_threads(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((org, flow_name)): Path<(String, String)>,
+    Input(p): Input<ListParams>,
+) -> ApiResult<Response> {
+    let flow = joined_flow(&state, &principal, &org, &flow_name).await?;
+    let mut errors = FieldErrors::new();
+    let mut time_param = |field: &str, v: &Option<String>| match v.as_deref() {
+        None | Some("") => None,
+        Some(s) => parse_time(s).or_else(|| {
+            errors
+                .entry(field.into())
+                .or_default()
+                .push("must be an ISO 8601 date".into());
+            None
+        }),
+    };
+    let since = time_param("since", &p.since);
+    let until = time_param("until", &p.until);
+    let application = match p.application.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("chat") => Some(AppFilter::Chat),
+        // The docs spell it `ìnbox` in one place; both spellings mean the team inbox.
+        Some("inbox") | Some("ìnbox") | Some("influx") => Some(AppFilter::Inbox),
+        Some(other) => match other.parse() {
+            Ok(id) => Some(AppFilter::App(id)),
+            Err(_) => {
+                errors
+                    .entry("application".into())
+                    .or_default()
+                    .push("must be an application id, chat or inbox".into());
+                None
+            }
+        },
+    };
+    let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        errors
+            .entry("limit".into())
+            .or_default()
+            .push("must be between 1 and 100".into());
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let include_empty = p.empty.unwrap_or(false);
+    let threads = state
+        .store
+        .list_threads(ThreadQuery {
+            flow_id: flow.id.clone(),
+            since,
+            until,
+            application: application.clone(),
+            include_empty,
+            limit,
+        })
+        .await?;
+    let mut body = String::from("[");
+    for (i, t) in threads.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&t.json);
+    }
+    body.push(']');
+    let mut res = json_response(StatusCode::OK, body);
+    // A full page may have more behind it: the next page is everything older than its last.
+    if threads.len() as i64 == limit {
+        if let Some(last) = threads.last() {
+            let mut next = format!(
+                "{}/threads?until={}&limit={limit}",
+                state
+                    .urls
+                    .flow(&flow.org.parameterized_name, &flow.parameterized_name),
+                encode(&iso8601(last.updated_at))
+            );
+            if let Some(a) = p.application.as_deref().filter(|a| !a.is_empty()) {
+                next.push_str(&format!("&application={}", encode(a)));
+            }
+            if include_empty {
+                next.push_str("&empty=1");
+            }
+            if let Some(since) = p.since.as_deref().filter(|s| !s.is_empty()) {
+                next.push_str(&format!("&since={}", encode(since)));
+            }
+            if let Ok(v) = HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")) {
+                res.headers_mut().insert(header::LINK, v);
+            }
+        }
+    }
+    Ok(res)
+}
+
+/// GET /flows/:org/:flow/threads/:id
+pub async fn show_thread(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((org, flow, id)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let flow = joined_flow(&state, &principal, &org, &flow).await?;
+    let t = state
+        .store
+        .thread_by_id(&flow.id, &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Thread not found".into()))?;
+    Ok(json_response(StatusCode::OK, t.json.to_string()))
+}

@@ -1,0 +1,186 @@
+//! Fixtures shared by the message and thread suites: a flow with two members and an
+//! integration (source) whose `flow_token` posts to it, and raw HTTP helpers that keep
+//! statuses and headers visible.
+
+use reqwest::{RequestBuilder, StatusCode};
+use serde_json::Value;
+use tributary::store::{AppRecord, FlowRecord, NewApp, OrgRecord, SourceRecord};
+use tributary_types::AccessMode;
+
+use crate::helpers::{Backend, TestApp, TestUser};
+
+pub struct Room {
+    pub app: TestApp,
+    pub ann: TestUser,
+    pub bob: TestUser,
+    pub org: OrgRecord,
+    pub flow: FlowRecord,
+    pub hook: AppRecord,
+    pub source: SourceRecord,
+    pub token: String,
+}
+
+/// What an answer held.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+pub async fn send(req: RequestBuilder) -> Answer {
+    let res = req.send().await.expect("request");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let text = res.text().await.expect("body");
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer {
+        status,
+        headers,
+        text,
+        json,
+    }
+}
+
+pub async fn app_record(app: &TestApp, owner: &TestUser, name: &str) -> AppRecord {
+    app.store
+        .create_app(NewApp {
+            owner_id: owner.id,
+            name: name.into(),
+            icon_url: Some(format!("https://icons.example.com/{name}.png")),
+            client_id: tributary::secrets::new_token(16),
+            client_secret: tributary::secrets::new_token(32),
+            redirect_uri: "http://127.0.0.1:9/cb".into(),
+            setup_uri: None,
+            configuration_uri: None,
+            published: false,
+        })
+        .await
+        .expect("create app")
+}
+
+pub async fn source(
+    app: &TestApp,
+    flow: &FlowRecord,
+    hook: &AppRecord,
+    name: &str,
+) -> (SourceRecord, String) {
+    tributary::sources::create_source(&app.store, flow, hook.id, None, name, None)
+        .await
+        .expect("create source")
+}
+
+impl Room {
+    pub async fn new(b: Backend) -> Room {
+        let app = TestApp::spawn(b).await;
+        let ann = app.user("ann").await;
+        let bob = app.user("bob").await;
+        let org = app.org("Acme", &ann).await;
+        app.join_org(&org, &bob, false).await;
+        let flow = app
+            .flow(&org, "Main", AccessMode::Invitation, &[&ann, &bob])
+            .await;
+        let hook = app_record(&app, &ann, "GitHub").await;
+        let (source, token) = source(&app, &flow, &hook, "acme/widgets").await;
+        Room {
+            app,
+            ann,
+            bob,
+            org,
+            flow,
+            hook,
+            source,
+            token,
+        }
+    }
+
+    /// `/flows/acme/main` + `rest`.
+    pub fn path(&self, rest: &str) -> String {
+        format!(
+            "/flows/{}/{}{rest}",
+            self.org.parameterized_name, self.flow.parameterized_name
+        )
+    }
+
+    pub fn as_user(&self, user: &TestUser, method: reqwest::Method, path: &str) -> RequestBuilder {
+        self.app
+            .http
+            .request(method, self.app.url(path))
+            .basic_auth(&user.token, Some(""))
+    }
+
+    /// POST `body` as `user` (JSON).
+    pub async fn user_post(&self, user: &TestUser, path: &str, body: Value) -> Answer {
+        send(self.as_user(user, reqwest::Method::POST, path).json(&body)).await
+    }
+
+    /// POST `body` to `/messages` with the room's `flow_token` added, waiting for the message.
+    pub async fn token_post(&self, mut body: Value) -> Answer {
+        body["flow_token"] = Value::String(self.token.clone());
+        send(
+            self.app
+                .http
+                .post(self.app.url("/messages"))
+                .header("X-flowdock-wait-for-message", "1")
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn get(&self, user: &TestUser, path: &str) -> Answer {
+        send(self.as_user(user, reqwest::Method::GET, path)).await
+    }
+
+    /// The flow's messages (ascending), as Ann sees them, with `query` appended.
+    pub async fn messages(&self, query: &str) -> Vec<Value> {
+        let a = self
+            .get(&self.ann, &self.path(&format!("/messages{query}")))
+            .await;
+        assert_eq!(a.status, 200, "{}", a.text);
+        a.json.as_array().expect("array").clone()
+    }
+}
+
+/// An activity about the external item `ext`, as an integration posts it.
+pub fn activity(ext: &str, title: &str) -> Value {
+    serde_json::json!({
+        "event": "activity",
+        "author": {"name": "anttipitkanen", "avatar": "https://avatars.example.com/u/1"},
+        "title": title,
+        "external_thread_id": ext,
+        "thread": {
+            "title": "Fix bug in thread API",
+            "body": "Body with <b>HTML</b>",
+            "external_url": "https://github.com/flowdock/component/pull/42",
+            "status": {"color": "green", "value": "open"}
+        }
+    })
+}
+
+pub fn ids(messages: &[Value]) -> Vec<i64> {
+    messages
+        .iter()
+        .map(|m| m["id"].as_i64().expect("numeric id"))
+        .collect()
+}
+
+/// Another server on the same database, as after a restart or on a second node; it runs
+/// until the test ends. Returns its base URL.
+pub async fn second_node(db_url: &str) -> String {
+    let store = tributary::store::connect(db_url).await.expect("store");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let router = tributary::server::router(
+        tributary::server::state(store, &base),
+        crate::helpers::MAX_BODY_BYTES,
+    );
+    tokio::spawn(tributary::server::serve(
+        listener,
+        router,
+        std::future::pending(),
+    ));
+    base
+}

@@ -1,0 +1,305 @@
+//! Store conformance for messages and threads: both backends number messages per flow, keep
+//! thread state and counts, replay idempotency keys and refuse what does not exist alike.
+
+use serde_json::json;
+use tributary::store::*;
+use tributary_types::{AccessMode, Message, ThreadUpdate};
+
+use crate::backend_tests;
+use crate::helpers::{Backend, TestDb};
+
+backend_tests!(
+    message_ids_are_numbered_per_flow,
+    threads_keep_state_counts_and_their_flow,
+    idempotency_keys_replay_without_writing,
+    idempotency_keys_expire_after_a_day,
+    changes_and_deletes_need_the_message,
+);
+
+async fn two_flows(b: Backend) -> (TestDb, DynStore) {
+    let db = TestDb::new(b).await;
+    let s = db.connect().await;
+    let org = s
+        .create_org(NewOrg {
+            name: "Acme".into(),
+            parameterized_name: "acme".into(),
+            user_limit: 0,
+        })
+        .await
+        .unwrap();
+    for id in ["flow-a", "flow-b"] {
+        s.create_flow(
+            NewFlow {
+                id: id.into(),
+                org_id: org.id,
+                name: id.into(),
+                parameterized_name: id.into(),
+                access_mode: AccessMode::Invitation,
+                join_token: format!("j-{id}"),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    (db, s)
+}
+
+fn message(flow: &str, event: &str) -> Message {
+    serde_json::from_value(json!({
+        "id": 0, "flow": flow, "event": event, "content": "hi", "user": "0", "sent": 0,
+        "created_at": "", "tags": ["t"]
+    }))
+    .unwrap()
+}
+
+fn post(flow: &str, event: &str, thread: ThreadRef) -> NewPost {
+    NewPost {
+        message: message(flow, event),
+        user_id: None,
+        source_id: None,
+        parent_id: None,
+        thread,
+        update: None,
+        search_text: "hi".into(),
+        claim: None,
+    }
+}
+
+fn new_thread(id: &str) -> NewThread {
+    NewThread {
+        id: id.into(),
+        origin: "chat",
+        source_id: None,
+        app_id: None,
+        external_thread_id: None,
+        source: None,
+    }
+}
+
+async fn stored(s: &DynStore, p: NewPost) -> StoredMessage {
+    match s.post_message(p).await.unwrap() {
+        PostOutcome::Stored(m) => m,
+        PostOutcome::Replay(r) => panic!("unexpected replay {r:?}"),
+    }
+}
+
+async fn message_ids_are_numbered_per_flow(b: Backend) {
+    let (_db, s) = two_flows(b).await;
+    let a1 = stored(&s, post("flow-a", "status", ThreadRef::None)).await;
+    let a2 = stored(&s, post("flow-a", "status", ThreadRef::None)).await;
+    let b1 = stored(&s, post("flow-b", "status", ThreadRef::None)).await;
+    assert_eq!((a1.id, a2.id, b1.id), (1, 2, 1));
+    let m = a2.parse().unwrap();
+    assert_eq!((m.id, m.flow.as_str()), (2, "flow-a"));
+    assert_eq!(s.message_by_id("flow-a", 2).await.unwrap().unwrap(), a2);
+    assert!(s.message_by_id("flow-b", 2).await.unwrap().is_none());
+    let missing_flow = s
+        .post_message(post("no-such-flow", "status", ThreadRef::None))
+        .await;
+    assert!(
+        matches!(missing_flow, Err(StoreError::NotFound(_))),
+        "{missing_flow:?}"
+    );
+}
+
+async fn threads_keep_state_counts_and_their_flow(b: Backend) {
+    let (_db, s) = two_flows(b).await;
+    let mut first = post("flow-a", "message", ThreadRef::Start(new_thread("t1")));
+    first.update = Some(ThreadUpdate {
+        title: Some("Title".into()),
+        ..Default::default()
+    });
+    let m1 = stored(&s, first).await;
+    assert_eq!(m1.thread_id.as_deref(), Some("t1"));
+    let m2 = stored(
+        &s,
+        post("flow-a", "activity", ThreadRef::Existing("t1".into())),
+    )
+    .await;
+    let t = m2.parse().unwrap().thread.unwrap();
+    assert_eq!((t.internal_comments, t.activities), (1, 1));
+    assert_eq!(t.title.as_deref(), Some("Title"));
+    // The thread belongs to flow-a only.
+    let elsewhere = s
+        .post_message(post("flow-b", "message", ThreadRef::Existing("t1".into())))
+        .await;
+    assert!(
+        matches!(elsewhere, Err(StoreError::NotFound("thread"))),
+        "{elsewhere:?}"
+    );
+    assert!(s.thread_by_id("flow-b", "t1").await.unwrap().is_none());
+    let rec = s.thread_by_id("flow-a", "t1").await.unwrap().unwrap();
+    assert!(rec.json.contains("\"activities\":1"));
+    // A failed post leaves nothing behind: the next id is still 3.
+    let m3 = stored(&s, post("flow-a", "status", ThreadRef::None)).await;
+    assert_eq!(m3.id, 3);
+    let listed = s
+        .list_threads(ThreadQuery {
+            flow_id: "flow-a".into(),
+            since: None,
+            until: None,
+            application: Some(AppFilter::Chat),
+            include_empty: false,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+}
+
+async fn idempotency_keys_replay_without_writing(b: Backend) {
+    let (_db, s) = two_flows(b).await;
+    let claim = IdempotencyClaim {
+        scope: "user:1".into(),
+        key: "key:k".into(),
+        request_hash: "h".into(),
+        status: 201,
+        body_is_message: true,
+    };
+    let mut p = post("flow-a", "status", ThreadRef::None);
+    p.claim = Some(claim.clone());
+    let first = stored(&s, p.clone()).await;
+    match s.post_message(p).await.unwrap() {
+        PostOutcome::Replay(r) => {
+            assert_eq!((r.status, r.request_hash.as_str()), (201, "h"));
+            assert_eq!(r.body, &*first.json);
+        }
+        other => panic!("expected a replay, got {other:?}"),
+    }
+    let r = s
+        .idempotent_response("user:1", "key:k")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.body, &*first.json);
+    assert!(s
+        .idempotent_response("user:2", "key:k")
+        .await
+        .unwrap()
+        .is_none());
+    let all = s
+        .list_messages(MessageQuery {
+            flow_id: "flow-a".into(),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+}
+
+async fn changes_and_deletes_need_the_message(b: Backend) {
+    let (_db, s) = two_flows(b).await;
+    let m = stored(
+        &s,
+        post("flow-a", "message", ThreadRef::Start(new_thread("t9"))),
+    )
+    .await;
+    let mut edited = m.parse().unwrap();
+    edited.content = json!("changed");
+    edited.tags = vec!["new".into()];
+    let out = s
+        .change_message(MessageChange {
+            flow_id: "flow-a".into(),
+            id: m.id,
+            message: edited.clone(),
+            search_text: "changed".into(),
+            events: vec![NewEvent {
+                message: message("flow-a", "message-edit"),
+                user_id: None,
+            }],
+        })
+        .await
+        .unwrap();
+    assert_eq!(out.events.len(), 1);
+    assert_eq!(out.events[0].id, 2);
+    assert!(out.message.json.contains("\"changed\""));
+    let tagged = s
+        .list_messages(MessageQuery {
+            flow_id: "flow-a".into(),
+            tags: vec!["new".into()],
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(tagged.len(), 1);
+    let missing = s
+        .change_message(MessageChange {
+            flow_id: "flow-a".into(),
+            id: 99,
+            message: edited,
+            search_text: String::new(),
+            events: Vec::new(),
+        })
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound("message"))));
+    s.delete_message("flow-a", m.id).await.unwrap();
+    assert!(s.message_by_id("flow-a", m.id).await.unwrap().is_none());
+    let t = s.thread_by_id("flow-a", "t9").await.unwrap().unwrap();
+    assert!(t.json.contains("\"internal_comments\":0"));
+    assert!(matches!(
+        s.delete_message("flow-a", m.id).await,
+        Err(StoreError::NotFound("message"))
+    ));
+}
+
+/// Moves every idempotency key back in time by `ms`, behind the store's back.
+async fn age_keys(db: &TestDb, ms: i64) {
+    let sql = format!("UPDATE idempotency_keys SET created_at = created_at - {ms}");
+    match db.url.strip_prefix("sqlite://") {
+        Some(path) => {
+            let c = rusqlite::Connection::open(path).unwrap();
+            c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+            c.execute_batch(&sql).unwrap();
+        }
+        None => {
+            let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            client.batch_execute(&sql).await.unwrap();
+        }
+    }
+}
+
+async fn idempotency_keys_expire_after_a_day(b: Backend) {
+    let (db, s) = two_flows(b).await;
+    let claim = IdempotencyClaim {
+        scope: "source:1".into(),
+        key: "key:daily".into(),
+        request_hash: "h1".into(),
+        status: 202,
+        body_is_message: false,
+    };
+    let mut p = post("flow-a", "status", ThreadRef::None);
+    p.claim = Some(claim.clone());
+    stored(&s, p.clone()).await;
+    // Just inside the day the key still replays.
+    age_keys(&db, IDEMPOTENCY_TTL_MS - 60_000).await;
+    assert!(matches!(
+        s.post_message(p.clone()).await.unwrap(),
+        PostOutcome::Replay(_)
+    ));
+    // Past it the key is forgotten, and may name a new request.
+    age_keys(&db, 120_000).await;
+    assert!(s
+        .idempotent_response("source:1", "key:daily")
+        .await
+        .unwrap()
+        .is_none());
+    let mut again = p;
+    again.claim = Some(IdempotencyClaim {
+        request_hash: "h2".into(),
+        ..claim
+    });
+    let second = stored(&s, again.clone()).await;
+    assert_eq!(second.id, 2);
+    match s.post_message(again).await.unwrap() {
+        PostOutcome::Replay(r) => {
+            assert_eq!((r.request_hash.as_str(), r.body.as_str()), ("h2", "{}"))
+        }
+        other => panic!("expected a replay, got {other:?}"),
+    }
+}
