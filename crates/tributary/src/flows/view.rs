@@ -34,7 +34,6 @@ pub fn flow(urls: &Urls, f: &FlowForUser, principal: &Principal, users: Option<V
 }
 
 /// The flow's resources and the methods the caller may use on each.
-
 fn links(url: &str, f: &FlowForUser, principal: &Principal) -> BTreeMap<String, Link> {
     let joined = f.membership.is_some();
     let link = |href: String, methods: &[&str]| Link {
