@@ -1,7 +1,8 @@
 //! The API test suite: one binary, a module per feature, each test run on SQLite and on
-//! PostgreSQL through `backend_tests!`.
+//! PostgreSQL through `backend_tests!`; the `ui*` modules drive real Chromium, on SQLite.
 
 mod browser;
+mod chromium;
 mod helpers;
 
 mod accounts;
@@ -24,5 +25,8 @@ mod store_conformance;
 mod store_messages;
 mod store_oauth;
 mod threads;
+mod ui;
+mod ui_inbox;
+mod ui_xss;
 mod web;
 mod xss;
