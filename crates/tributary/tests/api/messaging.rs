@@ -4,7 +4,7 @@
 
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
-use tributary::store::{AppRecord, FlowRecord, NewApp, OrgRecord, SourceRecord};
+use tributary::store::{AppRecord, FlowRecord, NewApp, NewSource, OrgRecord, SourceRecord};
 use tributary_types::AccessMode;
 
 use crate::helpers::{Backend, TestApp, TestUser};
@@ -66,9 +66,22 @@ pub async fn source(
     hook: &AppRecord,
     name: &str,
 ) -> (SourceRecord, String) {
-    tributary::sources::create_source(&app.store, flow, hook.id, None, name, None)
+    // Straight through the store: these fixtures want an empty flow, without the "new
+    // integration" item that `sources::create_source` posts (tests/api/oauth.rs covers it).
+    let token = tributary::secrets::new_token(16);
+    let source = app
+        .store
+        .create_source(NewSource {
+            flow_id: flow.id.clone(),
+            app_id: hook.id,
+            creator_id: None,
+            name: name.into(),
+            external_url: None,
+            flow_token_hash: tributary::secrets::hash_token(&token),
+        })
         .await
-        .expect("create source")
+        .expect("create source");
+    (source, token)
 }
 
 impl Room {
