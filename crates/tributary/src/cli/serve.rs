@@ -53,10 +53,11 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
         .map(|a| a.to_string())
         .unwrap_or_default();
     tracing::info!(server.listen = %bound, server.public_url = %config.public_url, "server.started");
+    let shutdown = server::shutdown_streams(&state, server::shutdown_signal());
     server::serve(
         listener,
         server::router(state, config.max_body_bytes),
-        server::shutdown_signal(),
+        shutdown,
     )
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -23,6 +23,8 @@ mod sources;
 mod store_conformance;
 mod store_messages;
 mod store_oauth;
+mod stream_reader;
+mod streaming;
 mod threads;
 mod web;
 mod xss;
