@@ -46,6 +46,14 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// The same database again, for a second node; the first keeps it alive.
+    pub fn share(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            _dir: None,
+        }
+    }
+
     pub async fn new(backend: Backend) -> TestDb {
         match backend {
             Backend::Sqlite => {

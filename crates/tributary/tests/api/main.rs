@@ -24,6 +24,7 @@ mod store_conformance;
 mod store_messages;
 mod store_oauth;
 mod stream_reader;
+mod stream_resume;
 mod streaming;
 mod threads;
 mod web;
