@@ -23,6 +23,7 @@ mod sources;
 mod store_conformance;
 mod store_messages;
 mod store_oauth;
+mod stream_client;
 mod stream_reader;
 mod stream_resume;
 mod streaming;
