@@ -23,7 +23,8 @@ use tokio::sync::broadcast;
 /// Events a subscriber may fall behind before its stream is ended with a `gap` notice.
 pub const CAPACITY: usize = 4096;
 
-/// One committed event of a flow.
+/// One committed event of a flow, with its stream frames built once and shared by every
+/// subscriber.
 #[derive(Debug)]
 pub struct Event {
     pub flow_id: Arc<str>,
@@ -31,6 +32,37 @@ pub struct Event {
     pub id: i64,
     /// The event's JSON, exactly as the REST API shows it.
     pub json: Bytes,
+    /// `<json>\r\n`: the whole JSON-stream frame.
+    json_line: Bytes,
+    /// `data: <json>\n\n`: the Event-Stream frame after its `id:` line.
+    sse_data: Bytes,
+}
+
+impl Event {
+    pub fn new(flow_id: Arc<str>, id: i64, json: &str) -> Event {
+        let frame = |head: &[u8], tail: &[u8]| {
+            let mut b = bytes::BytesMut::with_capacity(head.len() + json.len() + tail.len());
+            b.extend_from_slice(head);
+            b.extend_from_slice(json.as_bytes());
+            b.extend_from_slice(tail);
+            b.freeze()
+        };
+        Event {
+            json: Bytes::copy_from_slice(json.as_bytes()),
+            json_line: frame(b"", b"\r\n"),
+            sse_data: frame(b"data: ", b"\n\n"),
+            flow_id,
+            id,
+        }
+    }
+
+    pub fn json_line(&self) -> Bytes {
+        self.json_line.clone()
+    }
+
+    pub fn sse_data(&self) -> Bytes {
+        self.sse_data.clone()
+    }
 }
 
 struct Channel {
@@ -40,14 +72,22 @@ struct Channel {
     last: i64,
 }
 
-#[derive(Default)]
 pub struct Bus {
     flows: Mutex<HashMap<Arc<str>, Channel>>,
+    capacity: usize,
 }
 
 impl Bus {
     pub fn new() -> Arc<Bus> {
-        Arc::new(Bus::default())
+        Bus::with_capacity(CAPACITY)
+    }
+
+    /// A bus whose subscribers may lag `capacity` events before their stream is ended.
+    pub fn with_capacity(capacity: usize) -> Arc<Bus> {
+        Arc::new(Bus {
+            flows: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+        })
     }
 
     /// Publishes committed events of one flow, in id order. Events at or below the last id
@@ -82,7 +122,7 @@ impl Bus {
         if let Some(channel) = flows.get(flow_id) {
             return channel.tx.subscribe();
         }
-        let (tx, rx) = broadcast::channel(CAPACITY);
+        let (tx, rx) = broadcast::channel(self.capacity);
         flows.insert(flow_id.into(), Channel { tx, last: 0 });
         rx
     }
@@ -90,6 +130,14 @@ impl Bus {
     /// The highest id published for the flow, when anyone is subscribed to it.
     pub fn last_published(&self, flow_id: &str) -> Option<i64> {
         self.flows.lock().ok()?.get(flow_id).map(|c| c.last)
+    }
+
+    /// The flows that have live subscribers.
+    pub fn subscribed_flows(&self) -> Vec<String> {
+        self.flows
+            .lock()
+            .map(|f| f.keys().map(|k| k.to_string()).collect())
+            .unwrap_or_default()
     }
 
     /// How many flows have live subscribers (for metrics and tests).
@@ -103,11 +151,7 @@ mod tests {
     use super::*;
 
     fn ev(flow: &str, id: i64) -> Event {
-        Event {
-            flow_id: flow.into(),
-            id,
-            json: Bytes::from(format!("{{\"id\":{id}}}")),
-        }
+        Event::new(flow.into(), id, &format!("{{\"id\":{id}}}"))
     }
 
     #[tokio::test]
@@ -126,6 +170,15 @@ mod tests {
         assert_eq!(b.try_recv().unwrap().id, 1);
         assert!(b.try_recv().is_err());
         assert_eq!(bus.last_published("a"), Some(3));
+    }
+
+    #[test]
+    fn frames_are_built_once_per_event() {
+        let e = ev("a", 7);
+        assert_eq!(&e.json_line()[..], b"{\"id\":7}\r\n");
+        assert_eq!(&e.sse_data()[..], b"data: {\"id\":7}\n\n");
+        // Clones share the allocation: one serialisation for every subscriber.
+        assert_eq!(e.json_line().as_ptr(), e.json_line().as_ptr());
     }
 
     #[tokio::test]

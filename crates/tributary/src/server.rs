@@ -14,7 +14,7 @@ use tower::Layer;
 
 use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
-use crate::state::{AppState, Urls};
+use crate::state::{AppState, Streams, Urls};
 use crate::store::DynStore;
 use crate::{auth, flows, organizations, users};
 
@@ -24,6 +24,20 @@ pub fn state(store: DynStore, public_url: &str) -> AppState {
         store,
         urls: Urls::new(public_url),
         metrics: Arc::new(Metrics::default()),
+        streams: Streams::new(crate::stream::KEEPALIVE),
+    }
+}
+
+/// `shutdown`, followed by ending every open stream; pass it to [`serve`] so graceful
+/// shutdown finishes instead of waiting on streams that never end by themselves.
+pub fn shutdown_streams(
+    state: &AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> impl Future<Output = ()> + Send + 'static {
+    let streams = state.streams.clone();
+    async move {
+        shutdown.await;
+        streams.stop();
     }
 }
 
@@ -58,6 +72,11 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         )
         .merge(integration_routes(state.clone()))
         .merge(crate::messages::routes())
+        .route("/stream/flows", get(crate::stream::handlers::stream_flows))
+        .route(
+            "/stream/flows/{org}/{flow}",
+            get(crate::stream::handlers::stream_flow),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(render_metrics))
         .fallback(not_found)
@@ -131,20 +150,27 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// Collapses repeated slashes and drops a trailing one before routing: one client sends
-/// `//flows`, others append `/`.
+/// Rewrites the path before routing: repeated slashes collapse and a trailing one goes (one
+/// client sends `//flows`, others append `/`), and streaming requests made at the root paths
+/// go to `/stream/...`: those on a `stream.` host, as Flowdock served them, and a
+/// `GET /flows?filter=`, which is how node-flowdock streams from a configured base URL.
 fn normalize_path(mut req: Request<Body>) -> Request<Body> {
     let path = req.uri().path();
-    if !path.contains("//") && (path.len() <= 1 || !path.ends_with('/')) {
-        return req;
-    }
-    let mut clean = String::with_capacity(path.len());
+    let tidy = !path.contains("//") && (path.len() <= 1 || !path.ends_with('/'));
+    let mut clean = String::with_capacity(path.len() + 8);
     for segment in path.split('/').filter(|s| !s.is_empty()) {
         clean.push('/');
         clean.push_str(segment);
     }
     if clean.is_empty() {
         clean.push('/');
+    }
+    let streaming = is_root_stream(&req, &clean);
+    if tidy && !streaming {
+        return req;
+    }
+    if streaming {
+        clean.insert_str(0, "/stream");
     }
     if let Some(q) = req.uri().query() {
         clean.push('?');
@@ -158,6 +184,27 @@ fn normalize_path(mut req: Request<Body>) -> Request<Body> {
         }
     }
     req
+}
+
+fn is_root_stream(req: &Request<Body>, path: &str) -> bool {
+    if path != "/flows" && !path.starts_with("/flows/") {
+        return false;
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().host())
+        .unwrap_or("");
+    if host.starts_with("stream.") {
+        return true;
+    }
+    path == "/flows"
+        && req.method() == axum::http::Method::GET
+        && req
+            .uri()
+            .query()
+            .is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "filter"))
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then drains open requests.
@@ -205,6 +252,40 @@ mod tests {
     fn path_of(p: &str) -> String {
         let req = Request::builder().uri(p).body(Body::empty()).unwrap();
         normalize_path(req).uri().to_string()
+    }
+
+    fn path_on(host: &str, p: &str) -> String {
+        let req = Request::builder()
+            .uri(p)
+            .header("host", host)
+            .body(Body::empty())
+            .unwrap();
+        normalize_path(req).uri().to_string()
+    }
+
+    #[test]
+    fn stream_requests_at_the_root_reach_the_stream_routes() {
+        assert_eq!(
+            path_on("stream.example.com", "/flows?filter=a/b"),
+            "/stream/flows?filter=a/b"
+        );
+        assert_eq!(
+            path_on("stream.example.com:8080", "/flows/acme/main"),
+            "/stream/flows/acme/main"
+        );
+        assert_eq!(
+            path_on("api.example.com", "/flows?filter=a/b"),
+            "/stream/flows?filter=a/b"
+        );
+        assert_eq!(
+            path_on("api.example.com", "/flows?users=1"),
+            "/flows?users=1"
+        );
+        assert_eq!(
+            path_on("api.example.com", "/flows/acme/main"),
+            "/flows/acme/main"
+        );
+        assert_eq!(path_on("stream.example.com", "/healthz"), "/healthz");
     }
 
     #[test]

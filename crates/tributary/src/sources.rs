@@ -5,8 +5,9 @@ pub mod setup;
 pub mod view;
 
 use crate::error::{ApiError, ApiResult};
+use crate::messages::{MessageInput, Poster};
 use crate::secrets;
-use crate::store::{DynStore, FlowRecord, NewSource, SourceRecord};
+use crate::store::{AppRecord, DynStore, FlowRecord, NewSource, SourceRecord};
 
 /// Why a source stopped working; sent as `reason` in 410 answers.
 pub const REASONS: &[&str] = &["removed", "flow_deleted", "app_deleted", "revoked"];
@@ -25,7 +26,7 @@ pub async fn create_source(
     if name.is_empty() {
         return Err(ApiError::field("name", "is required"));
     }
-    store
+    let app = store
         .app_by_id(app_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Application {app_id} not found")))?;
@@ -40,7 +41,48 @@ pub async fn create_source(
             flow_token_hash: secrets::hash_token(&token),
         })
         .await?;
+    // The source exists and its token is about to be shown for the only time: a failed
+    // announcement must not turn that into an error, so it is logged instead.
+    if let Err(e) = announce(store, flow, &source, app).await {
+        tracing::warn!(source.id = source.id, error = %e, "sources.announce_failed");
+    }
     Ok((source, token))
+}
+
+/// Posts the "new integration" item to the flow's team inbox, as the source itself, so the
+/// flow sees which application was added, under what name, and by whom.
+async fn announce(
+    store: &DynStore,
+    flow: &FlowRecord,
+    source: &SourceRecord,
+    app: AppRecord,
+) -> ApiResult<()> {
+    let creator = match source.creator_id {
+        Some(id) => store.user_by_id(id).await?.map(|u| u.name),
+        None => None,
+    };
+    let who = creator.as_deref().unwrap_or("An administrator");
+    let title = format!("New integration: {} ({})", app.name, source.name);
+    let body = format!(
+        "{} added {} to this flow as \u{201c}{}\u{201d}.",
+        escape(who),
+        escape(&app.name),
+        escape(&source.name)
+    );
+    let poster = Poster::Source {
+        source: Box::new(source.clone()),
+        app: Box::new(app),
+    };
+    let input = MessageInput::inbox_item(&title, Some(&body), who);
+    crate::messages::post_message(store, &poster, flow, input).await?;
+    Ok(())
+}
+
+/// Names are plain text; the inbox body is HTML.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 pub async fn remove_source(store: &DynStore, id: i64, reason: &str) -> ApiResult<SourceRecord> {

@@ -40,6 +40,7 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
     })
     .map_err(ApiError::BadRequest)?;
     let store = crate::store::connect(&config.database).await?;
+    let _single_node = single_node_lock(&config.database)?;
     if args.demo {
         let seed = seed_demo(&store, &config.public_url).await?;
         println!("{seed}");
@@ -53,15 +54,38 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
         .map(|a| a.to_string())
         .unwrap_or_default();
     tracing::info!(server.listen = %bound, server.public_url = %config.public_url, "server.started");
+    let shutdown = server::shutdown_streams(&state, server::shutdown_signal());
     server::serve(
         listener,
         server::router(state, config.max_body_bytes),
-        server::shutdown_signal(),
+        shutdown,
     )
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     tracing::info!("server.stopped");
     Ok(())
+}
+
+/// With SQLite only one node may serve: a second would never see the first one's live events,
+/// which travel through the writer inside the serving process. Held until the server exits;
+/// admin commands do not take it, so they keep working beside a running server.
+fn single_node_lock(database: &str) -> ApiResult<Option<std::fs::File>> {
+    if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        return Ok(None);
+    }
+    let path = format!(
+        "{}.serve-lock",
+        database.strip_prefix("sqlite://").unwrap_or(database)
+    );
+    let file = std::fs::File::create(&path)
+        .map_err(|e| ApiError::Internal(format!("cannot create {path}: {e}")))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(_) => Err(ApiError::Conflict(format!(
+            "another `tributary serve` is already using this SQLite database ({path}); \
+             run more than one node on PostgreSQL"
+        ))),
+    }
 }
 
 const DEMO_EMAIL: &str = "admin@demo.tributary.local";

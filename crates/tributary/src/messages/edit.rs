@@ -211,7 +211,8 @@ pub async fn delete_message(
     let (stored, mut m) = load(&state, &flow.id, id).await?;
     let me = principal.user.id;
     if stored.app.as_deref() == Some("influx") {
-        state.store.delete_message(&flow.id, id).await?;
+        let deletion = event("message-delete", &flow.id, me, json!({"message": id}));
+        state.store.delete_message(&flow.id, id, deletion).await?;
     } else if is_chat(&m) && own(&m, me) {
         set_text(&mut m, "");
         let events = vec![event(

@@ -117,6 +117,11 @@ impl StoredMessage {
     pub fn parse(&self) -> Result<Message, serde_json::Error> {
         serde_json::from_str(&self.json)
     }
+
+    /// The message as a stream event.
+    pub fn to_event(&self) -> crate::bus::Event {
+        crate::bus::Event::new(self.flow_id.as_str().into(), self.id, &self.json)
+    }
 }
 
 /// A thread as stored: its JSON, and what lists sort and page by.

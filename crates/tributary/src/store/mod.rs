@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::bus::Bus;
+
 pub use messages::*;
 pub use models::*;
 
@@ -32,6 +34,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Where this store publishes committed message events, in commit order per flow.
+    fn bus(&self) -> &Arc<Bus>;
+
     // Users
     async fn create_user(&self, user: NewUser) -> StoreResult<UserRecord>;
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRecord>>;
@@ -166,8 +171,14 @@ pub trait Store: Send + Sync + 'static {
     async fn list_messages(&self, query: MessageQuery) -> StoreResult<Vec<StoredMessage>>;
     /// Rewrites one message and records the edit's events, in one transaction.
     async fn change_message(&self, change: MessageChange) -> StoreResult<ChangeOutcome>;
-    /// Removes the message and takes it out of its thread's counts.
-    async fn delete_message(&self, flow_id: &str, id: i64) -> StoreResult<()>;
+    /// Removes the message, takes it out of its thread's counts, and records the
+    /// `message-delete` event `deletion` (returned), so streams learn of it in order.
+    async fn delete_message(
+        &self,
+        flow_id: &str,
+        id: i64,
+        deletion: NewEvent,
+    ) -> StoreResult<StoredMessage>;
     async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>>;
     /// Threads by `updated_at`, newest first.
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>>;
@@ -178,11 +189,18 @@ pub type DynStore = Arc<dyn Store>;
 /// Opens the store named by `url`: `sqlite://PATH` (or a bare path) or `postgres://...`.
 /// Migrations run before it is returned.
 pub async fn connect(url: &str) -> StoreResult<DynStore> {
+    connect_with_bus(url, Bus::new()).await
+}
+
+/// [`connect`], publishing committed events to `bus`.
+pub async fn connect_with_bus(url: &str, bus: Arc<Bus>) -> StoreResult<DynStore> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+        Ok(Arc::new(postgres::PgStore::connect(url, bus).await?))
     } else {
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        Ok(Arc::new(sqlite::SqliteStore::open(path.as_ref()).await?))
+        Ok(Arc::new(
+            sqlite::SqliteStore::open(path.as_ref(), bus).await?,
+        ))
     }
 }
 

@@ -48,6 +48,11 @@ impl Cursor {
         self.positions.get(flow).copied()
     }
 
+    /// Moves the flow's position to `id`, backwards too (a resume starts before "now").
+    pub fn set(&mut self, flow: &str, id: i64) {
+        self.positions.insert(flow.to_owned(), id);
+    }
+
     pub fn advance(&mut self, flow: &str, id: i64) {
         match self.positions.get_mut(flow) {
             Some(p) if *p >= id => {}

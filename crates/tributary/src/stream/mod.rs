@@ -1,4 +1,12 @@
-//! The Streaming API (docs/streaming.md): JSON stream and Event-Stream over the bus.
+//! The Streaming API (docs/streaming.md): a JSON stream or Event-Stream of a set of flows,
+//! replayed from the store after a cursor and then fed live from the bus.
 
 pub mod cursor;
 pub mod format;
+pub mod handlers;
+mod pump;
+
+use std::time::Duration;
+
+/// How often an idle stream sends a keep-alive, so that clients and NAT boxes keep it open.
+pub const KEEPALIVE: Duration = Duration::from_secs(15);

@@ -387,6 +387,23 @@ async fn serve_seeds_the_demo_and_stops_on_sigterm(b: Backend) {
         .with_password(&login.email, seed["password"].as_str().unwrap());
     assert_eq!(by_password.users().me().await.unwrap().id, login.id);
 
+    // A second node on the same SQLite file is refused; on PostgreSQL it is how one scales out.
+    if b == Backend::Sqlite {
+        let second = tokio::time::timeout(
+            Duration::from_secs(30),
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
+                .args(["serve", "--listen", "127.0.0.1:0", "--database", &db.url])
+                .output(),
+        )
+        .await
+        .expect("the second node gives up at once")
+        .unwrap();
+        let err = json_err(second);
+        assert!(
+            err["message"].as_str().unwrap().contains("PostgreSQL"),
+            "{err}"
+        );
+    }
     let pid = child.id().unwrap().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])

@@ -46,6 +46,14 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// The same database again, for a second node; the first keeps it alive.
+    pub fn share(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            _dir: None,
+        }
+    }
+
     pub async fn new(backend: Backend) -> TestDb {
         match backend {
             Backend::Sqlite => {
@@ -110,6 +118,23 @@ pub struct TestApp {
     pub db: TestDb,
     pub http: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Server settings that tests vary.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    pub keepalive: std::time::Duration,
+    pub bus_capacity: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            keepalive: tributary::stream::KEEPALIVE,
+            bus_capacity: tributary::bus::CAPACITY,
+        }
+    }
 }
 
 /// A user made through the store, with its secrets.
@@ -132,23 +157,50 @@ impl TestApp {
 
     /// Starts a server on an existing database (a second node, or after the CLI wrote to it).
     pub async fn spawn_on(db: TestDb) -> TestApp {
-        let store = db.connect().await;
+        Self::spawn_on_with(db, Settings::default()).await
+    }
+
+    pub async fn spawn_with(backend: Backend, settings: Settings) -> TestApp {
+        let db = TestDb::new(backend).await;
+        Self::spawn_on_with(db, settings).await
+    }
+
+    /// Starts a server on `db` with non-default stream settings.
+    pub async fn spawn_on_with(db: TestDb, settings: Settings) -> TestApp {
+        let bus = tributary::bus::Bus::with_capacity(settings.bus_capacity);
+        let store = store::connect_with_bus(&db.url, bus)
+            .await
+            .expect("store opens and migrates");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
-        let state = tributary::server::state(store.clone(), &base_url);
-        let router = tributary::server::router(state, MAX_BODY_BYTES);
+        let mut state = tributary::server::state(store.clone(), &base_url);
+        state.streams.keepalive = settings.keepalive;
         let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(tributary::server::serve(listener, router, async {
+        let shutdown = tributary::server::shutdown_streams(&state, async {
             let _ = rx.await;
-        }));
+        });
+        let router = tributary::server::router(state, MAX_BODY_BYTES);
+        let server = tokio::spawn(tributary::server::serve(listener, router, shutdown));
         TestApp {
             base_url,
             store,
             db,
             http: reqwest::Client::new(),
             shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    /// Shuts the server down gracefully and waits until it has stopped serving.
+    pub async fn stop(&mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await.expect("server task"),
+            None => Ok(()),
         }
     }
 

@@ -4,7 +4,7 @@
 
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
-use tributary::store::{AppRecord, FlowRecord, NewApp, OrgRecord, SourceRecord};
+use tributary::store::{AppRecord, FlowRecord, NewApp, NewSource, OrgRecord, SourceRecord};
 use tributary_types::AccessMode;
 
 use crate::helpers::{Backend, TestApp, TestUser};
@@ -66,9 +66,22 @@ pub async fn source(
     hook: &AppRecord,
     name: &str,
 ) -> (SourceRecord, String) {
-    tributary::sources::create_source(&app.store, flow, hook.id, None, name, None)
+    // Straight through the store: these fixtures want an empty flow, without the "new
+    // integration" item that `sources::create_source` posts (tests/api/oauth.rs covers it).
+    let token = tributary::secrets::new_token(16);
+    let source = app
+        .store
+        .create_source(NewSource {
+            flow_id: flow.id.clone(),
+            app_id: hook.id,
+            creator_id: None,
+            name: name.into(),
+            external_url: None,
+            flow_token_hash: tributary::secrets::hash_token(&token),
+        })
         .await
-        .expect("create source")
+        .expect("create source");
+    (source, token)
 }
 
 impl Room {
@@ -163,24 +176,4 @@ pub fn ids(messages: &[Value]) -> Vec<i64> {
         .iter()
         .map(|m| m["id"].as_i64().expect("numeric id"))
         .collect()
-}
-
-/// Another server on the same database, as after a restart or on a second node; it runs
-/// until the test ends. Returns its base URL.
-pub async fn second_node(db_url: &str) -> String {
-    let store = tributary::store::connect(db_url).await.expect("store");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let router = tributary::server::router(
-        tributary::server::state(store, &base),
-        crate::helpers::MAX_BODY_BYTES,
-    );
-    tokio::spawn(tributary::server::serve(
-        listener,
-        router,
-        std::future::pending(),
-    ));
-    base
 }

@@ -204,6 +204,58 @@ async fn an_integration_runs_the_whole_authorization_code_flow(b: Backend) {
     assert_eq!(listed.len(), 1);
     assert!(listed[0].flow_token.is_none());
 
+    // Creating the source announced it in the team inbox, posted as the source itself.
+    let ann_name = ann.client.users().me().await.unwrap().name;
+    let filter = tributary_sdk::MessageFilter {
+        event: Some("activity".into()),
+        ..Default::default()
+    };
+    let inbox = api.messages().list("acme", "main", &filter).await.unwrap();
+    assert_eq!(inbox.len(), 1, "one 'new integration' item");
+    let item = serde_json::to_value(&inbox[0]).unwrap();
+    assert_eq!(item["user"], "0");
+    let title = item["thread"]["title"].as_str().unwrap();
+    assert!(
+        title.contains(&dev.name) && title.contains("All polls"),
+        "{title}"
+    );
+    assert!(
+        item["thread"]["body"].as_str().unwrap().contains(&ann_name),
+        "{item}"
+    );
+    assert_eq!(item["thread"]["source"]["id"], json!(id));
+
+    // Step 5: post to the team inbox with the flow_token, exactly as the guide shows.
+    let res = app
+        .http
+        .post(app.url("/messages"))
+        .json(&json!({
+            "flow_token": flow_token,
+            "event": "activity",
+            "author": {"name": "anttipitkanen", "avatar": "https://avatars.example/u/946511"},
+            "title": "Opened pull request",
+            "external_thread_id": "github:component:pr:42",
+            "thread": {
+                "title": "Fix bug in thread API",
+                "body": "Body with <b>HTML</b> formatting",
+                "external_url": "https://github.example/flowdock/component/pull/42",
+                "status": {"color": "green", "value": "open"}
+            }
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({}));
+    let inbox = api.messages().list("acme", "main", &filter).await.unwrap();
+    let posted = serde_json::to_value(inbox.last().unwrap()).unwrap();
+    assert_eq!(posted["title"], "Opened pull request");
+    assert_eq!(
+        posted["thread"]["status"],
+        json!({"color": "green", "value": "open"})
+    );
+    assert_eq!(posted["external_thread_id"], "github:component:pr:42");
+
     // Additional steps: report a problem with the flow_token, then clear it.
     let sdk = app.sdk();
     let updated = sdk

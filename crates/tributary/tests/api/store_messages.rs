@@ -235,12 +235,23 @@ async fn changes_and_deletes_need_the_message(b: Backend) {
         })
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound("message"))));
-    s.delete_message("flow-a", m.id).await.unwrap();
+    let deletion = || NewEvent {
+        message: Message {
+            content: serde_json::json!({"message": m.id}),
+            ..message("flow-a", "message-delete")
+        },
+        user_id: None,
+    };
+    let deleted = s.delete_message("flow-a", m.id, deletion()).await.unwrap();
+    assert_eq!((deleted.id, deleted.event.as_str()), (3, "message-delete"));
+    assert!(deleted
+        .json
+        .contains(&format!("\"content\":{{\"message\":{}}}", m.id)));
     assert!(s.message_by_id("flow-a", m.id).await.unwrap().is_none());
     let t = s.thread_by_id("flow-a", "t9").await.unwrap().unwrap();
     assert!(t.json.contains("\"internal_comments\":0"));
     assert!(matches!(
-        s.delete_message("flow-a", m.id).await,
+        s.delete_message("flow-a", m.id, deletion()).await,
         Err(StoreError::NotFound("message"))
     ));
 }

@@ -300,7 +300,16 @@ pub async fn change_message(tx: &Transaction<'_>, ch: MessageChange) -> StoreRes
     Ok(ChangeOutcome { message, events })
 }
 
-pub async fn delete_message(tx: &Transaction<'_>, flow_id: &str, id: i64) -> StoreResult<()> {
+/// Removes the message and records its `message-delete` event, which is returned. The
+/// flow's counter is locked first, as every write of the flow does, so writers never
+/// deadlock on each other.
+pub async fn delete_message(
+    tx: &Transaction<'_>,
+    flow_id: &str,
+    id: i64,
+    deletion: NewEvent,
+) -> StoreResult<StoredMessage> {
+    let event_id = next_id(tx, flow_id).await?;
     let row = tx
         .query_opt(
             "DELETE FROM messages WHERE flow_id = $1 AND id = $2 RETURNING event, thread_id",
@@ -332,5 +341,16 @@ pub async fn delete_message(tx: &Transaction<'_>, flow_id: &str, id: i64) -> Sto
             .await?;
         }
     }
-    Ok(())
+    let mut e = deletion.message;
+    let own = finish_message(&mut e, flow_id, event_id, now_millis());
+    insert_message(tx, &e, &own, deletion.user_id, None, Some(id), "").await?;
+    Ok(StoredMessage {
+        flow_id: flow_id.to_owned(),
+        id: event_id,
+        event: e.event,
+        user_id: deletion.user_id,
+        app: e.app,
+        thread_id: None,
+        json: own.into(),
+    })
 }

@@ -6,6 +6,7 @@ mod flows;
 mod integrations;
 mod message_queries;
 mod messages;
+mod notify;
 mod oauth;
 
 use async_trait::async_trait;
@@ -28,6 +29,14 @@ const POOL_SIZE: usize = 16;
 
 pub struct PgStore {
     pool: Pool,
+    bus: Arc<Bus>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
 }
 
 impl From<tokio_postgres::Error> for StoreError {
@@ -57,12 +66,12 @@ pub(crate) fn constraint(
 }
 
 impl PgStore {
-    pub async fn connect(url: &str) -> StoreResult<PgStore> {
+    pub async fn connect(url: &str, bus: Arc<Bus>) -> StoreResult<PgStore> {
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -72,7 +81,12 @@ impl PgStore {
             .max_size(POOL_SIZE)
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let store = PgStore { pool };
+        let listener = notify::spawn_listener(config, pool.clone(), bus.clone());
+        let store = PgStore {
+            pool,
+            bus,
+            listener,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -112,8 +126,22 @@ impl PgStore {
     }
 }
 
+/// Tells every node, at commit, that the flow has events up to `id`.
+async fn announce(tx: &tokio_postgres::Transaction<'_>, flow_id: &str, id: i64) -> StoreResult<()> {
+    tx.execute(
+        "SELECT pg_notify($1, $2)",
+        &[&notify::CHANNEL, &notify::payload(flow_id, id)],
+    )
+    .await?;
+    Ok(())
+}
+
 #[async_trait]
 impl Store for PgStore {
+    fn bus(&self) -> &Arc<Bus> {
+        &self.bus
+    }
+
     async fn create_user(&self, user: NewUser) -> StoreResult<UserRecord> {
         accounts::create_user(&**self.client().await?, user).await
     }
@@ -353,6 +381,9 @@ impl Store for PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let outcome = messages::post_message(&tx, post).await?;
+        if let PostOutcome::Stored(m) = &outcome {
+            announce(&tx, &m.flow_id, m.id).await?;
+        }
         // A replay wrote nothing; committing it only releases the locks.
         tx.commit().await?;
         Ok(outcome)
@@ -374,15 +405,24 @@ impl Store for PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let outcome = messages::change_message(&tx, change).await?;
+        if let Some(last) = outcome.events.last() {
+            announce(&tx, &last.flow_id, last.id).await?;
+        }
         tx.commit().await?;
         Ok(outcome)
     }
-    async fn delete_message(&self, flow_id: &str, id: i64) -> StoreResult<()> {
+    async fn delete_message(
+        &self,
+        flow_id: &str,
+        id: i64,
+        deletion: NewEvent,
+    ) -> StoreResult<StoredMessage> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        messages::delete_message(&tx, flow_id, id).await?;
+        let event = messages::delete_message(&tx, flow_id, id, deletion).await?;
+        announce(&tx, flow_id, event.id).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(event)
     }
     async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>> {
         message_queries::thread_by_id(&**self.client().await?, flow_id, id).await

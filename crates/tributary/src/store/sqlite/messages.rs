@@ -272,7 +272,13 @@ pub fn change_message(c: &Connection, ch: MessageChange) -> StoreResult<ChangeOu
     Ok(ChangeOutcome { message, events })
 }
 
-pub fn delete_message(c: &Connection, flow_id: &str, id: i64) -> StoreResult<()> {
+/// Removes the message and records its `message-delete` event, which is returned.
+pub fn delete_message(
+    c: &Connection,
+    flow_id: &str,
+    id: i64,
+    deletion: NewEvent,
+) -> StoreResult<StoredMessage> {
     let (rowid, event, thread_id): (i64, String, Option<String>) = c
         .query_row(
             "SELECT rowid, event, thread_id FROM messages WHERE flow_id = ?1 AND id = ?2",
@@ -299,5 +305,17 @@ pub fn delete_message(c: &Connection, flow_id: &str, id: i64) -> StoreResult<()>
             )?;
         }
     }
-    Ok(())
+    let mut e = deletion.message;
+    let event_id = next_id(c, flow_id)?;
+    let own = finish_message(&mut e, flow_id, event_id, now_millis());
+    insert_message(c, &e, &own, deletion.user_id, None, Some(id), "")?;
+    Ok(StoredMessage {
+        flow_id: flow_id.to_owned(),
+        id: event_id,
+        event: e.event,
+        user_id: deletion.user_id,
+        app: e.app,
+        thread_id: None,
+        json: own.into(),
+    })
 }

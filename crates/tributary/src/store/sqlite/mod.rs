@@ -11,6 +11,7 @@ mod pool;
 mod writer;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
@@ -30,6 +31,7 @@ const READERS: usize = 4;
 pub struct SqliteStore {
     writer: Writer,
     readers: ReadPool,
+    bus: Arc<Bus>,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -105,7 +107,7 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
 
 impl SqliteStore {
     /// Opens (creating when needed) the database file at `path` and runs the migrations.
-    pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
+    pub async fn open(path: &Path, bus: Arc<Bus>) -> StoreResult<SqliteStore> {
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -117,7 +119,8 @@ impl SqliteStore {
             conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
             configure(&conn)?;
             migrate(&conn)?;
-            let writer = Writer::start(conn).map_err(|e| StoreError::Backend(e.to_string()))?;
+            let writer =
+                Writer::start(conn, bus.clone()).map_err(|e| StoreError::Backend(e.to_string()))?;
             let readers = ReadPool::new(READERS, move || {
                 let c = Connection::open_with_flags(
                     &path,
@@ -126,7 +129,11 @@ impl SqliteStore {
                 configure(&c)?;
                 Ok(c)
             })?;
-            Ok(SqliteStore { writer, readers })
+            Ok(SqliteStore {
+                writer,
+                readers,
+                bus,
+            })
         })
         .await
         .map_err(|e| StoreError::Backend(e.to_string()))?
@@ -135,6 +142,10 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn bus(&self) -> &Arc<Bus> {
+        &self.bus
+    }
+
     async fn create_user(&self, user: NewUser) -> StoreResult<UserRecord> {
         self.writer
             .write(move |c| accounts::create_user(c, user))
@@ -451,7 +462,14 @@ impl Store for SqliteStore {
         // The writer answers after the group's COMMIT, in commit order: acknowledged means
         // durable, and a publisher fed from these answers sees ids in order.
         self.writer
-            .write(move |c| messages::post_message(c, post))
+            .write_events(move |c| {
+                let outcome = messages::post_message(c, post)?;
+                let events = match &outcome {
+                    PostOutcome::Stored(m) => vec![m.to_event()],
+                    PostOutcome::Replay(_) => Vec::new(),
+                };
+                Ok((outcome, events))
+            })
             .await
     }
     async fn idempotent_response(
@@ -477,13 +495,26 @@ impl Store for SqliteStore {
     }
     async fn change_message(&self, change: MessageChange) -> StoreResult<ChangeOutcome> {
         self.writer
-            .write(move |c| messages::change_message(c, change))
+            .write_events(move |c| {
+                let outcome = messages::change_message(c, change)?;
+                let events = outcome.events.iter().map(StoredMessage::to_event).collect();
+                Ok((outcome, events))
+            })
             .await
     }
-    async fn delete_message(&self, flow_id: &str, id: i64) -> StoreResult<()> {
+    async fn delete_message(
+        &self,
+        flow_id: &str,
+        id: i64,
+        deletion: NewEvent,
+    ) -> StoreResult<StoredMessage> {
         let flow_id = flow_id.to_owned();
         self.writer
-            .write(move |c| messages::delete_message(c, &flow_id, id))
+            .write_events(move |c| {
+                let event = messages::delete_message(c, &flow_id, id, deletion)?;
+                let published = vec![event.to_event()];
+                Ok((event, published))
+            })
             .await
     }
     async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>> {

@@ -6,12 +6,17 @@
 //! and one fsync (group commit). Each job runs inside its own savepoint, so one failing job
 //! does not undo its neighbours, and each caller is answered only after the whole group's
 //! COMMIT has returned: acknowledged means durable.
+//!
+//! The writer is also where committed events enter the [`Bus`]: after each COMMIT it
+//! publishes the group's events in commit order, before answering, so that streams see
+//! increasing ids and never an event that could still roll back.
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use crate::bus::{Bus, Event};
 use crate::store::{StoreError, StoreResult};
 
 /// Most jobs folded into one transaction; bounds the latency a job can add to its group.
@@ -20,7 +25,12 @@ const MAX_GROUP: usize = 512;
 /// Runs a job inside the open transaction and returns the deferred answer, to be sent once
 /// the commit outcome is known.
 type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
-type Reply = Box<dyn FnOnce(StoreResult<()>) + Send>;
+
+/// A job's events to publish once its group commits, and how to answer its caller.
+struct Reply {
+    events: Vec<Event>,
+    send: Box<dyn FnOnce(StoreResult<()>) + Send>,
+}
 
 #[derive(Clone)]
 pub struct Writer {
@@ -29,11 +39,11 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer thread; it ends when every `Writer` handle is dropped.
-    pub fn start(conn: Connection) -> std::io::Result<Writer> {
+    pub fn start(conn: Connection, bus: Arc<Bus>) -> std::io::Result<Writer> {
         let (jobs, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, rx))?;
+            .spawn(move || run(conn, rx, bus))?;
         Ok(Writer { jobs })
     }
 
@@ -43,12 +53,28 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        self.write_events(move |c| f(c).map(|v| (v, Vec::new())))
+            .await
+    }
+
+    /// Like [`Writer::write`], and publishes the events `f` returns once they are durable.
+    pub async fn write_events<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<(T, Vec<Event>)> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
-            let outcome = in_savepoint(conn, f);
-            Box::new(move |committed: StoreResult<()>| {
-                let _ = tx.send(committed.and(outcome));
-            })
+            let (outcome, events) = match in_savepoint(conn, f) {
+                Ok((v, events)) => (Ok(v), events),
+                Err(e) => (Err(e), Vec::new()),
+            };
+            Reply {
+                events,
+                send: Box::new(move |committed: StoreResult<()>| {
+                    let _ = tx.send(committed.and(outcome));
+                }),
+            }
         });
         self.jobs
             .send(job)
@@ -75,7 +101,7 @@ fn in_savepoint<T>(
     }
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
+fn run(conn: Connection, rx: mpsc::Receiver<Job>, bus: Arc<Bus>) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -90,15 +116,22 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
             drop(group);
             continue;
         }
-        let replies: Vec<Reply> = group.into_iter().map(|job| job(&conn)).collect();
+        let mut replies: Vec<Reply> = group.into_iter().map(|job| job(&conn)).collect();
         let committed = conn
             .execute_batch("COMMIT")
             .map_err(|e| StoreError::Backend(e.to_string()));
         if committed.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
+        } else {
+            // Jobs ran in queue order, so their events are in commit (and id) order.
+            bus.publish(
+                replies
+                    .iter_mut()
+                    .flat_map(|r| std::mem::take(&mut r.events)),
+            );
         }
         for reply in replies {
-            reply(match &committed {
+            (reply.send)(match &committed {
                 Ok(()) => Ok(()),
                 Err(e) => Err(StoreError::Backend(e.to_string())),
             });

@@ -1,0 +1,123 @@
+//! `GET /stream/flows?filter=...` and `GET /stream/flows/:org/:flow`: authenticate, resolve the
+//! flows, pick the format and cursor, and hand the connection to the pump.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::StreamExt;
+
+use super::format::Format;
+use super::pump;
+use crate::auth::{Principal, Scopes};
+use crate::error::{ApiError, ApiResult};
+use crate::flows::{visible_flow, visible_flow_by_id};
+use crate::input::{lenient, Input};
+use crate::state::AppState;
+use crate::store::{FlowForUser, FlowRecord};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StreamParams {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    filter: Option<String>,
+    #[serde(default)]
+    accept: Option<String>,
+    /// `true` or `idle`: presence is not tracked, so any value is accepted.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    active: Option<String>,
+    /// Private messages do not exist here; `user=1` alone streams nothing but keep-alives.
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    user: Option<bool>,
+    /// For clients that cannot send `Last-Event-ID` (the JSON stream).
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    last_event_id: Option<String>,
+}
+
+/// GET /stream/flows
+pub async fn stream_flows(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Input(params): Input<StreamParams>,
+) -> ApiResult<Response> {
+    let filter = params.filter.clone().unwrap_or_default();
+    let names: Vec<&str> = filter
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if names.is_empty() && params.user != Some(true) {
+        return Err(ApiError::field(
+            "filter",
+            "is required: a comma-separated list of flows",
+        ));
+    }
+    let mut flows: Vec<FlowRecord> = Vec::with_capacity(names.len());
+    for name in names {
+        let f = match name.split_once('/') {
+            Some((org, flow)) => visible_flow(&state.store, principal.user.id, org, flow).await?,
+            None => visible_flow_by_id(&state.store, principal.user.id, name).await?,
+        };
+        let flow = joined(f)?;
+        if !flows.iter().any(|x| x.id == flow.id) {
+            flows.push(flow);
+        }
+    }
+    open(state, principal, headers, params, flows)
+}
+
+/// GET /stream/flows/:org/:flow
+pub async fn stream_flow(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Path((org, flow)): Path<(String, String)>,
+    Input(params): Input<StreamParams>,
+) -> ApiResult<Response> {
+    let f = visible_flow(&state.store, principal.user.id, &org, &flow).await?;
+    let flow = joined(f)?;
+    open(state, principal, headers, params, vec![flow])
+}
+
+/// Streaming a flow, like reading it, needs membership; an organization flow one could join
+/// but has not is a 403 rather than a 404, as its existence is no secret to the caller.
+fn joined(f: FlowForUser) -> ApiResult<FlowRecord> {
+    match f.membership {
+        Some(_) => Ok(f.flow),
+        None => Err(ApiError::Forbidden("Join the flow to stream it".into())),
+    }
+}
+
+fn open(
+    state: AppState,
+    principal: Principal,
+    headers: HeaderMap,
+    params: StreamParams,
+    flows: Vec<FlowRecord>,
+) -> ApiResult<Response> {
+    principal.require_any(Scopes::FLOW.union(Scopes::PRIVATE), "flow or private")?;
+    let _ = params.active;
+    let accept_header = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = Format::negotiate(params.accept.as_deref(), accept_header);
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or(params.last_event_id);
+    let (tx, rx) = tokio::sync::mpsc::channel(pump::FRAMES_IN_FLIGHT);
+    tokio::spawn(pump::run(state, flows, format, resume, tx));
+    let body = Body::from_stream(ReceiverStream::new(rx).map(Ok::<_, std::convert::Infallible>));
+    let mut response = Response::new(body);
+    *response.status_mut() = StatusCode::OK;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Reverse proxies must pass each frame on at once.
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
