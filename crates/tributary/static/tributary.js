@@ -61,17 +61,19 @@
 
   var live = document.getElementById("live-root");
   var pending = { messages: new Set(), threads: new Set() };
-  var after = null;
   var busy = false;
-  var lastSeen = live ? Number(live.getAttribute("data-cursor")) || 0 : 0;
+
+  function scroller(list) {
+    return list.closest(".pane, .thread-view") || document.scrollingElement;
+  }
 
   function nearBottom(list) {
-    var box = list.closest(".pane") || document.scrollingElement;
+    var box = scroller(list);
     return box.scrollHeight - box.scrollTop - box.clientHeight < 120;
   }
 
   function scrollDown(list) {
-    var box = list.closest(".pane") || document.scrollingElement;
+    var box = scroller(list);
     box.scrollTop = box.scrollHeight;
   }
 
@@ -100,7 +102,13 @@
   // Replaces a thread card where it stands, or puts a new one on top of the inbox.
   function upsertCard(node) {
     var old = document.getElementById(node.id);
-    node.classList.add("updated");
+    if (!document.getElementById("thread-state")) {
+      // Inbox cards flash once when they change; the thread view's own card does not.
+      node.classList.add("updated");
+      node.addEventListener("animationend", function () {
+        node.classList.remove("updated");
+      });
+    }
     if (old) {
       old.replaceWith(node);
       return;
@@ -151,7 +159,7 @@
   }
 
   function drain() {
-    if (busy || (!pending.messages.size && !pending.threads.size && after === null)) {
+    if (busy || (!pending.messages.size && !pending.threads.size)) {
       return;
     }
     busy = true;
@@ -165,10 +173,6 @@
     }
     if (t.length) {
       q.set("threads", t.join(","));
-    }
-    if (after !== null) {
-      q.set("after", String(after));
-      after = null;
     }
     q.set("view", live.getAttribute("data-view"));
     if (live.getAttribute("data-thread")) {
@@ -242,12 +246,13 @@
   }
 
   function connect() {
-    var source = new EventSource(live.getAttribute("data-stream"));
+    // The stream replays what was committed after the page was rendered; on a reconnect
+    // EventSource sends Last-Event-ID itself, which the server prefers.
+    var url = live.getAttribute("data-stream") + "?last_event_id=" +
+      encodeURIComponent(live.getAttribute("data-cursor") || "0");
+    var source = new EventSource(url);
     source.onopen = function () {
-      // Whatever was committed between rendering (or the last event) and this connection.
-      after = lastSeen;
       live.setAttribute("data-live-state", "open");
-      drain();
     };
     source.onmessage = function (e) {
       var m;
@@ -255,9 +260,6 @@
         m = JSON.parse(e.data);
       } catch (err) {
         return;
-      }
-      if (typeof m.id === "number" && m.id > lastSeen) {
-        lastSeen = m.id;
       }
       onMessage(m);
     };

@@ -224,13 +224,12 @@ fn ids<T: std::str::FromStr>(raw: Option<&str>, max: usize) -> Vec<T> {
         .collect()
 }
 
-/// GET /app/:org/:flow/live?messages=1,2&threads=a,b&after=N&view=flow|thread&thread=&filter=
+/// GET /app/:org/:flow/live?messages=1,2&threads=a,b&view=flow|thread&thread=&filter=
 ///
 /// The page script asks for what a batch of stream events touched and merges the answer
 /// into the page: chat lines (or, with `view=thread`, the items of `thread`) by message id,
 /// inbox cards by thread id (only those the page's filter admits), and the ids that are
-/// gone. `after` adds every message after that id, for the moments the stream was not
-/// connected.
+/// gone.
 pub async fn live_fragments(
     State(state): State<AppState>,
     signed: SignedIn,
@@ -256,29 +255,7 @@ pub async fn live_fragments(
             Some(m) => messages.push(m),
         }
     }
-    let mut threads: Vec<String> = ids(params.get_str("threads"), 100);
-    // Everything after a cursor: what was committed before the page's stream connected.
-    if let Some(after) = params.get_str("after").and_then(|a| a.parse::<i64>().ok()) {
-        let since = state
-            .store
-            .list_messages(MessageQuery {
-                flow_id: flow.id.clone(),
-                thread_id: thread.filter(|_| thread_view).map(str::to_owned),
-                since_id: Some(after),
-                limit: 100,
-                ascending: true,
-                ..MessageQuery::default()
-            })
-            .await?;
-        for m in since {
-            if let Some(t) = &m.thread_id {
-                if !threads.contains(t) {
-                    threads.push(t.clone());
-                }
-            }
-            messages.push(m);
-        }
-    }
+    let threads: Vec<String> = ids(params.get_str("threads"), 100);
     for m in messages {
         let m = parse(&m)?;
         let line = chat_line(&m, &people, &path);

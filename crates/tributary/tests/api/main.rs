@@ -33,4 +33,5 @@ mod ui;
 mod ui_inbox;
 mod ui_xss;
 mod web;
+mod web_app;
 mod xss;

@@ -112,6 +112,11 @@ async fn an_activity_arrives_live_then_changes_status_in_place() {
         .unwrap();
     assert_eq!(colour, "rgba(217, 45, 32, 1)", "the badge is red");
     assert_eq!(ann.js("return window.__page;").await, json!("kept"), "no reload");
+    ann.wait_js(
+        "the update highlight to fade",
+        "return !document.querySelector('.updated');",
+    )
+    .await;
     ann.screenshot("flow").await;
 
     // The thread view: the state on top, every message in order, and a reply composer.
