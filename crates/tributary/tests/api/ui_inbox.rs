@@ -45,12 +45,24 @@ async fn card_state(c: &Chrome, thread: &str) -> Value {
 #[tokio::test]
 async fn an_activity_arrives_live_then_changes_status_in_place() {
     let r = Room::new(Backend::Sqlite).await;
-    for text in [
-        "Morning! Standup in 10 minutes.",
-        "The release branch is cut, #qa please start.",
+    // Some life in the flow, and a mention waiting in another flow, for the screenshot.
+    let support = r
+        .app
+        .flow(&r.org, "Support", tributary_types::AccessMode::Invitation, &[&r.ann, &r.bob])
+        .await;
+    let mention = send(
+        r.as_user(&r.bob, reqwest::Method::POST, &format!("/flows/acme/{}/messages", support.parameterized_name))
+            .json(&json!({"event": "message", "content": "@ann can you take ticket 431?"})),
+    )
+    .await;
+    assert_eq!(mention.status, 201, "{}", mention.text);
+    for (who, text) in [
+        (&r.bob, "Morning! Standup in 10 minutes."),
+        (&r.ann, "The release branch is cut, #qa please start. Notes: https://wiki.example.com/release/2.4"),
+        (&r.bob, "@ann the thread API fix is up for review."),
     ] {
         let a = r
-            .user_post(&r.bob, &r.path("/messages"), json!({"event": "message", "content": text}))
+            .user_post(who, &r.path("/messages"), json!({"event": "message", "content": text}))
             .await;
         assert_eq!(a.status, 201);
     }
