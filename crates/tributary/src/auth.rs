@@ -278,7 +278,10 @@ fn session_may_read(parts: &Parts) -> bool {
 }
 
 /// The signed-in browser's user, for requests that carry no API credential at all.
-async fn session_principal(parts: &mut Parts, state: &AppState) -> Result<Option<Principal>, ApiError> {
+async fn session_principal(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<Option<Principal>, ApiError> {
     if !session_may_read(parts) {
         return Ok(None);
     }

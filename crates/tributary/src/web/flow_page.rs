@@ -12,10 +12,10 @@ use axum::response::Response;
 
 use super::error::WebError;
 use super::frame::{frame, joined, sources_with_apps, FlowFrame};
+use super::html;
 use super::session::SignedIn;
 use super::shell::{flow_path, unread_mentions};
 use super::views::{chat_line, thread_card, ChatLine, People, ThreadCard};
-use super::html;
 use crate::error::ApiError;
 use crate::input::Params;
 use crate::state::AppState;
@@ -88,7 +88,11 @@ struct FlowPage {
 }
 
 /// The flow's members and the reader, for rendering chat.
-pub async fn people(state: &AppState, flow: &FlowRecord, signed: &SignedIn) -> Result<People, WebError> {
+pub async fn people(
+    state: &AppState,
+    flow: &FlowRecord,
+    signed: &SignedIn,
+) -> Result<People, WebError> {
     let members = state.store.flow_members(&flow.id).await?;
     Ok(People::new(&state.urls, &members, &signed.user))
 }

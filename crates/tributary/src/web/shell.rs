@@ -42,7 +42,11 @@ pub fn flow_path(flow: &FlowRecord) -> String {
 
 /// How many messages of the flow still carry the user's `:unread:<id>` tag (the tag a
 /// mention adds and a client removes once it has been read).
-pub async fn unread_mentions(store: &DynStore, flow_id: &str, user_id: i64) -> Result<i64, WebError> {
+pub async fn unread_mentions(
+    store: &DynStore,
+    flow_id: &str,
+    user_id: i64,
+) -> Result<i64, WebError> {
     let found = store
         .list_messages(MessageQuery {
             flow_id: flow_id.to_owned(),

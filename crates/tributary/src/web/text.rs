@@ -33,7 +33,10 @@ pub struct Reader<'a> {
 impl Reader<'_> {
     fn is_member(&self, nick: &str) -> bool {
         crate::messages::tags::EVERYONE.contains(&nick)
-            || self.member_nicks.iter().any(|n| n.eq_ignore_ascii_case(nick))
+            || self
+                .member_nicks
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(nick))
     }
 }
 
@@ -90,8 +93,7 @@ fn line_html(chars: &[char], quoted: bool, reader: &Reader, out: &mut String) {
         let c = chars[i];
         if !quoted && (c == '#' || c == '＃' || c == '@') && !blocks_tag(prev) {
             let mut end = i + 1;
-            while end < chars.len() && (tag_char(chars[end]) || (c == '@' && chars[end] == '.'))
-            {
+            while end < chars.len() && (tag_char(chars[end]) || (c == '@' && chars[end] == '.')) {
                 end += 1;
             }
             while end > i + 1 && chars[end - 1] == '.' {

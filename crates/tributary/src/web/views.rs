@@ -31,7 +31,10 @@ impl Avatar {
             .take(2)
             .flat_map(char::to_uppercase)
             .collect();
-        let tone = name.bytes().fold(7u32, |h, b| h.wrapping_mul(31) ^ u32::from(b)) % 8;
+        let tone = name
+            .bytes()
+            .fold(7u32, |h, b| h.wrapping_mul(31) ^ u32::from(b))
+            % 8;
         Avatar {
             url: url
                 .filter(|u| sanitize::is_web_url(u) || u.starts_with('/'))
@@ -115,7 +118,12 @@ impl People {
 
     /// Who wrote `m`: a member, an integration's named user, or the integration itself.
     fn author(&self, m: &Message) -> Person {
-        if let Some(p) = m.user.parse::<i64>().ok().and_then(|id| self.by_id.get(&id)) {
+        if let Some(p) = m
+            .user
+            .parse::<i64>()
+            .ok()
+            .and_then(|id| self.by_id.get(&id))
+        {
             return p.clone();
         }
         let source = m.thread.as_ref().and_then(|t| t.source.as_ref());
@@ -316,10 +324,7 @@ pub fn thread_card(t: &Thread, flow_path: &str) -> ThreadCard {
         app_name,
         title_text: html_unescape_basic(&text::strip_tags(&title_html)),
         title_html,
-        external_url: t
-            .external_url
-            .clone()
-            .filter(|u| sanitize::is_web_url(u)),
+        external_url: t.external_url.clone().filter(|u| sanitize::is_web_url(u)),
         status_color: status
             .map(|s| s.color.clone())
             .unwrap_or_else(|| "none".into()),

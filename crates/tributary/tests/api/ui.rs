@@ -40,13 +40,19 @@ async fn sign_in_shows_flows_with_mention_counts_and_sign_out_ends_the_session()
 
     let ann = Chrome::start(&r.app.base_url).await;
     ann.goto("/app").await;
-    assert!(ann.path().await.starts_with("/login"), "signed out: the login page");
+    assert!(
+        ann.path().await.starts_with("/login"),
+        "signed out: the login page"
+    );
     ann.sign_in(&r.ann.email, &r.ann.password).await;
     assert_eq!(ann.path().await, flow_page(&r), "/app opens the first flow");
     let current = ".flow-list a[aria-current=page]";
     assert_eq!(ann.text(&format!("{current} .flow-name")).await, "Main");
     let unread = ann.find(&format!("{current} .unread")).await;
-    assert_eq!(unread.attr("data-unread").await.unwrap().as_deref(), Some("1"));
+    assert_eq!(
+        unread.attr("data-unread").await.unwrap().as_deref(),
+        Some("1")
+    );
 
     // The mention, the tag and the link are marked up; the line is highlighted for Ann.
     let line = format!("#message-{id}");
@@ -74,11 +80,18 @@ async fn sign_in_shows_flows_with_mention_counts_and_sign_out_ends_the_session()
         inbox.1 >= chat.1 + chat.3 - 1.0,
         "stacked panes: chat {chat:?}, inbox {inbox:?}"
     );
-    assert!(inbox.2 <= 390.0 && chat.2 <= 390.0, "no horizontal overflow");
+    assert!(
+        inbox.2 <= 390.0 && chat.2 <= 390.0,
+        "no horizontal overflow"
+    );
     ann.screenshot("flow-phone").await;
     ann.client.set_window_size(1360, 860).await.unwrap();
 
-    ann.find("form[action='/logout'] button").await.click().await.unwrap();
+    ann.find("form[action='/logout'] button")
+        .await
+        .click()
+        .await
+        .unwrap();
     ann.find("input[name=email]").await;
     ann.goto(&flow_page(&r)).await;
     assert!(
@@ -95,7 +108,10 @@ async fn the_account_page_regenerates_the_api_token_once() {
     ann.sign_in(&r.ann.email, &r.ann.password).await;
     ann.find("a.who").await.click().await.unwrap();
     assert_eq!(ann.path().await, "/account");
-    assert!(!ann.exists("#api-token").await, "no token is shown before regenerating");
+    assert!(
+        !ann.exists("#api-token").await,
+        "no token is shown before regenerating"
+    );
     ann.find("#regenerate-token").await.click().await.unwrap();
     let token = ann.text("#api-token").await;
     let me = |t: &str| {
@@ -105,8 +121,16 @@ async fn the_account_page_regenerates_the_api_token_once() {
             .basic_auth(t.to_owned(), Some(""))
             .send()
     };
-    assert_eq!(me(&token).await.unwrap().status(), 200, "the new token works");
-    assert_eq!(me(&r.ann.token).await.unwrap().status(), 401, "the old one does not");
+    assert_eq!(
+        me(&token).await.unwrap().status(),
+        200,
+        "the new token works"
+    );
+    assert_eq!(
+        me(&r.ann.token).await.unwrap().status(),
+        401,
+        "the old one does not"
+    );
     ann.goto("/account").await;
     assert!(!ann.exists("#api-token").await, "shown once");
     ann.close().await;
@@ -139,12 +163,15 @@ async fn a_chat_message_appears_live_in_a_second_session() {
     let seen = bob
         .wait_for("Ann's message in Bob's chat", || async {
             let lines = bob
-                .js("return Array.from(document.querySelectorAll('#chat-messages > li'))\
-                     .map(li => [li.id, li.textContent]);")
+                .js(
+                    "return Array.from(document.querySelectorAll('#chat-messages > li'))\
+                     .map(li => [li.id, li.textContent]);",
+                )
                 .await;
             lines.as_array()?.iter().find_map(|l| {
                 let text = l[1].as_str()?;
-                text.contains("Deploying").then(|| l[0].as_str().unwrap_or("").to_owned())
+                text.contains("Deploying")
+                    .then(|| l[0].as_str().unwrap_or("").to_owned())
             })
         })
         .await;
@@ -153,11 +180,16 @@ async fn a_chat_message_appears_live_in_a_second_session() {
         Value::String("kept".into()),
         "the message arrived without a reload"
     );
-    assert!(bob.exists(&format!("#{seen}.mentions-me .mention.me")).await);
+    assert!(
+        bob.exists(&format!("#{seen}.mentions-me .mention.me"))
+            .await
+    );
     assert_eq!(bob.text(&format!("#{seen} .author")).await, "ann Tester");
     // Ann sees her own line too, once.
     let mine = ann
-        .js(&format!("return document.querySelectorAll('#{seen}').length;"))
+        .js(&format!(
+            "return document.querySelectorAll('#{seen}').length;"
+        ))
         .await;
     assert_eq!(mine, json!(1));
     let stored = r.messages("?event=message").await;

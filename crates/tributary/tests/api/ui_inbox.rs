@@ -48,11 +48,20 @@ async fn an_activity_arrives_live_then_changes_status_in_place() {
     // Some life in the flow, and a mention waiting in another flow, for the screenshot.
     let support = r
         .app
-        .flow(&r.org, "Support", tributary_types::AccessMode::Invitation, &[&r.ann, &r.bob])
+        .flow(
+            &r.org,
+            "Support",
+            tributary_types::AccessMode::Invitation,
+            &[&r.ann, &r.bob],
+        )
         .await;
     let mention = send(
-        r.as_user(&r.bob, reqwest::Method::POST, &format!("/flows/acme/{}/messages", support.parameterized_name))
-            .json(&json!({"event": "message", "content": "@ann can you take ticket 431?"})),
+        r.as_user(
+            &r.bob,
+            reqwest::Method::POST,
+            &format!("/flows/acme/{}/messages", support.parameterized_name),
+        )
+        .json(&json!({"event": "message", "content": "@ann can you take ticket 431?"})),
     )
     .await;
     assert_eq!(mention.status, 201, "{}", mention.text);
@@ -82,7 +91,12 @@ async fn an_activity_arrives_live_then_changes_status_in_place() {
     ann.js("window.__page = 'kept'; return true;").await;
 
     let first = r
-        .token_post(pull_request("pr-42", "Opened pull request", "green", "open"))
+        .token_post(pull_request(
+            "pr-42",
+            "Opened pull request",
+            "green",
+            "open",
+        ))
         .await;
     assert_eq!(first.status, 200, "{}", first.text);
     let thread = first.json["thread_id"].as_str().unwrap().to_owned();
@@ -94,19 +108,41 @@ async fn an_activity_arrives_live_then_changes_status_in_place() {
         })
         .await;
     assert_eq!(live, json!(["green", 0, 1, "1"]), "a green card on top");
-    assert_eq!(ann.text(&format!("{card} .thread-title a")).await, "Fix race in the thread API");
     assert_eq!(
-        ann.find(&format!("{card} .thread-title a")).await.attr("href").await.unwrap().as_deref(),
+        ann.text(&format!("{card} .thread-title a")).await,
+        "Fix race in the thread API"
+    );
+    assert_eq!(
+        ann.find(&format!("{card} .thread-title a"))
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("https://github.example.com/acme/widgets/pull/42")
     );
     assert_eq!(ann.text(&format!("{card} .app-name")).await, "GitHub");
-    assert_eq!(ann.text(&format!("{card} .status")).await.to_lowercase(), "open");
-    assert_eq!(ann.text(&format!("{card} .fields tr:first-child td")).await, "acme/widgets");
-    assert!(ann.text(&format!("{card} .thread-body")).await.contains("after it"));
+    assert_eq!(
+        ann.text(&format!("{card} .status")).await.to_lowercase(),
+        "open"
+    );
+    assert_eq!(
+        ann.text(&format!("{card} .fields tr:first-child td")).await,
+        "acme/widgets"
+    );
+    assert!(ann
+        .text(&format!("{card} .thread-body"))
+        .await
+        .contains("after it"));
     assert_eq!(ann.text(&format!("{card} .actions a")).await, "Diff");
 
     let second = r
-        .token_post(pull_request("pr-42", "Requested changes", "red", "changes requested"))
+        .token_post(pull_request(
+            "pr-42",
+            "Requested changes",
+            "red",
+            "changes requested",
+        ))
         .await;
     assert_eq!(second.status, 200);
     let changed = ann
@@ -115,7 +151,11 @@ async fn an_activity_arrives_live_then_changes_status_in_place() {
             (s[0] == "red").then_some(s)
         })
         .await;
-    assert_eq!(changed, json!(["red", 0, 1, "2"]), "the same card, updated where it was");
+    assert_eq!(
+        changed,
+        json!(["red", 0, 1, "2"]),
+        "the same card, updated where it was"
+    );
     let colour = ann
         .find(&format!("{card} .status"))
         .await
@@ -123,7 +163,11 @@ async fn an_activity_arrives_live_then_changes_status_in_place() {
         .await
         .unwrap();
     assert_eq!(colour, "rgba(217, 45, 32, 1)", "the badge is red");
-    assert_eq!(ann.js("return window.__page;").await, json!("kept"), "no reload");
+    assert_eq!(
+        ann.js("return window.__page;").await,
+        json!("kept"),
+        "no reload"
+    );
     ann.wait_js(
         "the update highlight to fade",
         "return !document.querySelector('.updated');",
@@ -132,15 +176,24 @@ async fn an_activity_arrives_live_then_changes_status_in_place() {
     ann.screenshot("flow").await;
 
     // The thread view: the state on top, every message in order, and a reply composer.
-    ann.find(&format!("{card} .open-thread")).await.click().await.unwrap();
+    ann.find(&format!("{card} .open-thread"))
+        .await
+        .click()
+        .await
+        .unwrap();
     ann.find("#thread-items").await;
     ann.wait_live().await;
     let titles = ann
-        .js("return Array.from(document.querySelectorAll('#thread-items .msg-title'))\
-             .map(e => e.textContent);")
+        .js(
+            "return Array.from(document.querySelectorAll('#thread-items .msg-title'))\
+             .map(e => e.textContent);",
+        )
         .await;
     assert_eq!(titles, json!(["Opened pull request", "Requested changes"]));
-    assert_eq!(ann.text("#thread-state .status").await.to_lowercase(), "changes requested");
+    assert_eq!(
+        ann.text("#thread-state .status").await.to_lowercase(),
+        "changes requested"
+    );
     let reply = ann.find("#reply-input").await;
     reply.send_keys("I'll take this one.").await.unwrap();
     reply.send_keys("\u{E007}").await.unwrap();
@@ -156,7 +209,11 @@ async fn an_activity_arrives_live_then_changes_status_in_place() {
     )
     .await;
     let stored = r.messages("?event=message").await;
-    assert_eq!(stored.last().unwrap()["thread_id"], json!(thread), "posted into the thread");
+    assert_eq!(
+        stored.last().unwrap()["thread_id"],
+        json!(thread),
+        "posted into the thread"
+    );
     ann.screenshot("thread").await;
     ann.close().await;
 }
@@ -198,14 +255,30 @@ async fn an_error_message_shows_in_inbox_settings_and_on_the_avatar_list() {
 
     let ann = Chrome::start(&r.app.base_url).await;
     ann.sign_in(&r.ann.email, &r.ann.password).await;
-    ann.find(".flow-tabs a[href$='/settings/inbox']").await.click().await.unwrap();
+    ann.find(".flow-tabs a[href$='/settings/inbox']")
+        .await
+        .click()
+        .await
+        .unwrap();
     let row = format!("#source-{}", r.source.id);
     assert!(ann.exists(&format!("{row}.has-error")).await);
-    assert!(ann.text(&format!("#source-error-{}", r.source.id)).await.contains(message));
-    assert!(ann.text(&format!("{row} .source-name")).await.contains("acme/widgets"));
-    assert!(!ann.exists(&format!("#source-error-{}", board.id)).await, "only the failing one");
+    assert!(ann
+        .text(&format!("#source-error-{}", r.source.id))
+        .await
+        .contains(message));
+    assert!(ann
+        .text(&format!("{row} .source-name"))
+        .await
+        .contains("acme/widgets"));
+    assert!(
+        !ann.exists(&format!("#source-error-{}", board.id)).await,
+        "only the failing one"
+    );
     // Configure only where the application has a configuration URI.
-    assert!(!ann.exists(&format!("{row} .source-actions a.secondary")).await);
+    assert!(
+        !ann.exists(&format!("{row} .source-actions a.secondary"))
+            .await
+    );
     let configure = ann
         .find(&format!("#source-{} .source-actions a.secondary", board.id))
         .await;
@@ -226,12 +299,26 @@ async fn an_error_message_shows_in_inbox_settings_and_on_the_avatar_list() {
     ann.goto(&flow_page(&r)).await;
     let avatar = format!(".source-avatar[data-source-id='{}']", r.source.id);
     assert!(ann.exists(&format!("{avatar}.has-error")).await);
-    assert!(!ann.exists(&format!(".source-avatar[data-source-id='{}'].has-error", board.id)).await);
+    assert!(
+        !ann.exists(&format!(
+            ".source-avatar[data-source-id='{}'].has-error",
+            board.id
+        ))
+        .await
+    );
     let tip = format!("#source-tip-{}", r.source.id);
-    assert!(!ann.find(&tip).await.is_displayed().await.unwrap(), "hidden until asked");
-    ann.js(&format!("document.querySelector(\"{avatar} a\").focus(); return true;"))
-        .await;
-    assert!(ann.find(&tip).await.is_displayed().await.unwrap(), "shown on focus");
+    assert!(
+        !ann.find(&tip).await.is_displayed().await.unwrap(),
+        "hidden until asked"
+    );
+    ann.js(&format!(
+        "document.querySelector(\"{avatar} a\").focus(); return true;"
+    ))
+    .await;
+    assert!(
+        ann.find(&tip).await.is_displayed().await.unwrap(),
+        "shown on focus"
+    );
     assert!(ann.text(&tip).await.contains(message));
 
     // Clearing the error clears the marks.
@@ -246,25 +333,44 @@ async fn an_error_message_shows_in_inbox_settings_and_on_the_avatar_list() {
 async fn removing_an_integration_in_the_ui_makes_its_token_gone() {
     let r = Room::new(Backend::Sqlite).await;
     let before = r
-        .token_post(json!({"event": "activity", "author": {"name": "ci"}, "title": "Deployed",
-                           "external_thread_id": "d-1", "thread": {"title": "Deploy"}}))
+        .token_post(
+            json!({"event": "activity", "author": {"name": "ci"}, "title": "Deployed",
+                           "external_thread_id": "d-1", "thread": {"title": "Deploy"}}),
+        )
         .await;
     assert_eq!(before.status, 200, "the token works before");
 
     let ann = Chrome::start(&r.app.base_url).await;
     ann.sign_in(&r.ann.email, &r.ann.password).await;
     ann.goto(&format!("{}/settings/inbox", flow_page(&r))).await;
-    ann.find(&format!("#remove-source-{}", r.source.id)).await.click().await.unwrap();
+    ann.find(&format!("#remove-source-{}", r.source.id))
+        .await
+        .click()
+        .await
+        .unwrap();
     // A confirmation step first: nothing is removed yet.
     ann.find("#confirm-remove").await;
-    assert!(r.app.store.source_by_id(r.source.id).await.unwrap().unwrap().removed_at.is_none());
+    assert!(r
+        .app
+        .store
+        .source_by_id(r.source.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .removed_at
+        .is_none());
     ann.find("#confirm-remove").await.click().await.unwrap();
-    assert!(ann.text("#notice").await.contains("acme/widgets was removed"));
+    assert!(ann
+        .text("#notice")
+        .await
+        .contains("acme/widgets was removed"));
     assert!(!ann.exists(&format!("#source-{}", r.source.id)).await);
 
     let after = r
-        .token_post(json!({"event": "activity", "author": {"name": "ci"}, "title": "Deployed",
-                           "external_thread_id": "d-2", "thread": {"title": "Deploy"}}))
+        .token_post(
+            json!({"event": "activity", "author": {"name": "ci"}, "title": "Deployed",
+                           "external_thread_id": "d-2", "thread": {"title": "Deploy"}}),
+        )
         .await;
     assert_eq!(after.status, 410, "{}", after.text);
     assert_eq!(after.json["reason"], "removed");

@@ -86,13 +86,20 @@ async fn post_corpus(r: &Room, round: &str) -> Vec<String> {
     assert_eq!(chat.status, 201, "{}", chat.text);
     for canary in CANARIES {
         let a = r
-            .user_post(&r.bob, &r.path("/messages"), json!({"event": "message", "content": canary}))
+            .user_post(
+                &r.bob,
+                &r.path("/messages"),
+                json!({"event": "message", "content": canary}),
+            )
             .await;
         assert_eq!(a.status, 201);
     }
     let mut threads = Vec::new();
     for (n, chunk) in ps.chunks(25).enumerate() {
-        let fields: Vec<Value> = chunk.iter().map(|p| json!({"label": p, "value": p})).collect();
+        let fields: Vec<Value> = chunk
+            .iter()
+            .map(|p| json!({"label": p, "value": p}))
+            .collect();
         let mut thread = json!({
             "title": joined(chunk, 1000), "body": chunk.join("\n"), "fields": fields,
             "status": {"color": "red", "value": chunk[0]}
@@ -124,7 +131,11 @@ async fn assert_inert(c: &Chrome, what: &str) {
         json!("undefined"),
         "{what}: a payload ran"
     );
-    assert_eq!(c.js(DOM_CHECK).await, json!([]), "{what}: unsafe markup in the DOM");
+    assert_eq!(
+        c.js(DOM_CHECK).await,
+        json!([]),
+        "{what}: unsafe markup in the DOM"
+    );
 }
 
 async fn wait_cards(c: &Chrome, threads: &[String]) {
@@ -143,7 +154,10 @@ async fn the_xss_corpus_renders_inert_on_load_and_live() {
     wait_cards(&ann, &threads).await;
     // The chat shows the payloads as text: escaped, not dropped.
     let chat = ann.text("#chat-messages").await;
-    assert!(chat.contains("<script>alert(1)</script>"), "escaped text is visible");
+    assert!(
+        chat.contains("<script>alert(1)</script>"),
+        "escaped text is visible"
+    );
     assert!(chat.contains("<img src=x onerror=\"window.__xss=1\">"));
     assert_inert(&ann, "page load").await;
 
@@ -157,7 +171,8 @@ async fn the_xss_corpus_renders_inert_on_load_and_live() {
     .await;
     assert_inert(&ann, "live updates").await;
 
-    ann.goto(&format!("{}/threads/{}", flow_page(&r), threads[0])).await;
+    ann.goto(&format!("{}/threads/{}", flow_page(&r), threads[0]))
+        .await;
     ann.find("#thread-items .msg").await;
     assert_inert(&ann, "thread view").await;
     ann.close().await;

@@ -39,19 +39,25 @@ async fn app_pages_need_a_session_and_send_no_inline_script(b: Backend) {
     assert_eq!(location(&anon.get("/").await), "/app");
     assert_eq!(location(&anon.get("/app").await), "/login?return_to=%2Fapp");
     assert!(location(&anon.get(&flow_page(&r)).await).starts_with("/login?return_to="));
-    let live = anon.get(&format!("{}/live?messages=1", flow_page(&r))).await;
+    let live = anon
+        .get(&format!("{}/live?messages=1", flow_page(&r)))
+        .await;
     assert_eq!(live.status(), 303, "fragments need a session too");
 
     let ann = signed_in(&r).await;
     assert_eq!(location(&ann.get("/app").await), flow_page(&r));
     let res = ann.get(&flow_page(&r)).await;
     assert_eq!(res.status(), 200);
-    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(csp.starts_with("default-src 'self'") && !csp.contains("unsafe-inline"));
     let html = res.text().await.unwrap();
     assert_eq!(
         html.matches("<script").count(),
-        html.matches("<script src=\"/static/tributary.js\" defer></script>").count(),
+        html.matches("<script src=\"/static/tributary.js\" defer></script>")
+            .count(),
         "the only script is the static file"
     );
     assert!(!html.contains(" style=") && !html.contains("<style"));
@@ -72,13 +78,23 @@ async fn app_pages_need_a_session_and_send_no_inline_script(b: Backend) {
     let other_org = r.app.org("Other", &r.bob).await;
     let secret = r
         .app
-        .flow(&other_org, "Secret", tributary_types::AccessMode::Invitation, &[&r.bob])
+        .flow(
+            &other_org,
+            "Secret",
+            tributary_types::AccessMode::Invitation,
+            &[&r.bob],
+        )
         .await;
-    let res = ann.get(&format!("/app/other/{}", secret.parameterized_name)).await;
+    let res = ann
+        .get(&format!("/app/other/{}", secret.parameterized_name))
+        .await;
     assert_eq!(res.status(), 404);
     let res = ann.get(&format!("{}/threads/nope", flow_page(&r))).await;
     assert_eq!(res.status(), 404);
-    assert!(res.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(res.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
 }
 
 async fn chat_and_replies_post_through_csrf_protected_forms(b: Backend) {
@@ -88,15 +104,26 @@ async fn chat_and_replies_post_through_csrf_protected_forms(b: Backend) {
     let path = format!("{}/messages", flow_page(&r));
     let res = ann.post(&path, &[("content", "no token")]).await;
     assert_eq!(res.status(), 403);
-    assert!(r.messages("?event=message").await.is_empty(), "nothing was posted");
+    assert!(
+        r.messages("?event=message").await.is_empty(),
+        "nothing was posted"
+    );
 
-    let res = ann.post(&path, &[("csrf_token", &token), ("content", "hi @bob")]).await;
+    let res = ann
+        .post(&path, &[("csrf_token", &token), ("content", "hi @bob")])
+        .await;
     assert_eq!(res.status(), 303);
     let stored = r.messages("").await;
     let first = stored.last().unwrap().clone();
-    assert_eq!(location(&res), format!("{}#message-{}", flow_page(&r), first["id"]));
+    assert_eq!(
+        location(&res),
+        format!("{}#message-{}", flow_page(&r), first["id"])
+    );
     assert_eq!(first["user"], r.ann.id.to_string());
-    assert!(first["tags"].as_array().unwrap().contains(&json!(format!(":unread:{}", r.bob.id))));
+    assert!(first["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(format!(":unread:{}", r.bob.id))));
 
     // The page script's variant answers the id instead of a redirect.
     let res = ann
@@ -114,41 +141,77 @@ async fn chat_and_replies_post_through_csrf_protected_forms(b: Backend) {
     // A reply goes into the thread.
     let thread = first["thread_id"].as_str().unwrap();
     let reply = format!("{}/threads/{thread}/messages", flow_page(&r));
-    let res = ann.post(&reply, &[("csrf_token", &token), ("content", "in thread")]).await;
-    assert_eq!(location(&res).split('#').next(), Some(&reply[..reply.len() - 9]));
+    let res = ann
+        .post(&reply, &[("csrf_token", &token), ("content", "in thread")])
+        .await;
+    assert_eq!(
+        location(&res).split('#').next(),
+        Some(&reply[..reply.len() - 9])
+    );
     let last = r.messages("").await.pop().unwrap();
-    assert_eq!((last["content"].clone(), last["thread_id"].clone()), (json!("in thread"), json!(thread)));
+    assert_eq!(
+        (last["content"].clone(), last["thread_id"].clone()),
+        (json!("in thread"), json!(thread))
+    );
     // A blank message is a validation error page, not a post.
-    let res = ann.post(&path, &[("csrf_token", &token), ("content", "  ")]).await;
+    let res = ann
+        .post(&path, &[("csrf_token", &token), ("content", "  ")])
+        .await;
     assert_eq!(res.status(), 400);
 }
 
 async fn live_fragments_render_what_changed(b: Backend) {
     let r = Room::new(b).await;
     let chat = r
-        .user_post(&r.bob, &r.path("/messages"), json!({"event": "message", "content": "<b>hi</b> #x"}))
+        .user_post(
+            &r.bob,
+            &r.path("/messages"),
+            json!({"event": "message", "content": "<b>hi</b> #x"}),
+        )
         .await
         .json;
-    let inbox = r.token_post(crate::messaging::activity("pr-1", "Opened")).await.json;
+    let inbox = r
+        .token_post(crate::messaging::activity("pr-1", "Opened"))
+        .await
+        .json;
     let thread = inbox["thread_id"].as_str().unwrap();
     let ann = signed_in(&r).await;
     let live = format!("{}/live", flow_page(&r));
     let html = ann
-        .page(&format!("{live}?messages={},{},999&threads={thread}", chat["id"], inbox["id"]))
+        .page(&format!(
+            "{live}?messages={},{},999&threads={thread}",
+            chat["id"], inbox["id"]
+        ))
         .await;
     assert!(html.contains(&format!("id=\"message-{}\"", chat["id"])));
     assert!(html.contains("&lt;b&gt;hi&lt;&#x2f;b&gt;") || html.contains("&lt;b&gt;hi&lt;/b&gt;"));
-    assert!(!html.contains(&format!("id=\"message-{}\"", inbox["id"])), "inbox items are not chat");
+    assert!(
+        !html.contains(&format!("id=\"message-{}\"", inbox["id"])),
+        "inbox items are not chat"
+    );
     assert!(html.contains(&format!("id=\"thread-{thread}\"")));
     assert!(html.contains("data-status=\"green\""));
-    assert!(html.contains("<li data-id=\"999\">"), "a missing message is reported gone");
+    assert!(
+        html.contains("<li data-id=\"999\">"),
+        "a missing message is reported gone"
+    );
     // A filter for another application leaves the card out; the thread view asks for its own.
-    let other = ann.page(&format!("{live}?threads={thread}&filter=app:{}", r.hook.id + 100)).await;
+    let other = ann
+        .page(&format!(
+            "{live}?threads={thread}&filter=app:{}",
+            r.hook.id + 100
+        ))
+        .await;
     assert!(!other.contains("data-thread="));
     let view = ann
-        .page(&format!("{live}?messages={}&threads={thread}&view=thread&thread={thread}", inbox["id"]))
+        .page(&format!(
+            "{live}?messages={}&threads={thread}&view=thread&thread={thread}",
+            inbox["id"]
+        ))
         .await;
-    assert!(view.contains(&format!("id=\"message-{}\"", inbox["id"])) && view.contains("data-thread="));
+    assert!(
+        view.contains(&format!("id=\"message-{}\"", inbox["id"])) && view.contains("data-thread=")
+    );
 }
 
 async fn the_session_opens_event_streams_and_nothing_else(b: Backend) {
@@ -167,7 +230,10 @@ async fn the_session_opens_event_streams_and_nothing_else(b: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/event-stream"));
+    assert!(res.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
     drop(res);
     let cross = ann
         .http
@@ -179,8 +245,16 @@ async fn the_session_opens_event_streams_and_nothing_else(b: Backend) {
         .unwrap();
     assert_eq!(cross.status(), 401, "another site's page gets nothing");
     let json_stream = ann.http.get(&stream).send().await.unwrap();
-    assert_eq!(json_stream.status(), 401, "the JSON stream wants a credential");
-    assert_eq!(ann.get("/flows").await.status(), 401, "so does the REST API");
+    assert_eq!(
+        json_stream.status(),
+        401,
+        "the JSON stream wants a credential"
+    );
+    assert_eq!(
+        ann.get("/flows").await.status(),
+        401,
+        "so does the REST API"
+    );
     let post = ann
         .http
         .post(r.app.url(&r.path("/messages")))
@@ -191,7 +265,13 @@ async fn the_session_opens_event_streams_and_nothing_else(b: Backend) {
         .unwrap();
     assert_eq!(post.status(), 401, "and every write");
     let anon = Browser::new(&r.app);
-    let res = anon.http.get(&stream).header(ACCEPT, "text/event-stream").send().await.unwrap();
+    let res = anon
+        .http
+        .get(&stream)
+        .header(ACCEPT, "text/event-stream")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
 }
 
@@ -199,25 +279,40 @@ async fn mentions_are_counted_and_marked_read(b: Backend) {
     let r = Room::new(b).await;
     for text in ["@ann one", "@ann two", "@all three", "not for ann"] {
         let a = r
-            .user_post(&r.bob, &r.path("/messages"), json!({"event": "message", "content": text}))
+            .user_post(
+                &r.bob,
+                &r.path("/messages"),
+                json!({"event": "message", "content": text}),
+            )
             .await;
         assert_eq!(a.status, 201);
     }
     let ann = signed_in(&r).await;
     let page = ann.page(&flow_page(&r)).await;
     assert!(page.contains("data-unread=\"3\""), "{page}");
-    assert_eq!(page.matches("class=\"msg msg-message mentions-me").count(), 3);
+    assert_eq!(
+        page.matches("class=\"msg msg-message mentions-me").count(),
+        3
+    );
     let res = ann
-        .post(&format!("{}/mentions/read", flow_page(&r)), &[("csrf_token", &csrf(&page))])
+        .post(
+            &format!("{}/mentions/read", flow_page(&r)),
+            &[("csrf_token", &csrf(&page))],
+        )
         .await;
     assert_eq!(location(&res), flow_page(&r));
     let page = ann.page(&flow_page(&r)).await;
     assert!(!page.contains("data-unread="));
     let unread = format!(":unread:{}", r.ann.id);
     let all = r.messages("").await;
-    assert!(all.iter().all(|m| !m["tags"].as_array().unwrap().contains(&json!(unread))));
+    assert!(all
+        .iter()
+        .all(|m| !m["tags"].as_array().unwrap().contains(&json!(unread))));
     let changes = all.iter().filter(|m| m["event"] == "tag-change").count();
-    assert_eq!(changes, 3, "one tag-change event per message, as a client's PUT records");
+    assert_eq!(
+        changes, 3,
+        "one tag-change event per message, as a client's PUT records"
+    );
     // Bob's own mention of everyone stays unread for him? He wrote it: it never was.
     let bob = Browser::new(&r.app);
     bob.login(&r.bob).await;
@@ -231,7 +326,15 @@ async fn removing_an_integration_needs_the_form_token(b: Backend) {
     let page = ann.page(&remove).await;
     assert!(page.contains("id=\"confirm-remove\""));
     assert_eq!(ann.post(&remove, &[]).await.status(), 403);
-    assert!(r.app.store.source_by_id(r.source.id).await.unwrap().unwrap().removed_at.is_none());
+    assert!(r
+        .app
+        .store
+        .source_by_id(r.source.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .removed_at
+        .is_none());
     let res = ann.post(&remove, &[("csrf_token", &csrf(&page))]).await;
     assert_eq!(
         location(&res),
