@@ -285,3 +285,21 @@ pub async fn live_fragments(
     }
     html(page)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::InboxFilter;
+
+    #[test]
+    fn inbox_filters_round_trip_and_ignore_junk() {
+        for f in [
+            InboxFilter::All,
+            InboxFilter::App(3),
+            InboxFilter::Source(7),
+        ] {
+            assert_eq!(InboxFilter::parse(Some(&f.value())), f);
+        }
+        assert_eq!(InboxFilter::parse(Some("app:x")), InboxFilter::All);
+        assert_eq!(InboxFilter::parse(None), InboxFilter::All);
+    }
+}

@@ -37,7 +37,7 @@ impl Avatar {
             % 8;
         Avatar {
             url: url
-                .filter(|u| sanitize::is_web_url(u) || u.starts_with('/'))
+                .filter(|u| sanitize::is_web_url(u) || (u.starts_with('/') && !u.starts_with("//")))
                 .map(str::to_owned),
             initials: if initials.is_empty() {
                 "?".into()
@@ -345,5 +345,62 @@ pub fn thread_card(t: &Thread, flow_path: &str) -> ThreadCard {
         activities: t.activities,
         comments: t.internal_comments + t.external_comments,
         updated: When::of(&t.updated_at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn thread(extra: Value) -> Thread {
+        let mut t = json!({
+            "id": "t1", "title": "<a href=\"https://x.io\">PR</a> <b>42</b>",
+            "activities": 2, "internal_comments": 1, "external_comments": 3,
+            "created_at": "2024-05-01T12:34:56.789Z", "updated_at": "2024-05-01T12:34:56.789Z"
+        });
+        t.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        serde_json::from_value(t).unwrap()
+    }
+
+    #[test]
+    fn cards_show_only_known_colours_and_web_links() {
+        let card = thread_card(
+            &thread(json!({
+                "status": {"color": "chartreuse", "value": "odd"},
+                "external_url": "javascript:alert(1)",
+                "actions": [
+                    {"@type": "ViewAction", "name": "Diff", "url": "https://x.io/diff"},
+                    {"@type": "ViewAction", "name": "Bad", "url": "javascript:alert(1)"},
+                    {"@type": "UpdateAction", "name": "Merge", "target": {"urlTemplate": "https://x.io/m"}}
+                ]
+            })),
+            "/app/acme/main",
+        );
+        assert_eq!(card.status_color, "none");
+        assert!(card.status_html.is_empty());
+        assert_eq!(card.external_url, None);
+        assert_eq!(card.view_actions.len(), 1);
+        assert_eq!(card.view_actions[0].url, "https://x.io/diff");
+        assert_eq!(card.update_actions, ["Merge"]);
+        assert_eq!(card.comments, 4);
+        assert_eq!(card.link, "/app/acme/main/threads/t1");
+        assert_eq!(
+            card.title_html,
+            "<a href=\"https://x.io\" rel=\"nofollow noopener\">PR</a> 42"
+        );
+        assert_eq!(card.title_text, "PR 42");
+        assert_eq!(card.updated.label, "12:34");
+    }
+
+    #[test]
+    fn avatars_fall_back_to_initials_and_refuse_other_origins_by_path() {
+        let a = Avatar::of("Ann Example", Some("//evil.example/a.png"));
+        assert_eq!((a.url, a.initials.as_str()), (None, "AE"));
+        let b = Avatar::of("ci", Some("https://icons.example.com/ci.png"));
+        assert!(b.html().contains("data-initials=\"C\""));
+        assert!(Avatar::of("<b> x", None).html().contains(">&lt;X<"));
     }
 }
