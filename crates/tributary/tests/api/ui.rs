@@ -186,12 +186,11 @@ async fn a_chat_message_appears_live_in_a_second_session() {
     );
     assert_eq!(bob.text(&format!("#{seen} .author")).await, "ann Tester");
     // Ann sees her own line too, once.
-    let mine = ann
-        .js(&format!(
-            "return document.querySelectorAll('#{seen}').length;"
-        ))
-        .await;
-    assert_eq!(mine, json!(1));
+    ann.wait_js(
+        "Ann's own line, once",
+        &format!("return document.querySelectorAll('#{seen}').length === 1;"),
+    )
+    .await;
     let stored = r.messages("?event=message").await;
     assert_eq!(stored.last().unwrap()["content"], text);
     ann.close().await;
