@@ -2,6 +2,8 @@
 //! serialised across nodes by an advisory lock.
 
 mod accounts;
+mod blobs;
+mod files;
 mod flows;
 mod integrations;
 mod message_queries;
@@ -19,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_foundation.sql")),
     (2, include_str!("migrations/0002_messages.sql")),
     (3, include_str!("migrations/0003_oauth.sql")),
+    (4, include_str!("migrations/0004_files.sql")),
 ];
 
 /// Any fixed number works; it only has to be the same on every node.
@@ -28,6 +31,8 @@ const POOL_SIZE: usize = 16;
 
 pub struct PgStore {
     pool: Pool,
+    /// Files live in the database too, so every node serves every file.
+    blobs: DynBlobStore,
 }
 
 impl From<tokio_postgres::Error> for StoreError {
@@ -72,7 +77,9 @@ impl PgStore {
             .max_size(POOL_SIZE)
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let store = PgStore { pool };
+        let spool = std::env::temp_dir().join("tributary-uploads");
+        let blobs: DynBlobStore = Arc::new(blobs::PgBlobStore::new(pool.clone(), spool));
+        let store = PgStore { pool, blobs };
         store.migrate().await?;
         Ok(store)
     }
@@ -389,5 +396,15 @@ impl Store for PgStore {
     }
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>> {
         message_queries::list_threads(&**self.client().await?, query).await
+    }
+
+    fn blobs(&self) -> DynBlobStore {
+        self.blobs.clone()
+    }
+    async fn file_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<FileRecord>> {
+        files::file_by_id(&**self.client().await?, flow_id, id).await
+    }
+    async fn server_secret(&self, name: &str, candidate: &str) -> StoreResult<String> {
+        files::server_secret(&**self.client().await?, name, candidate).await
     }
 }
