@@ -107,6 +107,8 @@ async fn fresh_pg_schema() -> String {
 pub struct TestApp {
     pub base_url: String,
     pub store: DynStore,
+    /// Where the server keeps uploaded files.
+    pub blobs: tributary::store::DynBlobStore,
     pub db: TestDb,
     pub http: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
@@ -132,12 +134,30 @@ impl TestApp {
 
     /// Starts a server on an existing database (a second node, or after the CLI wrote to it).
     pub async fn spawn_on(db: TestDb) -> TestApp {
+        Self::spawn_configured(db, |_| {}).await
+    }
+
+    /// A server whose state `configure` adjusts first (file limits, for example).
+    pub async fn spawn_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut tributary::state::AppState),
+    ) -> TestApp {
+        let db = TestDb::new(backend).await;
+        Self::spawn_configured(db, configure).await
+    }
+
+    async fn spawn_configured(
+        db: TestDb,
+        configure: impl FnOnce(&mut tributary::state::AppState),
+    ) -> TestApp {
         let store = db.connect().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
-        let state = tributary::server::state(store.clone(), &base_url);
+        let mut state = tributary::server::state(store.clone(), &base_url);
+        configure(&mut state);
+        let blobs = state.blobs.clone();
         let router = tributary::server::router(state, MAX_BODY_BYTES);
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(tributary::server::serve(listener, router, async {
@@ -146,6 +166,7 @@ impl TestApp {
         TestApp {
             base_url,
             store,
+            blobs,
             db,
             http: reqwest::Client::new(),
             shutdown: Some(tx),
