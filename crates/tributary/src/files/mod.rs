@@ -12,6 +12,7 @@ pub mod attach;
 pub mod download;
 pub mod image;
 pub mod mime;
+mod multipart;
 pub mod signing;
 pub mod upload;
 

@@ -15,15 +15,13 @@ use serde_json::{json, Map, Value};
 
 use super::{image, mime, FileSettings};
 use crate::error::{ApiError, ApiResult};
-use crate::input::{merge_body, merge_field, merge_form, Params};
+use crate::input::{merge_body, merge_form, Params};
 use crate::state::AppState;
 use crate::store::blobs::{new_key, Spool, SpooledFile};
 use crate::store::DynBlobStore;
 
 /// Longest kept file name, in characters.
 const MAX_NAME_CHARS: usize = 255;
-/// Longest `attachments[<id>]` id.
-const MAX_CONTENT_ID_CHARS: usize = 64;
 
 /// Base64 as clients send it: padded or not (whitespace is removed first).
 const BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -69,7 +67,7 @@ impl std::fmt::Debug for Upload {
 }
 
 impl Upload {
-    fn new(
+    pub(super) fn new(
         part: Part,
         file_name: &str,
         given_type: Option<&str>,
@@ -165,7 +163,7 @@ impl FromRequest<AppState> for PostBody {
             .to_ascii_lowercase()
             .starts_with("multipart/form-data")
         {
-            let files = read_multipart(
+            let files = super::multipart::read_multipart(
                 req.into_body(),
                 &content_type,
                 &mut params,
@@ -178,16 +176,26 @@ impl FromRequest<AppState> for PostBody {
                 files,
             });
         }
-        let body = read_limited(req.into_body(), json_limit(limits))
-            .await?
-            .ok_or_else(|| {
+        // Only JSON can carry a file; form bodies keep to the plain body limit.
+        let lowered = content_type.to_ascii_lowercase();
+        let may_carry_file = lowered.is_empty() || lowered.contains("json");
+        let limit = if may_carry_file {
+            json_limit(limits)
+        } else {
+            limits.max_body_bytes
+        };
+        let body = read_limited(req.into_body(), limit).await?.ok_or_else(|| {
+            if may_carry_file {
                 ApiError::PayloadTooLarge(format!(
-                    "Request body is too large: the limit is {} bytes, room for a file of at \
-                     most {} bytes (the upload limit) in base64 and the other fields",
-                    json_limit(limits),
+                    "Request body is too large: the limit is {limit} bytes, room for a \
+                         file of at most {} bytes (the upload limit) in base64 and the other \
+                         fields",
                     limits.max_upload_bytes
                 ))
-            })?;
+            } else {
+                body_too_large(limits)
+            }
+        })?;
         merge_body(&mut params, &content_type.to_ascii_lowercase(), &body)?;
         let is_file = params.get("event").and_then(Value::as_str).map(str::trim) == Some("file");
         if body.len() > limits.max_body_bytes && !is_file {
@@ -214,21 +222,21 @@ fn json_limit(l: &FileSettings) -> usize {
         .saturating_add(usize::try_from(file).unwrap_or(usize::MAX))
 }
 
-fn body_too_large(l: &FileSettings) -> ApiError {
+pub(super) fn body_too_large(l: &FileSettings) -> ApiError {
     ApiError::PayloadTooLarge(format!(
         "Request body is too large: the limit is {} bytes without files",
         l.max_body_bytes
     ))
 }
 
-fn file_too_large(field: &str, l: &FileSettings) -> ApiError {
+pub(super) fn file_too_large(field: &str, l: &FileSettings) -> ApiError {
     ApiError::PayloadTooLarge(format!(
         "File too large: `{field}` is larger than the upload limit of {} bytes",
         l.max_upload_bytes
     ))
 }
 
-fn spool_error(e: std::io::Error) -> ApiError {
+pub(super) fn spool_error(e: std::io::Error) -> ApiError {
     ApiError::Internal(format!("cannot spool an upload: {e}"))
 }
 
@@ -292,142 +300,6 @@ async fn json_file(
     )])
 }
 
-/// Which file part a multipart field is, if it is one: `content` with a file name, or any
-/// `attachments[...]` part.
-fn file_part(name: &str, has_file_name: bool) -> ApiResult<Option<Part>> {
-    if name == "content" {
-        return Ok(has_file_name.then_some(Part::Content));
-    }
-    let Some(rest) = name.strip_prefix("attachments") else {
-        return if has_file_name {
-            Err(ApiError::field(
-                name,
-                "files go in `content` or `attachments[<id>]`",
-            ))
-        } else {
-            Ok(None)
-        };
-    };
-    let id = match rest {
-        "" | "[]" => None,
-        _ => {
-            let id = rest
-                .strip_prefix('[')
-                .and_then(|r| r.strip_suffix(']'))
-                .filter(|id| {
-                    !id.is_empty()
-                        && id.len() <= MAX_CONTENT_ID_CHARS
-                        && id
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-                })
-                .ok_or_else(|| {
-                    ApiError::field("attachments", "ids are letters, digits, `-`, `_` and `.`")
-                })?;
-            Some(id.to_owned())
-        }
-    };
-    Ok(Some(Part::Attachment(id)))
-}
-
-async fn read_multipart(
-    body: Body,
-    content_type: &str,
-    params: &mut Map<String, Value>,
-    limits: &FileSettings,
-    blobs: &DynBlobStore,
-) -> ApiResult<Vec<Upload>> {
-    let boundary = multer::parse_boundary(content_type)
-        .map_err(|_| ApiError::BadRequest("A multipart body needs a boundary".into()))?;
-    // Room for the files at the limit plus the other fields; a body beyond that is refused
-    // as soon as it gets there.
-    let whole = limits
-        .max_upload_bytes
-        .saturating_add(limits.max_body_bytes as u64)
-        .saturating_add(64 * 1024);
-    let constraints =
-        multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(whole));
-    let mut multipart =
-        multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
-    let mut files = Vec::new();
-    let mut field_bytes = 0usize;
-    // A file over the limit is read to the end and dropped, so that the client, which is
-    // still sending, gets the 413 rather than a reset connection.
-    let mut too_large: Option<ApiError> = None;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| multipart_error(e, limits))?
-    {
-        let name = field.name().unwrap_or("").to_owned();
-        let part = file_part(&name, field.file_name().is_some())?;
-        let Some(part) = part else {
-            let mut text = Vec::new();
-            while let Some(chunk) = field
-                .chunk()
-                .await
-                .map_err(|e| multipart_error(e, limits))?
-            {
-                field_bytes += chunk.len();
-                if field_bytes > limits.max_body_bytes {
-                    return Err(body_too_large(limits));
-                }
-                text.extend_from_slice(&chunk);
-            }
-            let text = String::from_utf8(text)
-                .map_err(|_| ApiError::field(&name, "must be UTF-8 text"))?;
-            merge_field(params, &name, text);
-            continue;
-        };
-        let file_name = field.file_name().unwrap_or("").to_owned();
-        let given = field.content_type().map(|m| m.to_string());
-        let mut spool = Some(
-            Spool::create(blobs.spool_dir())
-                .await
-                .map_err(spool_error)?,
-        );
-        while let Some(chunk) = field
-            .chunk()
-            .await
-            .map_err(|e| multipart_error(e, limits))?
-        {
-            let Some(s) = spool.as_mut() else { continue };
-            if s.size() + chunk.len() as u64 > limits.max_upload_bytes {
-                spool = None;
-                too_large.get_or_insert_with(|| file_too_large(&name, limits));
-                continue;
-            }
-            s.write(&chunk).await.map_err(spool_error)?;
-        }
-        if let Some(s) = spool {
-            let spooled = s.finish().await.map_err(spool_error)?;
-            files.push(Upload::new(
-                part,
-                &file_name,
-                given.as_deref(),
-                spooled,
-                blobs.clone(),
-            ));
-        }
-    }
-    match too_large {
-        Some(e) => Err(e),
-        None => Ok(files),
-    }
-}
-
-fn multipart_error(e: multer::Error, limits: &FileSettings) -> ApiError {
-    match e {
-        multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
-            ApiError::PayloadTooLarge(format!(
-                "Request body is too large: files may hold {} bytes each",
-                limits.max_upload_bytes
-            ))
-        }
-        other => ApiError::BadRequest(format!("Malformed multipart body: {other}")),
-    }
-}
-
 /// The last path component of a client's file name (some send full paths), without control
 /// characters, at most [`MAX_NAME_CHARS`]; `file` when nothing is left.
 pub fn clean_name(raw: &str) -> String {
@@ -456,22 +328,5 @@ mod tests {
         assert_eq!(clean_name("a\u{0}b\n.txt"), "ab.txt");
         assert_eq!(clean_name(""), "file");
         assert_eq!(clean_name(".."), "file");
-    }
-
-    #[test]
-    fn file_parts_are_content_and_attachments() {
-        assert_eq!(file_part("content", true).unwrap(), Some(Part::Content));
-        assert_eq!(file_part("content", false).unwrap(), None);
-        assert_eq!(
-            file_part("attachments[file1]", true).unwrap(),
-            Some(Part::Attachment(Some("file1".into())))
-        );
-        assert_eq!(
-            file_part("attachments[]", true).unwrap(),
-            Some(Part::Attachment(None))
-        );
-        assert!(file_part("attachments[a\"b]", true).is_err());
-        assert!(file_part("upload", true).is_err());
-        assert_eq!(file_part("event", false).unwrap(), None);
     }
 }

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use tributary_types::{Author, Message};
 
 use super::input::MessageInput;
+use super::post_files::post_message_with_files;
 pub use super::poster::Poster;
 use super::thread_input::{self, err, limited, MAX_BODY_CHARS, MAX_TITLE_CHARS};
 use super::{sanitize, tags};
@@ -55,51 +56,6 @@ pub async fn post_message_with(
     claim: Option<IdempotencyClaim>,
 ) -> ApiResult<PostOutcome> {
     post_message_with_files(store, poster, flow, input, Vec::new(), claim).await
-}
-
-/// [`post_message_with`] for a post carrying uploaded files (a `file` event, or attachments
-/// of an inbox item). The files are stored only once the post has validated, and before the
-/// message commits, so a message never names a missing file; when the message is not stored
-/// after all, they are removed again.
-pub async fn post_message_with_files(
-    store: &DynStore,
-    poster: &Poster,
-    flow: &FlowRecord,
-    mut input: MessageInput,
-    files: Vec<Upload>,
-    claim: Option<IdempotencyClaim>,
-) -> ApiResult<PostOutcome> {
-    let paths = attach::cid_paths(&flow.id, &files);
-    if !paths.is_empty() {
-        input.body = input.body.map(|b| attach::rewrite_cids(&b, &paths));
-    }
-    let mut post = prepare(store, poster, flow, input, &files).await?;
-    post.claim = claim;
-    let mut stored_keys = Vec::with_capacity(files.len());
-    for f in files {
-        let blobs = f.blob_store();
-        match f.store().await {
-            Ok(key) => stored_keys.push((blobs, key)),
-            Err(e) => {
-                forget(stored_keys).await;
-                return Err(e);
-            }
-        }
-    }
-    let outcome = store.post_message(post).await;
-    if !matches!(outcome, Ok(PostOutcome::Stored(_))) {
-        forget(stored_keys).await;
-    }
-    Ok(outcome?)
-}
-
-/// Removes stored files whose message was not stored (a replay, an error).
-async fn forget(keys: Vec<(DynBlobStore, String)>) {
-    for (blobs, key) in keys {
-        if let Err(e) = blobs.delete(&key).await {
-            tracing::warn!(file.key = %key, error = %e, "files.orphan_not_removed");
-        }
-    }
 }
 
 /// A random thread id in Flowdock's form (27 URL-safe characters).
@@ -180,7 +136,7 @@ fn parent_title(parent: &Message) -> String {
 }
 
 /// Validates and sanitises a post into the store's [`NewPost`].
-async fn prepare(
+pub(super) async fn prepare(
     store: &DynStore,
     poster: &Poster,
     flow: &FlowRecord,

@@ -1,11 +1,10 @@
 //! Uploads (docs/files.md, docs/messages.md "File Upload"): multipart and base64 JSON `file`
-//! events, into the chat, a thread and through `POST /messages`; attachments on inbox items
-//! with `cid:` references; validation and the size limit.
+//! events, into the chat, a thread and through `POST /messages`; validation, idempotency and
+//! the size limit. Attachments on inbox items are in `files_attachments.rs`.
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tributary_sdk::{FileUpload, Integration, Multipart};
-use tributary_types::{Author, PostMessage, ThreadUpdate};
+use tributary_sdk::{FileUpload, Multipart};
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestApp};
@@ -15,7 +14,6 @@ backend_tests!(
     a_multipart_upload_stores_a_file_message,
     a_base64_json_upload_stores_the_same,
     uploads_go_into_threads_and_through_post_messages,
-    activity_attachments_are_stored_and_cid_references_rewritten,
     uploads_that_do_not_fit_the_event_are_400,
     an_upload_over_the_limit_is_413_and_leaves_nothing,
     deleting_ones_own_file_removes_it,
@@ -31,7 +29,7 @@ pub fn png(extra: usize) -> Vec<u8> {
     b
 }
 
-fn is_path_of(path: &Value, flow_id: &str, name: &str) -> bool {
+pub fn is_path_of(path: &Value, flow_id: &str, name: &str) -> bool {
     let p = path.as_str().unwrap_or("");
     p.starts_with(&format!("/files/{flow_id}/")) && p.ends_with(&format!("/{name}"))
 }
@@ -112,6 +110,20 @@ async fn a_base64_json_upload_stores_the_same(b: Backend) {
         )
         .await;
     assert_eq!(raw.status, 201, "{}", raw.text);
+    // An idempotent retry replays the answer and stores nothing twice; the same key with
+    // another file is refused.
+    let keyed = |data: &str| {
+        r.as_user(&r.ann, Method::POST, &r.path("/messages"))
+            .header("Idempotency-Key", "upload-1")
+            .json(&json!({"event": "file", "content": {"data": data, "file_name": "k.txt"}}))
+    };
+    let first = send(keyed("Zmlyc3Q=")).await;
+    let again = send(keyed("Zmlyc3Q=")).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.json["id"], first.json["id"]);
+    assert_eq!(send(keyed("b3RoZXI=")).await.status, 422);
+    assert_eq!(r.messages("?event=file").await.len(), 3);
     let back = r
         .ann
         .client
@@ -193,107 +205,6 @@ async fn uploads_go_into_threads_and_through_post_messages(b: Backend) {
     assert_eq!(files[2]["user"], "0");
     assert_eq!(files[2]["app"], "influx");
     assert_eq!(files[2]["external_user_name"], "CI");
-}
-
-async fn activity_attachments_are_stored_and_cid_references_rewritten(b: Backend) {
-    let r = Room::new(b).await;
-    let hook = Integration::new(&r.app.base_url, &r.token);
-    let message = PostMessage {
-        event: "activity".into(),
-        external_thread_id: Some("build-7".into()),
-        title: Some("Build 7 failed".into()),
-        body: Some(r#"<p>Screen: <img src="cid:shot"> log: <a href="cid:log">log</a> <img src="cid:missing"></p>"#.into()),
-        author: Some(Author {
-            name: "CI".into(),
-            ..Author::default()
-        }),
-        thread: Some(ThreadUpdate {
-            title: Some("Build 7".into()),
-            ..ThreadUpdate::default()
-        }),
-        tags: vec!["ci".into()],
-        ..PostMessage::default()
-    };
-    let shot = FileUpload::new("shot.png", "image/png", png(100));
-    let log = FileUpload::new("build.log", "text/plain", b"error: boom\n".to_vec());
-    let m = hook
-        .post_with_attachments(&message, &[("shot", shot.clone()), ("log", log.clone())])
-        .await
-        .unwrap();
-    assert_eq!(m.event, "activity");
-    assert_eq!(m.attachments.len(), 2);
-    assert!(m.tags.contains(&":file".to_owned()) && m.tags.contains(&"ci".to_owned()));
-    let by_id = |id: &str| {
-        m.attachments
-            .iter()
-            .find(|a| a["content_id"] == id)
-            .cloned()
-            .unwrap()
-    };
-    let (shot_a, log_a) = (by_id("shot"), by_id("log"));
-    assert!(is_path_of(&shot_a["path"], &r.flow.id, "shot.png"));
-    assert_eq!(shot_a["image"]["width"], 2);
-    assert_eq!(log_a["file_size"], log.bytes.len());
-    let body = m.body.clone().unwrap();
-    assert!(
-        body.contains(&format!(
-            "<img src=\"{}\">",
-            shot_a["path"].as_str().unwrap()
-        )),
-        "{body}"
-    );
-    assert!(
-        body.contains(&format!("href=\"{}\"", log_a["path"].as_str().unwrap())),
-        "{body}"
-    );
-    assert!(
-        !body.contains("cid:"),
-        "unknown references are dropped: {body}"
-    );
-    assert_eq!(m.thread.unwrap().activities, 1);
-    // Members download both.
-    for (a, f) in [(&shot_a, &shot), (&log_a, &log)] {
-        let back = r
-            .bob
-            .client
-            .files()
-            .download(a["path"].as_str().unwrap())
-            .await
-            .unwrap();
-        assert_eq!(back.bytes, f.bytes);
-    }
-    // A discussion takes attachments without ids too.
-    let discussion = PostMessage {
-        event: "discussion".into(),
-        external_thread_id: Some("build-7".into()),
-        title: Some("commented".into()),
-        body: Some("see attached".into()),
-        author: Some(Author {
-            name: "Ann".into(),
-            ..Author::default()
-        }),
-        thread: Some(ThreadUpdate {
-            title: Some("Build 7".into()),
-            ..ThreadUpdate::default()
-        }),
-        ..PostMessage::default()
-    };
-    let form = Multipart::new()
-        .fields(&serde_json::to_value(&discussion).unwrap())
-        .text("flow_token", &r.token)
-        .file("attachments[]", &log);
-    let a = send(
-        r.app
-            .http
-            .post(r.app.url("/messages"))
-            .header("X-flowdock-wait-for-message", "1")
-            .header("content-type", form.content_type())
-            .body(form.finish()),
-    )
-    .await;
-    assert_eq!(a.status, 200, "{}", a.text);
-    assert_eq!(a.json["attachments"].as_array().unwrap().len(), 1);
-    assert!(a.json["attachments"][0].get("content_id").is_none());
 }
 
 async fn uploads_that_do_not_fit_the_event_are_400(b: Backend) {

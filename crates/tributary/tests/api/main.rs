@@ -8,6 +8,7 @@ mod accounts;
 mod cli;
 mod compat;
 mod crash;
+mod files_attachments;
 mod files_crash;
 mod files_download;
 mod files_python;
