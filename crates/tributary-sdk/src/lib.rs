@@ -11,12 +11,14 @@
 
 mod client;
 mod error;
+mod files;
 mod integrations;
 mod messages;
 mod resources;
 
 pub use client::{Client, Credentials};
 pub use error::Error;
+pub use files::{Download, FileUpload, Files, Multipart};
 pub use integrations::{Applications, Sources};
 pub use messages::{Integration, MessageFilter, Messages, Threads};
 pub use resources::{Flows, Organizations, Users};
