@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 use tributary_types::{Message, Thread, THREAD_STATUS_COLORS};
 
+use super::files::{file_views, FileView};
 use super::text::{self, escape, Reader};
 use crate::messages::sanitize;
 use crate::state::Urls;
@@ -180,6 +181,8 @@ pub struct ChatLine {
     pub mentions_me: bool,
     pub edited: bool,
     pub by_integration: bool,
+    /// The message's files: a `file` message's upload, an inbox item's attachments.
+    pub files: Vec<FileView>,
 }
 
 /// The path of a thread's page.
@@ -230,6 +233,7 @@ pub fn chat_line(m: &Message, people: &People, flow_path: &str) -> ChatLine {
             || (m.tags.iter().any(|t| t == ":user:everyone") && m.user != me.to_string()),
         edited: m.edited.is_some(),
         by_integration: m.user == "0",
+        files: file_views(m, flow_path),
     }
 }
 
