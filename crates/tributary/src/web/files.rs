@@ -113,6 +113,16 @@ fn page_href(path: &str, flow_id: &str, flow_path: &str) -> Option<String> {
     (segment(id) && segment(name)).then(|| format!("{flow_path}/files/{id}/{name}"))
 }
 
+/// Inbox bodies whose `cid:` references became attachment paths (`src="/files/<flow>/..."`)
+/// point at the page route instead, so that their images load in a signed-in browser. Runs on
+/// sanitised HTML, where attribute values are always double-quoted.
+pub fn page_links(html: &str, flow_id: &str, flow_path: &str) -> String {
+    html.replace(
+        &format!("=\"/files/{}/", encode_segment(flow_id)),
+        &format!("=\"{flow_path}/files/"),
+    )
+}
+
 /// A byte count for people, in binary units with one decimal: `512 B`, `1.5 KB`, `3.0 MB`.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
@@ -180,6 +190,18 @@ mod tests {
         let views = file_views(&message("file", svg, vec![]), "/app/acme/main");
         assert_eq!(views[0].thumbnail, None);
         assert_eq!(views[0].size, "10 B");
+    }
+
+    #[test]
+    fn inbox_bodies_link_files_through_the_page_route() {
+        assert_eq!(
+            page_links(
+                "<img src=\"/files/f-1/k1/a.png\"> /files/f-1/x <a href=\"/files/f-2/k/b\">b</a>",
+                "f-1",
+                "/app/o/f"
+            ),
+            "<img src=\"/app/o/f/files/k1/a.png\"> /files/f-1/x <a href=\"/files/f-2/k/b\">b</a>"
+        );
     }
 
     #[test]

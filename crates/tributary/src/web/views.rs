@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 use tributary_types::{Message, Thread, THREAD_STATUS_COLORS};
 
-use super::files::{file_views, FileView};
+use super::files::{file_views, page_links, FileView};
 use super::text::{self, escape, Reader};
 use crate::messages::sanitize;
 use crate::state::Urls;
@@ -206,7 +206,11 @@ pub fn chat_line(m: &Message, people: &People, flow_path: &str) -> ChatLine {
         "activity" | "discussion" => (
             sanitize::inline(m.title.as_deref().unwrap_or("")),
             None,
-            sanitize::body(m.body.as_deref().unwrap_or("")),
+            page_links(
+                &sanitize::body(m.body.as_deref().unwrap_or("")),
+                &m.flow,
+                flow_path,
+            ),
         ),
         _ => (
             text::chat_html(content_text(&m.content), &reader),

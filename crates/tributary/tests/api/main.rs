@@ -39,4 +39,5 @@ mod ui_inbox;
 mod ui_xss;
 mod web;
 mod web_app;
+mod web_files;
 mod xss;
