@@ -200,8 +200,8 @@ async fn a_chat_message_appears_live_in_a_second_session() {
 #[tokio::test]
 async fn uploaded_images_render_and_other_files_show_their_links() {
     let r = Room::new(Backend::Sqlite).await;
-    let pic = crate::web_files::upload(&r, "chart.png", "image/png", crate::web_files::real_png())
-        .await;
+    let pic =
+        crate::web_files::upload(&r, "chart.png", "image/png", crate::web_files::real_png()).await;
     let doc = crate::web_files::upload(&r, "notes.pdf", "application/pdf", vec![1u8; 2048]).await;
 
     let ann = Chrome::start(&r.app.base_url).await;
@@ -230,12 +230,15 @@ async fn uploaded_images_render_and_other_files_show_their_links() {
         "2.0 KB"
     );
     let href = ann.find(&link).await.attr("href").await.unwrap().unwrap();
-    assert!(href.starts_with(&format!("{}/files/", flow_page(&r))), "{href}");
+    assert!(
+        href.starts_with(&format!("{}/files/", flow_page(&r))),
+        "{href}"
+    );
 
     // A file uploaded while the page is open arrives live, image and all.
     ann.wait_live().await;
-    let late = crate::web_files::upload(&r, "late.png", "image/png", crate::web_files::real_png())
-        .await;
+    let late =
+        crate::web_files::upload(&r, "late.png", "image/png", crate::web_files::real_png()).await;
     ann.wait_js(
         "the live image to render",
         &format!(

@@ -202,7 +202,8 @@ async fn flow_pages_and_live_fragments_show_thumbnails_and_links(b: Backend) {
         "<a class=\"attachment-file\" href=\"{doc_route}\" download>notes &#34;v2&#34; &#60;b&#62;.pdf</a> \
          <span class=\"file-size\">1.5 KB</span>"
     );
-    let svg_link = format!("<a class=\"attachment-file\" href=\"{svg_route}\" download>logo.svg</a>");
+    let svg_link =
+        format!("<a class=\"attachment-file\" href=\"{svg_route}\" download>logo.svg</a>");
 
     let ann = signed_in(&r).await;
     let res = ann.get(&flow_page(&r)).await;
@@ -234,7 +235,8 @@ async fn flow_pages_and_live_fragments_show_thumbnails_and_links(b: Backend) {
             svg.id
         ))
         .await;
-    let chat = &live[live.find("data-kind=\"chat\"").unwrap()..live.find("data-kind=\"items\"").unwrap()];
+    let chat =
+        &live[live.find("data-kind=\"chat\"").unwrap()..live.find("data-kind=\"items\"").unwrap()];
     for needle in [&thumbnail, &link, &svg_link] {
         assert!(chat.contains(needle.as_str()), "{needle}\n{live}");
     }
@@ -261,7 +263,10 @@ async fn flow_pages_and_live_fragments_show_thumbnails_and_links(b: Backend) {
     let page = ann
         .page(&format!("{}/threads/{thread}", flow_page(&r)))
         .await;
-    assert!(page.contains(&thumbnail) && page.contains(&reply_link), "{page}");
+    assert!(
+        page.contains(&thumbnail) && page.contains(&reply_link),
+        "{page}"
+    );
     let live = ann
         .page(&format!(
             "{}/live?messages={}&view=thread&thread={thread}",
@@ -332,5 +337,5 @@ async fn inbox_items_show_their_attachments(b: Backend) {
         ))
         .await;
     assert!(live.contains(&format!("href=\"{log_route}\" download>build.log</a>")));
-    assert!(live.contains(&format!("alt=\"shot.png\"")));
+    assert!(live.contains("alt=\"shot.png\""));
 }
