@@ -25,6 +25,7 @@ pub fn state(store: DynStore, public_url: &str) -> AppState {
         urls: Urls::new(public_url),
         metrics: Arc::new(Metrics::default()),
         streams: Streams::new(crate::stream::KEEPALIVE),
+        actions: crate::actions::ActionSettings::default(),
     }
 }
 
@@ -72,6 +73,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         )
         .merge(integration_routes(state.clone()))
         .merge(crate::messages::routes())
+        .merge(action_routes())
         .route("/stream/flows", get(crate::stream::handlers::stream_flows))
         .route(
             "/stream/flows/{org}/{flow}",
@@ -129,6 +131,20 @@ fn integration_routes(state: AppState) -> Router<AppState> {
             get(sources::setup::start_setup),
         )
         .merge(crate::web::router(state))
+}
+
+/// Thread actions (issue 9): running an UpdateAction, and the attempts log per source.
+fn action_routes() -> Router<AppState> {
+    use crate::actions::handlers;
+    Router::new()
+        .route(
+            "/flows/{org}/{flow}/threads/{id}/actions/{index}",
+            axum::routing::post(handlers::run_thread_action),
+        )
+        .route(
+            "/flows/{org}/{flow}/sources/{id}/action_attempts",
+            get(handlers::list_action_attempts),
+        )
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -14,6 +14,8 @@ pub struct AppState {
     pub urls: Urls,
     pub metrics: Arc<Metrics>,
     pub streams: Streams,
+    /// How thread actions call integrations (issue 9).
+    pub actions: crate::actions::ActionSettings,
 }
 
 /// What open streams share: how often they send keep-alives, and the signal that ends them

@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// A TOML file with any of: listen, database, public_url, max_body_bytes.
     #[arg(long, env = "TRIBUTARY_CONFIG")]
     config: Option<std::path::PathBuf>,
+    /// Let thread actions call private, loopback and link-local addresses (refused by
+    /// default, so integrations cannot make the server reach its own network).
+    #[arg(long, env = "TRIBUTARY_ALLOW_PRIVATE_ACTION_TARGETS")]
+    allow_private_action_targets: bool,
     /// Seed a demo organization, flow and admin user, and print how to sign in.
     #[arg(long)]
     demo: bool,
@@ -48,7 +52,8 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| ApiError::BadRequest(format!("cannot listen on {}: {e}", config.listen)))?;
-    let state = server::state(store, &config.public_url);
+    let mut state = server::state(store, &config.public_url);
+    state.actions.allow_private_targets = args.allow_private_action_targets;
     let bound = listener
         .local_addr()
         .map(|a| a.to_string())

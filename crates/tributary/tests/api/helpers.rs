@@ -126,6 +126,8 @@ pub struct TestApp {
 pub struct Settings {
     pub keepalive: std::time::Duration,
     pub bus_capacity: usize,
+    /// `--allow-private-action-targets`; on, because the tests' integrations are on loopback.
+    pub allow_private_action_targets: bool,
 }
 
 impl Default for Settings {
@@ -133,6 +135,7 @@ impl Default for Settings {
         Settings {
             keepalive: tributary::stream::KEEPALIVE,
             bus_capacity: tributary::bus::CAPACITY,
+            allow_private_action_targets: true,
         }
     }
 }
@@ -177,6 +180,7 @@ impl TestApp {
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let mut state = tributary::server::state(store.clone(), &base_url);
         state.streams.keepalive = settings.keepalive;
+        state.actions.allow_private_targets = settings.allow_private_action_targets;
         let (tx, rx) = oneshot::channel::<()>();
         let shutdown = tributary::server::shutdown_streams(&state, async {
             let _ = rx.await;

@@ -5,6 +5,7 @@ mod browser;
 mod helpers;
 
 mod accounts;
+mod actions;
 mod cli;
 mod compat;
 mod crash;
