@@ -113,6 +113,10 @@ impl Client {
         crate::Threads { client: self }
     }
 
+    pub fn files(&self) -> crate::Files<'_> {
+        crate::Files { client: self }
+    }
+
     /// A request to `path` (relative to the base URL) with the client's credentials.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         let req = self.http.request(method, format!("{}{}", self.base, path));

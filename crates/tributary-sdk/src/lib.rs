@@ -24,6 +24,7 @@
 pub mod actions;
 mod client;
 mod error;
+mod files;
 mod integration;
 mod integrations;
 mod jwt;
@@ -35,6 +36,7 @@ pub mod thread;
 
 pub use client::{Client, Credentials};
 pub use error::Error;
+pub use files::{Download, FileUpload, Files, Multipart};
 pub use integrations::{Applications, Sources};
 pub use messages::{Integration, MessageFilter, Messages, Threads};
 pub use resources::{Flows, Organizations, Users};

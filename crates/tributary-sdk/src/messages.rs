@@ -241,7 +241,15 @@ impl Integration {
         }
     }
 
-    fn body(&self, message: &PostMessage) -> PostMessage {
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub(crate) fn body(&self, message: &PostMessage) -> PostMessage {
         PostMessage {
             flow_token: Some(self.flow_token.clone()),
             ..message.clone()

@@ -9,6 +9,8 @@ use serde::Deserialize;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE: &str = "sqlite://./tributary-data/tributary.db";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest uploaded file: 100 MiB.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -16,6 +18,10 @@ pub struct Config {
     pub database: String,
     pub public_url: String,
     pub max_body_bytes: usize,
+    pub max_upload_bytes: u64,
+    /// Keep uploaded files in this directory instead of the store's default (beside the
+    /// SQLite file, or in PostgreSQL).
+    pub files_dir: Option<PathBuf>,
 }
 
 /// The TOML file's keys; each one is optional.
@@ -26,6 +32,8 @@ pub struct FileConfig {
     pub database: Option<String>,
     pub public_url: Option<String>,
     pub max_body_bytes: Option<usize>,
+    pub max_upload_bytes: Option<u64>,
+    pub files_dir: Option<PathBuf>,
 }
 
 /// Values from flags or the environment; `None` where neither gave one.
@@ -35,6 +43,8 @@ pub struct Overrides {
     pub database: Option<String>,
     pub public_url: Option<String>,
     pub max_body_bytes: Option<usize>,
+    pub max_upload_bytes: Option<u64>,
+    pub files_dir: Option<PathBuf>,
     pub file: Option<PathBuf>,
 }
 
@@ -73,6 +83,11 @@ impl Config {
                 .max_body_bytes
                 .or(file.max_body_bytes)
                 .unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            max_upload_bytes: o
+                .max_upload_bytes
+                .or(file.max_upload_bytes)
+                .unwrap_or(DEFAULT_MAX_UPLOAD_BYTES),
+            files_dir: o.files_dir.or(file.files_dir),
         })
     }
 }
@@ -107,6 +122,29 @@ mod tests {
         assert_eq!(c.listen.port(), 1);
         let c = Config::load(Overrides::default()).unwrap();
         assert_eq!(c.database, DEFAULT_DATABASE);
+        assert_eq!(c.max_upload_bytes, DEFAULT_MAX_UPLOAD_BYTES);
+        assert_eq!(c.files_dir, None);
+    }
+
+    #[test]
+    fn upload_settings_come_from_the_file_or_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, "max_upload_bytes = 10\nfiles_dir = \"/srv/files\"\n").unwrap();
+        let c = Config::load(Overrides {
+            file: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.max_upload_bytes, 10);
+        assert_eq!(c.files_dir, Some(PathBuf::from("/srv/files")));
+        let c = Config::load(Overrides {
+            file: Some(path),
+            max_upload_bytes: Some(20),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.max_upload_bytes, 20);
     }
 
     #[test]

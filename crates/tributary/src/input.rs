@@ -77,7 +77,7 @@ impl Params {
     }
 }
 
-fn merge_body(
+pub(crate) fn merge_body(
     params: &mut Map<String, Value>,
     content_type: &str,
     body: &[u8],
@@ -112,21 +112,26 @@ fn merge_body(
 
 /// Parses `a=1&b[]=2&b[]=3&c[d]=4`: repeated keys and `[]` build arrays, `k[sub]` builds one
 /// level of object, as Rails-style form clients send.
-fn merge_form(params: &mut Map<String, Value>, raw: &[u8]) {
+pub(crate) fn merge_form(params: &mut Map<String, Value>, raw: &[u8]) {
     for (key, value) in url::form_urlencoded::parse(raw) {
-        let value = Value::String(value.into_owned());
-        if let Some(base) = key.strip_suffix("[]") {
-            push(params, base, value, true);
-        } else if let Some((base, sub)) = key.strip_suffix(']').and_then(|k| k.split_once('[')) {
-            let slot = params
-                .entry(base.to_owned())
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(obj) = slot {
-                push(obj, sub, value, false);
-            }
-        } else {
-            push(params, &key, value, false);
+        merge_field(params, &key, value.into_owned());
+    }
+}
+
+/// One form field by the rules of [`merge_form`]; multipart text fields go through it too.
+pub(crate) fn merge_field(params: &mut Map<String, Value>, key: &str, value: String) {
+    let value = Value::String(value);
+    if let Some(base) = key.strip_suffix("[]") {
+        push(params, base, value, true);
+    } else if let Some((base, sub)) = key.strip_suffix(']').and_then(|k| k.split_once('[')) {
+        let slot = params
+            .entry(base.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(obj) = slot {
+            push(obj, sub, value, false);
         }
+    } else {
+        push(params, key, value, false);
     }
 }
 

@@ -10,6 +10,7 @@ pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod files;
 pub mod flows;
 pub mod input;
 pub mod messages;

@@ -21,10 +21,12 @@ use crate::{auth, flows, organizations, users};
 /// Builds the state shared by every handler.
 pub fn state(store: DynStore, public_url: &str) -> AppState {
     AppState {
+        blobs: store.blobs(),
         store,
         urls: Urls::new(public_url),
         metrics: Arc::new(Metrics::default()),
         streams: Streams::new(crate::stream::KEEPALIVE),
+        files: crate::files::FileSettings::default(),
         actions: crate::actions::ActionSettings::default(),
     }
 }
@@ -42,7 +44,10 @@ pub fn shutdown_streams(
     }
 }
 
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+pub fn router(mut state: AppState, max_body_bytes: usize) -> Router {
+    // Uploads read their own bodies (files may exceed the body limit); their other fields
+    // keep to it.
+    state.files.max_body_bytes = max_body_bytes;
     let api = Router::new()
         .route("/user", get(users::show_current_user))
         .route("/users", get(users::list_users))
@@ -79,6 +84,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             "/stream/flows/{org}/{flow}",
             get(crate::stream::handlers::stream_flow),
         )
+        .merge(crate::files::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(render_metrics))
         .fallback(not_found)

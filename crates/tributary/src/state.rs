@@ -1,18 +1,22 @@
-//! What every handler shares: the store, the public URLs and the metrics.
+//! What every handler shares: the store, the public URLs, the metrics, and the file store.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::files::FileSettings;
 use crate::metrics::Metrics;
-use crate::store::DynStore;
+use crate::store::{DynBlobStore, DynStore};
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: DynStore,
     pub urls: Urls,
     pub metrics: Arc<Metrics>,
+    /// Where uploaded files live: the store's default unless `--files-dir` says otherwise.
+    pub blobs: DynBlobStore,
+    pub files: FileSettings,
     pub streams: Streams,
     /// How thread actions call integrations (issue 9).
     pub actions: crate::actions::ActionSettings,

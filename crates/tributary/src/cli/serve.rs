@@ -20,7 +20,15 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes [default: 1048576]
     #[arg(long, env = "TRIBUTARY_MAX_BODY_BYTES")]
     max_body_bytes: Option<usize>,
-    /// A TOML file with any of: listen, database, public_url, max_body_bytes.
+    /// Largest uploaded file, in bytes [default: 104857600]
+    #[arg(long, env = "TRIBUTARY_MAX_UPLOAD_BYTES")]
+    max_upload_bytes: Option<u64>,
+    /// Keep uploaded files in this directory [default: `files/` beside an SQLite database;
+    /// in the database with PostgreSQL]
+    #[arg(long, env = "TRIBUTARY_FILES_DIR")]
+    files_dir: Option<std::path::PathBuf>,
+    /// A TOML file with any of: listen, database, public_url, max_body_bytes,
+    /// max_upload_bytes, files_dir.
     #[arg(long, env = "TRIBUTARY_CONFIG")]
     config: Option<std::path::PathBuf>,
     /// Let thread actions call private, loopback and link-local addresses (refused by
@@ -40,6 +48,8 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
         database: args.db.database,
         public_url: args.public_url,
         max_body_bytes: args.max_body_bytes,
+        max_upload_bytes: args.max_upload_bytes,
+        files_dir: args.files_dir,
         file: args.config,
     })
     .map_err(ApiError::BadRequest)?;
@@ -53,6 +63,10 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
         .await
         .map_err(|e| ApiError::BadRequest(format!("cannot listen on {}: {e}", config.listen)))?;
     let mut state = server::state(store, &config.public_url);
+    state.files.max_upload_bytes = config.max_upload_bytes;
+    if let Some(dir) = &config.files_dir {
+        state.blobs = std::sync::Arc::new(crate::store::blobs::FsBlobStore::open(dir)?);
+    }
     state.actions.allow_private_targets = args.allow_private_action_targets;
     let bound = listener
         .local_addr()

@@ -1,5 +1,5 @@
 //! Changing messages: `PUT` edits content (one's own chat messages) or tags (anyone's), and
-//! `DELETE` removes inbox items or truncates one's own chat message. Each change records its
+//! `DELETE` removes inbox items and one's own files, or truncates one's own chat message. Each change records its
 //! `message-edit` or `tag-change` event in the same transaction.
 
 use axum::extract::{Path, State};
@@ -210,9 +210,12 @@ pub async fn delete_message(
     let id = message_id(&id)?;
     let (stored, mut m) = load(&state, &flow.id, id).await?;
     let me = principal.user.id;
-    if stored.app.as_deref() == Some("influx") {
+    // docs/messages.md: inbox items and one's own files are removed outright.
+    let own_file = m.event == "file" && own(&m, me);
+    if stored.app.as_deref() == Some("influx") || own_file {
         let deletion = event("message-delete", &flow.id, me, json!({"message": id}));
         state.store.delete_message(&flow.id, id, deletion).await?;
+        crate::files::remove_blobs(&state, &m).await;
     } else if is_chat(&m) && own(&m, me) {
         set_text(&mut m, "");
         let events = vec![event(

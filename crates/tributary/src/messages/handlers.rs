@@ -8,10 +8,11 @@ use axum::Extension;
 
 use super::idempotency::{self, json_response};
 use super::input::MessageInput;
-use super::post::post_message_with;
+use super::post_files::post_message_with_files;
 pub use super::poster::{poster, source_poster, Poster};
 use crate::auth::CallerSlot;
 use crate::error::{ApiError, ApiResult};
+use crate::files::upload::PostBody;
 use crate::input::Params;
 use crate::state::AppState;
 use crate::store::{FlowRecord, PostOutcome};
@@ -76,8 +77,10 @@ async fn post(
     uri: Uri,
     slot: Option<Extension<CallerSlot>>,
     target: Target,
-    params: Params,
+    body: PostBody,
 ) -> ApiResult<Response> {
+    let hash_params = body.hash_params();
+    let PostBody { params, files } = body;
     let poster = poster(&state, &headers, &uri, &params, slot.as_deref()).await?;
     let mut input: MessageInput = params.parse()?;
     if target.comment {
@@ -101,7 +104,7 @@ async fn post(
     };
     let claim = match idempotency::key(&headers, &params)? {
         Some(key) => {
-            let hash = idempotency::request_hash(uri.path(), &params);
+            let hash = idempotency::request_hash(uri.path(), &hash_params);
             if let Some(r) = state
                 .store
                 .idempotent_response(&poster.scope(), &key)
@@ -120,7 +123,7 @@ async fn post(
         None => None,
     };
     let hash = claim.as_ref().map(|c| c.request_hash.clone());
-    match post_message_with(&state.store, &poster, &flow, input, claim).await? {
+    match post_message_with_files(&state.store, &poster, &flow, input, files, claim).await? {
         PostOutcome::Stored(m) if with_message => Ok(json_response(status, m.json.to_string())),
         PostOutcome::Stored(_) => Ok(json_response(status, "{}")),
         PostOutcome::Replay(r) => idempotency::replay(r, hash.as_deref().unwrap_or("")),
@@ -133,9 +136,9 @@ pub async fn post_message(
     headers: HeaderMap,
     uri: Uri,
     slot: Option<Extension<CallerSlot>>,
-    params: Params,
+    body: PostBody,
 ) -> ApiResult<Response> {
-    post(state, headers, uri, slot, Target::default(), params).await
+    post(state, headers, uri, slot, Target::default(), body).await
 }
 
 /// POST /flows/:org/:flow/messages
@@ -145,13 +148,13 @@ pub async fn post_flow_message(
     headers: HeaderMap,
     uri: Uri,
     slot: Option<Extension<CallerSlot>>,
-    params: Params,
+    body: PostBody,
 ) -> ApiResult<Response> {
     let target = Target {
         flow: Some((org, flow)),
         ..Target::default()
     };
-    post(state, headers, uri, slot, target, params).await
+    post(state, headers, uri, slot, target, body).await
 }
 
 /// POST /flows/:org/:flow/threads/:id/messages
@@ -161,14 +164,14 @@ pub async fn post_thread_message(
     headers: HeaderMap,
     uri: Uri,
     slot: Option<Extension<CallerSlot>>,
-    params: Params,
+    body: PostBody,
 ) -> ApiResult<Response> {
     let target = Target {
         flow: Some((org, flow)),
         thread_id: Some(thread),
         ..Target::default()
     };
-    post(state, headers, uri, slot, target, params).await
+    post(state, headers, uri, slot, target, body).await
 }
 
 /// POST /comments
@@ -183,7 +186,18 @@ pub async fn post_comment(
         comment: true,
         ..Target::default()
     };
-    post(state, headers, uri, slot, target, params).await
+    post(
+        state,
+        headers,
+        uri,
+        slot,
+        target,
+        PostBody {
+            params,
+            files: Vec::new(),
+        },
+    )
+    .await
 }
 
 /// POST /flows/:org/:flow/messages/:id/comments
@@ -204,5 +218,16 @@ pub async fn post_message_comment(
         comment: true,
         ..Target::default()
     };
-    post(state, headers, uri, slot, target, params).await
+    post(
+        state,
+        headers,
+        uri,
+        slot,
+        target,
+        PostBody {
+            params,
+            files: Vec::new(),
+        },
+    )
+    .await
 }

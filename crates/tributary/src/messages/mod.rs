@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod input;
 pub mod legacy;
 pub mod post;
+pub mod post_files;
 pub mod poster;
 pub mod read;
 pub mod sanitize;
@@ -25,6 +26,7 @@ use crate::store::{FlowForUser, FlowRecord};
 
 pub use input::MessageInput;
 pub use post::{post_message, Poster};
+pub use post_files::post_message_with_files;
 
 /// Reading and writing a flow's messages needs membership: a visible flow the caller has not
 /// joined answers 403, an invisible one 404 (from `visible_flow`).

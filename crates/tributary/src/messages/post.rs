@@ -10,10 +10,12 @@ use serde_json::{json, Value};
 use tributary_types::{Author, Message};
 
 use super::input::MessageInput;
+use super::post_files::post_message_with_files;
 pub use super::poster::Poster;
 use super::thread_input::{self, err, limited, MAX_BODY_CHARS, MAX_TITLE_CHARS};
 use super::{sanitize, tags};
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::files::{attach, upload::Upload};
 use crate::store::*;
 
 /// Longest chat content (docs/messages.md).
@@ -22,7 +24,14 @@ const MAX_NAME_CHARS: usize = 255;
 const MAX_ID_CHARS: usize = 255;
 
 /// The events a client may post.
-pub const POSTABLE_EVENTS: &[&str] = &["message", "status", "comment", "activity", "discussion"];
+pub const POSTABLE_EVENTS: &[&str] = &[
+    "message",
+    "status",
+    "comment",
+    "file",
+    "activity",
+    "discussion",
+];
 
 /// Posts `input` to `flow` as `poster` and returns the stored message once it is durable.
 /// The caller has checked that the poster may post to the flow.
@@ -46,9 +55,7 @@ pub async fn post_message_with(
     input: MessageInput,
     claim: Option<IdempotencyClaim>,
 ) -> ApiResult<PostOutcome> {
-    let mut post = prepare(store, poster, flow, input).await?;
-    post.claim = claim;
-    Ok(store.post_message(post).await?)
+    post_message_with_files(store, poster, flow, input, Vec::new(), claim).await
 }
 
 /// A random thread id in Flowdock's form (27 URL-safe characters).
@@ -129,11 +136,12 @@ fn parent_title(parent: &Message) -> String {
 }
 
 /// Validates and sanitises a post into the store's [`NewPost`].
-async fn prepare(
+pub(super) async fn prepare(
     store: &DynStore,
     poster: &Poster,
     flow: &FlowRecord,
     input: MessageInput,
+    files: &[Upload],
 ) -> ApiResult<NewPost> {
     let mut errors = FieldErrors::new();
     let event = input
@@ -142,12 +150,6 @@ async fn prepare(
         .map(str::trim)
         .unwrap_or("")
         .to_owned();
-    if event == "file" {
-        return Err(ApiError::field(
-            "event",
-            "file uploads are not supported yet; post a link to the file instead",
-        ));
-    }
     if event.is_empty() {
         return Err(ApiError::field("event", "is required"));
     }
@@ -192,8 +194,13 @@ async fn prepare(
         input.external_user_name.clone(),
     );
     if !matches!(&input.attachments, Value::Null) && input.attachments != json!([]) {
-        err(&mut errors, "attachments", "are not supported yet");
+        err(
+            &mut errors,
+            "attachments",
+            "are uploaded as multipart `attachments[<id>]` parts",
+        );
     }
+    attach::check(&event, files, &mut errors);
     if external_thread_id.is_some() && !is_source {
         err(
             &mut errors,
@@ -202,7 +209,7 @@ async fn prepare(
         );
     }
     let update = thread_input::parse(&input.thread, &mut errors);
-    let chat = matches!(event.as_str(), "message" | "status" | "comment");
+    let chat = matches!(event.as_str(), "message" | "status" | "comment" | "file");
     if chat && is_source && external_user_name.is_none() {
         err(
             &mut errors,
@@ -263,6 +270,18 @@ async fn prepare(
             text_for_tags = content.clone();
             let thread = named_thread.unwrap_or_else(|| ThreadRef::Start(new_thread(None)));
             (thread, content.unwrap_or_default())
+        }
+        "file" => {
+            // The attachment is the content too (docs/message-types.md), tagged `:file`.
+            message.attachments = files
+                .iter()
+                .map(|f| attach::attachment(&flow.id, f))
+                .collect();
+            message.content = message.attachments.first().cloned().unwrap_or(Value::Null);
+            message.tags.push(":file".to_owned());
+            let thread = named_thread.unwrap_or_else(|| ThreadRef::Start(new_thread(None)));
+            let names: Vec<&str> = files.iter().map(|f| f.file_name.as_str()).collect();
+            (thread, names.join(" "))
         }
         "status" => {
             let content = text_content(&mut errors, &input.content);
@@ -347,6 +366,13 @@ async fn prepare(
             );
             message.title = title;
             message.body = body;
+            if !files.is_empty() {
+                message.attachments = files
+                    .iter()
+                    .map(|f| attach::attachment(&flow.id, f))
+                    .collect();
+                message.tags.push(":file".to_owned());
+            }
             (thread, search)
         }
     };

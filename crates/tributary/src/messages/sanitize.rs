@@ -100,6 +100,13 @@ fn base(
 static INLINE: LazyLock<Builder<'static>> =
     LazyLock::new(|| base(&["a"], HashMap::from([("a", HashSet::from(["href"]))])));
 
+/// Relative URLs in bodies: only the paths of stored files (`cid:` references to attachments
+/// become these), never `//host` or anything else.
+fn file_paths_only(url: &str) -> Option<std::borrow::Cow<'_, str>> {
+    url.starts_with("/files/")
+        .then_some(std::borrow::Cow::Borrowed(url))
+}
+
 static BODY: LazyLock<Builder<'static>> = LazyLock::new(|| {
     let attributes = HashMap::from([
         ("a", HashSet::from(["href", "title"])),
@@ -112,7 +119,9 @@ static BODY: LazyLock<Builder<'static>> = LazyLock::new(|| {
         ("td", HashSet::from(["colspan", "rowspan"])),
         ("th", HashSet::from(["colspan", "rowspan"])),
     ]);
-    base(BODY_TAGS, attributes)
+    let mut b = base(BODY_TAGS, attributes);
+    b.url_relative(UrlRelative::Custom(Box::new(file_paths_only)));
+    b
 });
 
 /// A title, field label or field value: links only.
@@ -156,6 +165,18 @@ mod tests {
                 r#"<p style="color:red">Body with <b>HTML</b><style>p{}</style><img src="https://x.io/a.png" onerror="x()"></p>"#
             ),
             r#"<p>Body with <b>HTML</b><img src="https://x.io/a.png"></p>"#
+        );
+    }
+
+    #[test]
+    fn bodies_keep_relative_file_paths_only() {
+        assert_eq!(
+            body(r#"<img src="/files/f/k/a.png"><a href="/flows/x">x</a><img src="//evil.io/a">"#),
+            r#"<img src="/files/f/k/a.png"><a rel="nofollow noopener">x</a><img>"#
+        );
+        assert_eq!(
+            inline(r#"<a href="/files/f/k/a.png">x</a>"#),
+            r#"<a rel="nofollow noopener">x</a>"#
         );
     }
 

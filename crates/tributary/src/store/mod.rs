@@ -5,6 +5,9 @@
 //! rest of the server never needs to know which one it runs on.
 
 pub mod actions;
+pub mod blobs;
+pub mod files;
+mod fs_blobs;
 pub mod messages;
 pub mod models;
 pub mod postgres;
@@ -17,6 +20,8 @@ use async_trait::async_trait;
 use crate::bus::Bus;
 
 pub use actions::*;
+pub use blobs::{BlobStore, DynBlobStore};
+pub use files::*;
 pub use messages::*;
 pub use models::*;
 
@@ -195,6 +200,16 @@ pub trait Store: Send + Sync + 'static {
     async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>>;
     /// Threads by `updated_at`, newest first.
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>>;
+
+    // Files (issue 8). `post_message` records a message's attachments in the `files` table.
+    /// Where this backend keeps file contents unless configured otherwise: a directory beside
+    /// the SQLite database, or the PostgreSQL database itself.
+    fn blobs(&self) -> DynBlobStore;
+    /// A file of a committed message.
+    async fn file_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<FileRecord>>;
+    /// The server secret named `name`, stored from `candidate` the first time it is asked
+    /// for; every node and every restart reads the same value.
+    async fn server_secret(&self, name: &str, candidate: &str) -> StoreResult<String>;
 }
 
 pub type DynStore = Arc<dyn Store>;

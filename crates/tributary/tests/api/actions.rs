@@ -21,7 +21,7 @@ use tributary_types::AccessMode;
 
 use crate::backend_tests;
 use crate::browser::{csrf, Browser};
-use crate::helpers::{Backend, Settings, TestApp, TestUser};
+use crate::helpers::{Backend, TestApp, TestUser};
 use crate::oauth::{register, CALLBACK};
 
 backend_tests!(
@@ -347,11 +347,8 @@ async fn browser_sessions_need_the_csrf_token(b: Backend) {
 }
 
 async fn private_targets_need_the_operators_permission(b: Backend) {
-    let settings = Settings {
-        allow_private_action_targets: false,
-        ..Settings::default()
-    };
-    let s = setup(TestApp::spawn_with(b, settings).await).await;
+    let app = TestApp::spawn_with(b, |state| state.actions.allow_private_targets = false).await;
+    let s = setup(app).await;
     let (status, result) = click(&s, &s.ann, "1").await;
     assert_eq!(status, 200);
     assert_eq!(result["outcome"], "refused");

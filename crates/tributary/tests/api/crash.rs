@@ -21,7 +21,7 @@ const ACKS_BEFORE_KILL: usize = 150;
 /// Upper bound on each writer's posts, so the test always ends.
 const MAX_POSTS_PER_WRITER: usize = 5_000;
 
-fn admin(db: &TestDb, args: &[&str]) -> Value {
+pub(crate) fn admin(db: &TestDb, args: &[&str]) -> Value {
     let out: Output = Command::new(env!("CARGO_BIN_EXE_tributary"))
         .args(["admin"])
         .args(args)
@@ -46,7 +46,7 @@ fn free_port() -> u16 {
 }
 
 /// Starts `tributary serve` on a fresh port and waits until it answers.
-async fn serve(db: &TestDb) -> (tokio::process::Child, String) {
+pub(crate) async fn serve(db: &TestDb) -> (tokio::process::Child, String) {
     let port = free_port();
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
         .args([

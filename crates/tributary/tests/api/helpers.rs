@@ -115,6 +115,8 @@ async fn fresh_pg_schema() -> String {
 pub struct TestApp {
     pub base_url: String,
     pub store: DynStore,
+    /// Where the server keeps uploaded files.
+    pub blobs: tributary::store::DynBlobStore,
     pub db: TestDb,
     pub http: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
@@ -126,8 +128,6 @@ pub struct TestApp {
 pub struct Settings {
     pub keepalive: std::time::Duration,
     pub bus_capacity: usize,
-    /// `--allow-private-action-targets`; on, because the tests' integrations are on loopback.
-    pub allow_private_action_targets: bool,
 }
 
 impl Default for Settings {
@@ -135,7 +135,6 @@ impl Default for Settings {
         Settings {
             keepalive: tributary::stream::KEEPALIVE,
             bus_capacity: tributary::bus::CAPACITY,
-            allow_private_action_targets: true,
         }
     }
 }
@@ -160,16 +159,29 @@ impl TestApp {
 
     /// Starts a server on an existing database (a second node, or after the CLI wrote to it).
     pub async fn spawn_on(db: TestDb) -> TestApp {
-        Self::spawn_on_with(db, Settings::default()).await
+        Self::spawn_on_with(db, Settings::default(), |_| {}).await
     }
 
-    pub async fn spawn_with(backend: Backend, settings: Settings) -> TestApp {
+    /// A server whose state `configure` adjusts first (file limits, for example).
+    pub async fn spawn_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut tributary::state::AppState),
+    ) -> TestApp {
         let db = TestDb::new(backend).await;
-        Self::spawn_on_with(db, settings).await
+        Self::spawn_on_with(db, Settings::default(), configure).await
     }
 
-    /// Starts a server on `db` with non-default stream settings.
-    pub async fn spawn_on_with(db: TestDb, settings: Settings) -> TestApp {
+    /// A server with non-default stream settings.
+    pub async fn spawn_tuned(backend: Backend, settings: Settings) -> TestApp {
+        let db = TestDb::new(backend).await;
+        Self::spawn_on_with(db, settings, |_| {}).await
+    }
+
+    async fn spawn_on_with(
+        db: TestDb,
+        settings: Settings,
+        configure: impl FnOnce(&mut tributary::state::AppState),
+    ) -> TestApp {
         let bus = tributary::bus::Bus::with_capacity(settings.bus_capacity);
         let store = store::connect_with_bus(&db.url, bus)
             .await
@@ -180,7 +192,10 @@ impl TestApp {
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let mut state = tributary::server::state(store.clone(), &base_url);
         state.streams.keepalive = settings.keepalive;
-        state.actions.allow_private_targets = settings.allow_private_action_targets;
+        // The tests' integrations listen on loopback (`--allow-private-action-targets`).
+        state.actions.allow_private_targets = true;
+        configure(&mut state);
+        let blobs = state.blobs.clone();
         let (tx, rx) = oneshot::channel::<()>();
         let shutdown = tributary::server::shutdown_streams(&state, async {
             let _ = rx.await;
@@ -190,6 +205,7 @@ impl TestApp {
         TestApp {
             base_url,
             store,
+            blobs,
             db,
             http: reqwest::Client::new(),
             shutdown: Some(tx),

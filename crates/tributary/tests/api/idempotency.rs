@@ -180,11 +180,11 @@ async fn keys_are_remembered_durably_across_a_restart(b: Backend) {
     .await;
     assert_eq!(first.status, 201);
     // A second server on the same database (a restart, or another node) replays it.
-    let second = crate::messaging::second_node(&r.app.db.url).await;
+    let second = crate::helpers::TestApp::spawn_on(r.app.db.share()).await;
     let again = send(
         r.app
             .http
-            .post(format!("{second}{}", r.path("/messages")))
+            .post(second.url(&r.path("/messages")))
             .basic_auth(&r.ann.token, Some(""))
             .header("Idempotency-Key", "durable")
             .json(&json!({"event": "message", "content": "kept"})),

@@ -192,11 +192,12 @@ async fn every_event_type_posts_or_is_refused_clearly(b: Backend) {
     let file = r
         .user_post(&r.ann, &path, json!({"event": "file", "content": "x"}))
         .await;
+    // A `file` needs a file (files_upload.rs posts real ones).
     assert_eq!(file.status, 400);
-    assert!(file.json["errors"]["event"][0]
+    assert!(file.json["errors"]["content"][0]
         .as_str()
         .unwrap()
-        .contains("not supported"));
+        .contains("one file"));
     for bad in ["action", "tag-change", "nope"] {
         let a = r
             .user_post(&r.ann, &path, json!({"event": bad, "content": "x"}))

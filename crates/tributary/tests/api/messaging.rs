@@ -177,23 +177,3 @@ pub fn ids(messages: &[Value]) -> Vec<i64> {
         .map(|m| m["id"].as_i64().expect("numeric id"))
         .collect()
 }
-
-/// Another server on the same database, as after a restart or on a second node; it runs
-/// until the test ends. Returns its base URL.
-pub async fn second_node(db_url: &str) -> String {
-    let store = tributary::store::connect(db_url).await.expect("store");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let router = tributary::server::router(
-        tributary::server::state(store, &base),
-        crate::helpers::MAX_BODY_BYTES,
-    );
-    tokio::spawn(tributary::server::serve(
-        listener,
-        router,
-        std::future::pending(),
-    ));
-    base
-}

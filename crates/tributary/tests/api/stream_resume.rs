@@ -256,7 +256,7 @@ async fn a_slow_consumer_gets_a_final_gap_notice(b: Backend) {
         bus_capacity: 8,
         ..Settings::default()
     };
-    let app = TestApp::spawn_with(b, settings).await;
+    let app = TestApp::spawn_tuned(b, settings).await;
     let ann = app.user("ann").await;
     let org = app.org("Acme", &ann).await;
     app.flow(&org, "Main", AccessMode::Invitation, &[&ann])

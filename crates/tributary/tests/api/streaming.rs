@@ -59,7 +59,7 @@ async fn the_json_keep_alive_is_a_bare_newline(b: Backend) {
         keepalive: std::time::Duration::from_millis(100),
         ..Settings::default()
     };
-    let app = TestApp::spawn_with(b, settings).await;
+    let app = TestApp::spawn_tuned(b, settings).await;
     let ann = app.user("ann").await;
     let org = app.org("Acme", &ann).await;
     app.flow(&org, "Main", AccessMode::Invitation, &[&ann])

@@ -75,6 +75,7 @@ pub async fn post_message(tx: &Transaction<'_>, p: NewPost) -> StoreResult<PostO
         &p.search_text,
     )
     .await?;
+    super::files::insert_attachments(tx, &m).await?;
     let json = splice(&own, thread_json.as_deref());
     if let Some(claim) = &p.claim {
         let body = if claim.body_is_message { &*json } else { "{}" };

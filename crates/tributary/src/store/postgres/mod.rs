@@ -3,6 +3,8 @@
 
 mod accounts;
 mod actions;
+mod blobs;
+mod files;
 mod flows;
 mod integrations;
 mod message_queries;
@@ -21,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_foundation.sql")),
     (2, include_str!("migrations/0002_messages.sql")),
     (3, include_str!("migrations/0003_oauth.sql")),
+    (4, include_str!("migrations/0004_files.sql")),
     (6, include_str!("migrations/0006_action_attempts.sql")),
 ];
 
@@ -33,6 +36,8 @@ pub struct PgStore {
     pool: Pool,
     bus: Arc<Bus>,
     listener: tokio::task::JoinHandle<()>,
+    /// Files live in the database too, so every node serves every file.
+    blobs: DynBlobStore,
 }
 
 impl Drop for PgStore {
@@ -84,10 +89,13 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let listener = notify::spawn_listener(config, pool.clone(), bus.clone());
+        let spool = std::env::temp_dir().join("tributary-uploads");
+        let blobs: DynBlobStore = Arc::new(blobs::PgBlobStore::new(pool.clone(), spool));
         let store = PgStore {
             pool,
             bus,
             listener,
+            blobs,
         };
         store.migrate().await?;
         Ok(store)
@@ -444,5 +452,15 @@ impl Store for PgStore {
     }
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>> {
         message_queries::list_threads(&**self.client().await?, query).await
+    }
+
+    fn blobs(&self) -> DynBlobStore {
+        self.blobs.clone()
+    }
+    async fn file_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<FileRecord>> {
+        files::file_by_id(&**self.client().await?, flow_id, id).await
+    }
+    async fn server_secret(&self, name: &str, candidate: &str) -> StoreResult<String> {
+        files::server_secret(&**self.client().await?, name, candidate).await
     }
 }

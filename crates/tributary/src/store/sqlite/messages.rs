@@ -64,6 +64,7 @@ pub fn post_message(c: &Connection, p: NewPost) -> StoreResult<PostOutcome> {
         p.parent_id,
         &p.search_text,
     )?;
+    super::files::insert_attachments(c, &m)?;
     let json = splice(&own, thread_json.as_deref());
     if let Some(claim) = &p.claim {
         let body = if claim.body_is_message { &*json } else { "{}" };

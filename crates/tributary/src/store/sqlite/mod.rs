@@ -3,6 +3,7 @@
 
 mod accounts;
 mod actions;
+mod files;
 mod flows;
 mod integrations;
 mod message_queries;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
+use super::blobs::FsBlobStore;
 use super::*;
 use pool::ReadPool;
 use writer::Writer;
@@ -25,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_foundation.sql")),
     (2, include_str!("migrations/0002_messages.sql")),
     (3, include_str!("migrations/0003_oauth.sql")),
+    (4, include_str!("migrations/0004_files.sql")),
     (6, include_str!("migrations/0006_action_attempts.sql")),
 ];
 
@@ -34,6 +37,8 @@ pub struct SqliteStore {
     writer: Writer,
     readers: ReadPool,
     bus: Arc<Bus>,
+    /// Files live beside the database: `files/` in its directory.
+    blobs: DynBlobStore,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -123,6 +128,8 @@ impl SqliteStore {
             migrate(&conn)?;
             let writer =
                 Writer::start(conn, bus.clone()).map_err(|e| StoreError::Backend(e.to_string()))?;
+            let data_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+            let blobs: DynBlobStore = Arc::new(FsBlobStore::open(&data_dir.join("files"))?);
             let readers = ReadPool::new(READERS, move || {
                 let c = Connection::open_with_flags(
                     &path,
@@ -135,6 +142,7 @@ impl SqliteStore {
                 writer,
                 readers,
                 bus,
+                blobs,
             })
         })
         .await
@@ -545,6 +553,22 @@ impl Store for SqliteStore {
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>> {
         self.readers
             .read(move |c| message_queries::list_threads(c, query))
+            .await
+    }
+
+    fn blobs(&self) -> DynBlobStore {
+        self.blobs.clone()
+    }
+    async fn file_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<FileRecord>> {
+        let (flow_id, id) = (flow_id.to_owned(), id.to_owned());
+        self.readers
+            .read(move |c| files::file_by_id(c, &flow_id, &id))
+            .await
+    }
+    async fn server_secret(&self, name: &str, candidate: &str) -> StoreResult<String> {
+        let (name, candidate) = (name.to_owned(), candidate.to_owned());
+        self.writer
+            .write(move |c| files::server_secret(c, &name, &candidate))
             .await
     }
 }

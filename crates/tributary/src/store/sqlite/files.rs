@@ -1,0 +1,60 @@
+//! Stored files and server secrets.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use tributary_types::Message;
+
+use crate::store::*;
+
+/// Records the message's attachments; runs in the post's savepoint.
+pub fn insert_attachments(c: &Connection, m: &Message) -> StoreResult<()> {
+    for f in attachment_files(m) {
+        c.execute(
+            "INSERT INTO files (flow_id, id, message_id, file_name, content_type, size, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                f.flow_id,
+                f.id,
+                f.message_id,
+                f.file_name,
+                f.content_type,
+                f.size,
+                f.created_at
+            ],
+        )
+        .map_err(|e| super::constraint(e, "file", "message"))?;
+    }
+    Ok(())
+}
+
+pub fn file_by_id(c: &Connection, flow_id: &str, id: &str) -> StoreResult<Option<FileRecord>> {
+    Ok(c.query_row(
+        "SELECT flow_id, id, message_id, file_name, content_type, size, created_at
+         FROM files WHERE flow_id = ?1 AND id = ?2",
+        params![flow_id, id],
+        |r| {
+            Ok(FileRecord {
+                flow_id: r.get(0)?,
+                id: r.get(1)?,
+                message_id: r.get(2)?,
+                file_name: r.get(3)?,
+                content_type: r.get(4)?,
+                size: r.get(5)?,
+                created_at: r.get(6)?,
+            })
+        },
+    )
+    .optional()?)
+}
+
+/// The secret named `name`, stored from `candidate` when there is none yet.
+pub fn server_secret(c: &Connection, name: &str, candidate: &str) -> StoreResult<String> {
+    c.execute(
+        "INSERT INTO server_secrets (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+        params![name, candidate],
+    )?;
+    Ok(c.query_row(
+        "SELECT value FROM server_secrets WHERE name = ?1",
+        [name],
+        |r| r.get(0),
+    )?)
+}
