@@ -295,7 +295,12 @@ impl Db {
 
     // OAuth and integrations
 
-    pub fn save_oauth_request(&self, state: &str, r: &OAuthRequest, flow_url: Option<&str>) -> DbResult<()> {
+    pub fn save_oauth_request(
+        &self,
+        state: &str,
+        r: &OAuthRequest,
+        flow_url: Option<&str>,
+    ) -> DbResult<()> {
         self.conn().execute(
             "INSERT INTO oauth_requests (state, verifier, purpose, user_id, flow_id, flow_url, claim_user)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -327,7 +332,13 @@ impl Db {
         Ok(found)
     }
 
-    pub fn save_pending_setup(&self, id: &str, user_id: i64, token: &str, flow_id: &str) -> DbResult<()> {
+    pub fn save_pending_setup(
+        &self,
+        id: &str,
+        user_id: i64,
+        token: &str,
+        flow_id: &str,
+    ) -> DbResult<()> {
         self.conn().execute(
             "INSERT INTO pending_setups (id, user_id, access_token, flow_id) VALUES (?1, ?2, ?3, ?4)",
             params![id, user_id, token, flow_id],
@@ -382,7 +393,14 @@ impl Db {
             .optional()
     }
 
-    pub fn configure(&self, id: i64, created: bool, votes: bool, closed: bool, comments: bool) -> DbResult<()> {
+    pub fn configure(
+        &self,
+        id: i64,
+        created: bool,
+        votes: bool,
+        closed: bool,
+        comments: bool,
+    ) -> DbResult<()> {
         self.conn().execute(
             "UPDATE integrations SET post_created = ?2, post_votes = ?3, post_closed = ?4,
              post_comments = ?5 WHERE id = ?1",
@@ -407,9 +425,11 @@ impl Db {
             "UPDATE integrations SET failures = failures + 1 WHERE id = ?1",
             [id],
         )?;
-        c.query_row("SELECT failures FROM integrations WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
+        c.query_row(
+            "SELECT failures FROM integrations WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
     }
 
     /// The `error_message` Polldock set on the source, so the next success clears it.
@@ -449,7 +469,14 @@ mod tests {
         assert!(db.vote(id, bob, pizza).unwrap());
         assert!(db.vote(id, bob, sushi).unwrap());
         assert!(!db.vote(id, bob, 999).unwrap());
-        let counts: Vec<i64> = db.poll(id).unwrap().unwrap().options.iter().map(|o| o.2).collect();
+        let counts: Vec<i64> = db
+            .poll(id)
+            .unwrap()
+            .unwrap()
+            .options
+            .iter()
+            .map(|o| o.2)
+            .collect();
         assert_eq!(counts, vec![1, 1]);
     }
 }

@@ -29,7 +29,10 @@ use clap::Parser;
 
 /// How Polldock reaches Tributary and how Tributary reaches it.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "polldock", about = "Polls in your flows: the example Tributary integration")]
+#[command(
+    name = "polldock",
+    about = "Polls in your flows: the example Tributary integration"
+)]
 pub struct Config {
     /// Where to listen.
     #[arg(long, env = "POLLDOCK_LISTEN", default_value = "127.0.0.1:3000")]
@@ -38,7 +41,11 @@ pub struct Config {
     #[arg(long, env = "POLLDOCK_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Tributary's base URL.
-    #[arg(long, env = "POLLDOCK_TRIBUTARY_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "POLLDOCK_TRIBUTARY_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub tributary_url: String,
     /// The developer application, as `tributary admin app create` prints it:
     /// `{"id", "client_id", "client_secret"}`. Or pass --client-id and --client-secret.
@@ -49,7 +56,11 @@ pub struct Config {
     #[arg(long, env = "POLLDOCK_CLIENT_SECRET")]
     pub client_secret: Option<String>,
     /// Polldock's SQLite file.
-    #[arg(long, env = "POLLDOCK_DATABASE", default_value = "./polldock-data/polldock.db")]
+    #[arg(
+        long,
+        env = "POLLDOCK_DATABASE",
+        default_value = "./polldock-data/polldock.db"
+    )]
     pub database: PathBuf,
 }
 
@@ -81,7 +92,7 @@ impl App {
         let db = db::Db::open(&config.database)
             .map_err(|e| format!("cannot open {}: {e}", config.database.display()))?;
         let claim_secret = db
-            .setting("claim_secret", || session::random_token())
+            .setting("claim_secret", session::random_token)
             .map_err(|e| e.to_string())?;
         let oauth = tributary_sdk::oauth::OAuth::new(
             &config.tributary_url,
@@ -116,9 +127,11 @@ fn credentials(config: &Config) -> Result<(String, String), String> {
     }
     match (&config.client_id, &config.client_secret) {
         (Some(id), Some(secret)) => Ok((id.clone(), secret.clone())),
-        _ => Err("pass --app '<output of tributary admin app create>', or --client-id and \
+        _ => Err(
+            "pass --app '<output of tributary admin app create>', or --client-id and \
                   --client-secret"
-            .into()),
+                .into(),
+        ),
     }
 }
 
@@ -143,7 +156,10 @@ pub fn router(app: App) -> Router {
             "/flowdock/polls/{id}/vote/{option}",
             post(actions::vote_from_flow),
         )
-        .route("/pair", get(actions::show_pairing).post(actions::start_pairing))
+        .route(
+            "/pair",
+            get(actions::show_pairing).post(actions::start_pairing),
+        )
         .with_state(app)
 }
 

@@ -22,7 +22,10 @@ pub fn escape(s: &str) -> String {
 /// A whole page around `body` (already HTML). `user` is the signed-in name, if any.
 pub fn page(title: &str, user: Option<&str>, body: &str) -> Response {
     let who = match user {
-        Some(name) => format!("Signed in as <strong id=\"whoami\">{}</strong>", escape(name)),
+        Some(name) => format!(
+            "Signed in as <strong id=\"whoami\">{}</strong>",
+            escape(name)
+        ),
         None => "<a href=\"/login\">Sign in</a>".into(),
     };
     Html(format!(

@@ -143,7 +143,12 @@ pub struct VoteForm {
 
 /// Records `user_id`'s vote and tells the flows; `false` when the poll is closed or the
 /// option is not the poll's.
-pub async fn cast_vote(app: &App, poll_id: i64, user: (i64, String), option: i64) -> Result<bool, PageError> {
+pub async fn cast_vote(
+    app: &App,
+    poll_id: i64,
+    user: (i64, String),
+    option: i64,
+) -> Result<bool, PageError> {
     let poll = load(app, poll_id)?;
     if poll.closed || !app.db.vote(poll_id, user.0, option)? {
         return Ok(false);
@@ -175,7 +180,10 @@ pub async fn vote(
     Form(f): Form<VoteForm>,
 ) -> PageResult {
     if !cast_vote(&app, id, (user.id, user.name), f.option).await? {
-        return Err(PageError::new(StatusCode::BAD_REQUEST, "This poll does not take that vote"));
+        return Err(PageError::new(
+            StatusCode::BAD_REQUEST,
+            "This poll does not take that vote",
+        ));
     }
     Ok(Redirect::to(&format!("/polls/{id}")).into_response())
 }
@@ -195,7 +203,10 @@ pub async fn comment(
     load(&app, id)?;
     let body = f.body.trim();
     if body.is_empty() {
-        return Err(PageError::new(StatusCode::BAD_REQUEST, "A comment needs text"));
+        return Err(PageError::new(
+            StatusCode::BAD_REQUEST,
+            "A comment needs text",
+        ));
     }
     app.db.comment(id, user.id, body)?;
     let poll = load(&app, id)?;
@@ -212,7 +223,11 @@ pub async fn comment(
 }
 
 /// POST /polls/:id/close
-pub async fn close(State(app): State<App>, user: User, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn close(
+    State(app): State<App>,
+    user: User,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     let poll = load(&app, id)?;
     if !poll.closed {
         app.db.close_poll(id)?;

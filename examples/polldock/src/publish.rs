@@ -153,10 +153,9 @@ async fn settle(
                         .set_error(i.id, Some(&message))
                         .map_err(|e| e.to_string())?,
                     // Removed meanwhile: forget it.
-                    Err(Error::SourceGone { .. }) => app
-                        .db
-                        .delete_integration(i.id)
-                        .map_err(|e| e.to_string())?,
+                    Err(Error::SourceGone { .. }) => {
+                        app.db.delete_integration(i.id).map_err(|e| e.to_string())?
+                    }
                     Err(other) => return Err(format!("{e}; and set_error failed: {other}")),
                 }
             }

@@ -25,6 +25,7 @@ mod messaging;
 mod oauth;
 mod oauth_codes;
 mod oauth_tokens;
+mod polldock_guide;
 mod sources;
 mod store_conformance;
 mod store_messages;
