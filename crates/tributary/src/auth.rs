@@ -3,7 +3,8 @@
 //! A request proves who it is with one [`Credential`]; [`authenticate`] resolves it to a
 //! [`Principal`] with the scopes that credential grants. Handlers take `Principal` as an
 //! extractor. OAuth bearer tokens and `flow_token`s resolve through the same function, so new
-//! credential kinds need no change in handlers.
+//! credential kinds need no change in handlers. A request with no credential at all may
+//! also be a signed-in page's event stream (see [`session_may_read`]).
 
 use std::sync::{Arc, OnceLock};
 
@@ -256,6 +257,41 @@ pub async fn authenticate_with_app(
     Ok((Principal { user, scopes }, app_id))
 }
 
+/// Whether a request may be authenticated by the browser's session cookie: only a page's
+/// `EventSource` (a `GET` that accepts `text/event-stream`), so the pages can follow
+/// `/stream/flows/:org/:flow` while the REST API keeps requiring an API credential. It is
+/// read-only, so the cookie never changes anything without a CSRF token; when the browser
+/// says where the request came from (`Sec-Fetch-Site`), it must be this site's own page; and
+/// the cookie is SameSite=Lax and no response carries CORS headers, so other sites can
+/// neither send it along nor read the answer.
+fn session_may_read(parts: &Parts) -> bool {
+    let event_stream = parts
+        .headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    let same_site = match parts.headers.get("sec-fetch-site") {
+        None => true,
+        Some(v) => v.as_bytes() == b"same-origin",
+    };
+    parts.method == axum::http::Method::GET && event_stream && same_site
+}
+
+/// The signed-in browser's user, for requests that carry no API credential at all.
+async fn session_principal(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<Option<Principal>, ApiError> {
+    if !session_may_read(parts) {
+        return Ok(None);
+    }
+    let Ok(browser) = crate::web::session::Browser::from_request_parts(parts, state).await;
+    Ok(browser.user(&state.store).await?.map(|user| Principal {
+        user,
+        scopes: Scopes::ALL,
+    }))
+}
+
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
@@ -264,7 +300,13 @@ impl FromRequestParts<AppState> for Principal {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let credential = credential(&parts.headers, parts.uri.query());
-        let principal = authenticate(state, credential).await?;
+        let principal = match credential {
+            None => match session_principal(parts, state).await? {
+                Some(p) => p,
+                None => authenticate(state, None).await?,
+            },
+            some => authenticate(state, some).await?,
+        };
         if let Some(slot) = parts.extensions.get::<CallerSlot>() {
             let _ = slot.0.set(principal.user.id);
         }

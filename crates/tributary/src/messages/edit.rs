@@ -36,7 +36,7 @@ fn own(m: &Message, user_id: i64) -> bool {
 }
 
 /// An event about message `about`, posted by `user_id`.
-fn event(kind: &str, flow: &str, user_id: i64, content: Value) -> NewEvent {
+pub(crate) fn event(kind: &str, flow: &str, user_id: i64, content: Value) -> NewEvent {
     NewEvent {
         message: Message {
             id: 0,

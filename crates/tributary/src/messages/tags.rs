@@ -68,21 +68,21 @@ fn word_letter(c: char) -> bool {
 }
 
 /// `hashtagAlphaNumeric`.
-fn tag_char(c: char) -> bool {
+pub(crate) fn tag_char(c: char) -> bool {
     word_letter(c) || c == '-'
 }
 
 /// What may not stand right before a `#` or `@` (`startHashTagMatch`).
-fn blocks_tag(prev: Option<char>) -> bool {
+pub(crate) fn blocks_tag(prev: Option<char>) -> bool {
     matches!(prev, Some(c) if word_letter(c) || c == '&' || c == '/')
 }
 
 /// What may not stand right before a URL (`validPrecedingChars`).
-fn blocks_url(prev: Option<char>) -> bool {
+pub(crate) fn blocks_url(prev: Option<char>) -> bool {
     matches!(prev, Some(c) if c.is_ascii_alphanumeric() || "-/\"'!=_@＠$#＃.".contains(c))
 }
 
-fn ends_tag(rest: &[char]) -> bool {
+pub(crate) fn ends_tag(rest: &[char]) -> bool {
     matches!(rest.first(), Some('#' | '＃')) || rest.starts_with(&[':', '/', '/'])
 }
 
@@ -95,7 +95,7 @@ fn starts_with_ci(chars: &[char], prefix: &str) -> bool {
 
 /// Length of a URL starting at `chars[0]`, if one does: a scheme or `www.`, then anything
 /// up to whitespace, without trailing punctuation.
-fn url_len(chars: &[char]) -> Option<usize> {
+pub(crate) fn url_len(chars: &[char]) -> Option<usize> {
     let start = if starts_with_ci(chars, "https://") {
         8
     } else if starts_with_ci(chars, "http://") {

@@ -1,19 +1,31 @@
 //! The server-rendered pages: login, developer applications and their tools, the OAuth
-//! consent page, authorized applications, the published-apps directory and the admin page.
+//! consent page, authorized applications, the published-apps directory and the admin page,
+//! and the application itself under `/app/`: flows with the chat beside the team inbox
+//! (`flow_page`), the thread view, Inbox Settings and the account page.
 //!
 //! Pages answer HTML (askama templates under `templates/`) with a strict Content Security
-//! Policy: no inline script or style, one stylesheet served from here. Forms carry CSRF
+//! Policy: no inline script or style, one stylesheet and one script served from here. Forms carry CSRF
 //! tokens (`session`). The JSON API lives elsewhere; pages never answer JSON.
 
+pub mod account;
 pub mod admin;
 pub mod authorized;
+pub mod avatars;
+pub mod compose;
 pub mod consent;
 pub mod developer;
 pub mod developer_show;
 pub mod directory;
 pub mod error;
+pub mod flow_page;
+pub mod frame;
+pub mod inbox_settings;
 pub mod login;
 pub mod session;
+pub mod shell;
+pub mod text;
+pub mod thread_page;
+pub mod views;
 
 use askama::Template;
 use axum::extract::{Request, State};
@@ -34,6 +46,7 @@ pub const CSP: &str = "default-src 'self'; img-src 'self' https: http: data:; \
      base-uri 'none'; object-src 'none'; frame-ancestors 'none'";
 
 const STYLESHEET: &str = include_str!("../../static/tributary.css");
+const SCRIPT: &str = include_str!("../../static/tributary.js");
 
 /// The page header: who is signed in, and the token its logout form needs.
 #[derive(Clone, Debug, Default)]
@@ -114,7 +127,52 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(admin::publish_application),
         )
         .route("/static/tributary.css", get(stylesheet))
+        .route("/static/tributary.js", get(script))
+        .merge(app_routes())
         .layer(middleware::from_fn_with_state(state, page_headers))
+}
+
+/// The application under `/app/`, the account page and the default avatars.
+fn app_routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(shell::home))
+        .route("/app", get(shell::show_flows))
+        .route("/app/{org}/{flow}", get(flow_page::show_flow))
+        .route("/app/{org}/{flow}/live", get(flow_page::live_fragments))
+        .route("/app/{org}/{flow}/messages", post(compose::post_chat))
+        .route(
+            "/app/{org}/{flow}/mentions/read",
+            post(compose::mark_mentions_read),
+        )
+        .route(
+            "/app/{org}/{flow}/threads/{id}",
+            get(thread_page::show_thread),
+        )
+        .route(
+            "/app/{org}/{flow}/threads/{id}/messages",
+            post(compose::post_reply),
+        )
+        .route(
+            "/app/{org}/{flow}/settings/inbox",
+            get(inbox_settings::show_inbox_settings),
+        )
+        .route(
+            "/app/{org}/{flow}/sources/{id}/remove",
+            get(inbox_settings::confirm_remove_source).post(inbox_settings::remove_source),
+        )
+        .route("/account", get(account::show_account))
+        .route("/account/api_token", post(account::regenerate_api_token))
+        .route("/avatars/{id}", get(avatars::show_avatar))
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCRIPT,
+    )
 }
 
 async fn stylesheet() -> impl IntoResponse {

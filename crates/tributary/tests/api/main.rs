@@ -1,7 +1,8 @@
 //! The API test suite: one binary, a module per feature, each test run on SQLite and on
-//! PostgreSQL through `backend_tests!`.
+//! PostgreSQL through `backend_tests!`; the `ui*` modules drive real Chromium, on SQLite.
 
 mod browser;
+mod chromium;
 mod helpers;
 
 mod accounts;
@@ -35,5 +36,9 @@ mod stream_reader;
 mod stream_resume;
 mod streaming;
 mod threads;
+mod ui;
+mod ui_inbox;
+mod ui_xss;
 mod web;
+mod web_app;
 mod xss;
