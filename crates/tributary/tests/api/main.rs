@@ -38,6 +38,7 @@ mod streaming;
 mod threads;
 mod ui;
 mod ui_inbox;
+mod ui_polldock;
 mod ui_xss;
 mod web;
 mod web_app;
