@@ -28,7 +28,7 @@ pub struct ServeArgs {
     #[arg(long, env = "TRIBUTARY_FILES_DIR")]
     files_dir: Option<std::path::PathBuf>,
     /// A TOML file with any of: listen, database, public_url, max_body_bytes,
-    /// max_upload_bytes, files_dir.
+    /// max_upload_bytes, files_dir, allow_private_action_targets.
     #[arg(long, env = "TRIBUTARY_CONFIG")]
     config: Option<std::path::PathBuf>,
     /// Let thread actions call private, loopback and link-local addresses (refused by
@@ -50,6 +50,7 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
         max_body_bytes: args.max_body_bytes,
         max_upload_bytes: args.max_upload_bytes,
         files_dir: args.files_dir,
+        allow_private_action_targets: args.allow_private_action_targets.then_some(true),
         file: args.config,
     })
     .map_err(ApiError::BadRequest)?;
@@ -67,7 +68,7 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
     if let Some(dir) = &config.files_dir {
         state.blobs = std::sync::Arc::new(crate::store::blobs::FsBlobStore::open(dir)?);
     }
-    state.actions.allow_private_targets = args.allow_private_action_targets;
+    state.actions.allow_private_targets = config.allow_private_action_targets;
     let bound = listener
         .local_addr()
         .map(|a| a.to_string())
