@@ -9,6 +9,7 @@ use tributary_types::ErrorBody;
 
 use crate::error::Error;
 use crate::resources::{Flows, Organizations, Users};
+use crate::retry::{self, Retry};
 
 /// How requests authenticate.
 #[derive(Clone, Debug)]
@@ -30,6 +31,7 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     credentials: Credentials,
+    retry: Retry,
 }
 
 impl Client {
@@ -43,6 +45,15 @@ impl Client {
             http,
             base: base_url.into().trim_end_matches('/').to_owned(),
             credentials: Credentials::None,
+            retry: Retry::NONE,
+        }
+    }
+
+    /// Retries requests answered 429 as `policy` says (by default they are not retried).
+    pub fn with_retry(self, policy: Retry) -> Client {
+        Client {
+            retry: policy,
+            ..self
         }
     }
 
@@ -118,7 +129,7 @@ impl Client {
     }
 
     pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
-        decode(self.request(Method::GET, path).send().await?).await
+        decode(retry::send(&self.retry, self.request(Method::GET, path)).await?).await
     }
 
     pub(crate) async fn send_json<B: Serialize + ?Sized, T: DeserializeOwned>(
@@ -127,7 +138,7 @@ impl Client {
         path: &str,
         body: &B,
     ) -> Result<T, Error> {
-        decode(self.request(method, path).json(body).send().await?).await
+        decode(retry::send(&self.retry, self.request(method, path).json(body)).await?).await
     }
 }
 

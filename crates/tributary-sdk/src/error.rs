@@ -26,6 +26,12 @@ pub enum Error {
     /// 429: slow down.
     #[error("rate limited; retry after {retry_after:?}")]
     RateLimited { retry_after: Option<Duration> },
+    /// The OAuth token endpoint refused (RFC 6749 §5.2): `invalid_grant`, `invalid_client`, ...
+    #[error("OAuth error {error}: {}", description.as_deref().unwrap_or(""))]
+    OAuth {
+        error: String,
+        description: Option<String>,
+    },
     /// Any other error status.
     #[error("HTTP {status}: {message}")]
     Api { status: u16, message: String },
@@ -48,7 +54,7 @@ impl Error {
             Error::SourceGone { .. } => Some(410),
             Error::RateLimited { .. } => Some(429),
             Error::Api { status, .. } => Some(*status),
-            Error::Transport(_) | Error::Decode(_) => None,
+            Error::Transport(_) | Error::Decode(_) | Error::OAuth { .. } => None,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use tributary_types::{Application, CreateApplication, CreateSource, Source, UpdateSource};
+use tributary_types::{Application, CreateApplication, CreateSource, Flow, Source, UpdateSource};
 
 use crate::client::decode;
 use crate::{Client, Error};
@@ -72,6 +72,18 @@ impl Sources<'_> {
                 source,
             )
             .await
+    }
+
+    /// `POST` to the flow's `links.sources.href`, as the integration guide advises: the flow
+    /// from `flows().find(id)` names its own sources endpoint.
+    pub async fn create_in(&self, flow: &Flow, source: &CreateSource) -> Result<Source, Error> {
+        let href = flow
+            .links
+            .get("sources")
+            .map(|l| l.href.as_str())
+            .ok_or_else(|| Error::Decode("the flow has no `links.sources`".into()))?;
+        let path = href.strip_prefix(self.client.base_url()).unwrap_or(href);
+        self.client.send_json(Method::POST, path, source).await
     }
 
     /// `PUT /flows/:org/:flow/sources/:id`. An empty `error_message` clears the error.

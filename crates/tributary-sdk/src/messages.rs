@@ -221,9 +221,10 @@ impl Threads<'_> {
 /// An integration: posts to its flow with the source's `flow_token`.
 #[derive(Clone, Debug)]
 pub struct Integration {
-    http: reqwest::Client,
-    base: String,
-    flow_token: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) flow_token: String,
+    pub(crate) retry: crate::Retry,
 }
 
 impl Integration {
@@ -236,6 +237,7 @@ impl Integration {
             http,
             base: base_url.into().trim_end_matches('/').to_owned(),
             flow_token: flow_token.into(),
+            retry: crate::Retry::NONE,
         }
     }
 
@@ -256,12 +258,11 @@ impl Integration {
 
     /// `POST /messages`: accepted (202) once durable; the id is not returned.
     pub async fn post(&self, message: &PostMessage) -> Result<(), Error> {
-        let res = self
+        let req = self
             .http
             .post(format!("{}/messages", self.base))
-            .json(&self.body(message))
-            .send()
-            .await?;
+            .json(&self.body(message));
+        let res = crate::retry::send(&self.retry, req).await?;
         decode::<IgnoredAny>(res).await.map(|_| ())
     }
 
@@ -280,6 +281,6 @@ impl Integration {
         if let Some(k) = idempotency_key {
             req = req.header("Idempotency-Key", k);
         }
-        decode(req.send().await?).await
+        decode(crate::retry::send(&self.retry, req).await?).await
     }
 }

@@ -65,6 +65,21 @@ pub struct Author {
     pub email: Option<String>,
 }
 
+impl Author {
+    pub fn new(name: impl Into<String>) -> Author {
+        Author {
+            name: name.into(),
+            avatar: None,
+            email: None,
+        }
+    }
+
+    pub fn avatar(mut self, url: impl Into<String>) -> Author {
+        self.avatar = Some(url.into());
+        self
+    }
+}
+
 /// One external item (ticket, pull request, ...) and its latest state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Thread {

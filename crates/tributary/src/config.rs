@@ -22,6 +22,8 @@ pub struct Config {
     /// Keep uploaded files in this directory instead of the store's default (beside the
     /// SQLite file, or in PostgreSQL).
     pub files_dir: Option<PathBuf>,
+    /// Thread actions may call private, loopback and link-local addresses (issue 9).
+    pub allow_private_action_targets: bool,
 }
 
 /// The TOML file's keys; each one is optional.
@@ -34,6 +36,7 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     pub max_upload_bytes: Option<u64>,
     pub files_dir: Option<PathBuf>,
+    pub allow_private_action_targets: Option<bool>,
 }
 
 /// Values from flags or the environment; `None` where neither gave one.
@@ -45,6 +48,7 @@ pub struct Overrides {
     pub max_body_bytes: Option<usize>,
     pub max_upload_bytes: Option<u64>,
     pub files_dir: Option<PathBuf>,
+    pub allow_private_action_targets: Option<bool>,
     pub file: Option<PathBuf>,
 }
 
@@ -88,6 +92,10 @@ impl Config {
                 .or(file.max_upload_bytes)
                 .unwrap_or(DEFAULT_MAX_UPLOAD_BYTES),
             files_dir: o.files_dir.or(file.files_dir),
+            allow_private_action_targets: o
+                .allow_private_action_targets
+                .or(file.allow_private_action_targets)
+                .unwrap_or(false),
         })
     }
 }
@@ -124,6 +132,10 @@ mod tests {
         assert_eq!(c.database, DEFAULT_DATABASE);
         assert_eq!(c.max_upload_bytes, DEFAULT_MAX_UPLOAD_BYTES);
         assert_eq!(c.files_dir, None);
+        assert!(
+            !c.allow_private_action_targets,
+            "private targets are refused by default"
+        );
     }
 
     #[test]
@@ -145,6 +157,25 @@ mod tests {
         })
         .unwrap();
         assert_eq!(c.max_upload_bytes, 20);
+    }
+
+    #[test]
+    fn private_action_targets_are_allowed_by_the_file_or_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, "allow_private_action_targets = true\n").unwrap();
+        let c = Config::load(Overrides {
+            file: Some(path),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(c.allow_private_action_targets);
+        let c = Config::load(Overrides {
+            allow_private_action_targets: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(c.allow_private_action_targets);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! `server` assembles the routes from the resource modules; `store` holds the one storage
 //! trait and its SQLite and PostgreSQL backends; `cli` is the `tributary` binary.
 
+pub mod actions;
 pub mod apps;
 pub mod auth;
 pub mod bus;

@@ -27,6 +27,7 @@ pub fn state(store: DynStore, public_url: &str) -> AppState {
         metrics: Arc::new(Metrics::default()),
         streams: Streams::new(crate::stream::KEEPALIVE),
         files: crate::files::FileSettings::default(),
+        actions: crate::actions::ActionSettings::default(),
     }
 }
 
@@ -77,6 +78,7 @@ pub fn router(mut state: AppState, max_body_bytes: usize) -> Router {
         )
         .merge(integration_routes(state.clone()))
         .merge(crate::messages::routes())
+        .merge(action_routes())
         .route("/stream/flows", get(crate::stream::handlers::stream_flows))
         .route(
             "/stream/flows/{org}/{flow}",
@@ -135,6 +137,20 @@ fn integration_routes(state: AppState) -> Router<AppState> {
             get(sources::setup::start_setup),
         )
         .merge(crate::web::router(state))
+}
+
+/// Thread actions (issue 9): running an UpdateAction, and the attempts log per source.
+fn action_routes() -> Router<AppState> {
+    use crate::actions::handlers;
+    Router::new()
+        .route(
+            "/flows/{org}/{flow}/threads/{id}/actions/{index}",
+            axum::routing::post(handlers::run_thread_action),
+        )
+        .route(
+            "/flows/{org}/{flow}/sources/{id}/action_attempts",
+            get(handlers::list_action_attempts),
+        )
 }
 
 async fn healthz() -> Json<serde_json::Value> {

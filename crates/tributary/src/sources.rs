@@ -117,6 +117,25 @@ pub async fn source_for_token(store: &DynStore, token: &str) -> ApiResult<Source
     Ok(source)
 }
 
+/// A source by id that still works: 404 when there is none, 410 Gone with the removal reason
+/// when it was removed (an action of a removed integration's thread must not be sent).
+pub async fn live_source(store: &DynStore, id: i64) -> ApiResult<SourceRecord> {
+    let source = store
+        .source_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Source not found".into()))?;
+    if source.removed_at.is_some() {
+        return Err(ApiError::Gone {
+            message: "This integration was removed from the flow".into(),
+            reason: source
+                .removal_reason
+                .clone()
+                .unwrap_or_else(|| "removed".into()),
+        });
+    }
+    Ok(source)
+}
+
 /// Longest `error_message` a source may carry, in characters.
 pub const MAX_ERROR_MESSAGE_CHARS: usize = 1000;
 

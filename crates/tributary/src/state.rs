@@ -18,6 +18,8 @@ pub struct AppState {
     pub blobs: DynBlobStore,
     pub files: FileSettings,
     pub streams: Streams,
+    /// How thread actions call integrations (issue 9).
+    pub actions: crate::actions::ActionSettings,
 }
 
 /// What open streams share: how often they send keep-alives, and the signal that ends them

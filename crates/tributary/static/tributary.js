@@ -55,7 +55,58 @@
   function enhance(root) {
     fixAvatars(root);
     localTimes(root);
+    enableActions(root);
   }
+
+  // ---- Thread actions -----------------------------------------------------------------
+  // UpdateAction buttons post to the server, which calls the integration; they need this
+  // script, so they stay disabled without it. The answer is shown beside the buttons: done,
+  // a link where the integration asks the user to authenticate, or the error.
+
+  function enableActions(root) {
+    root.querySelectorAll("button[data-action-url]").forEach(function (b) {
+      b.disabled = false;
+    });
+  }
+
+  function showActionResult(out, result) {
+    out.textContent = "";
+    out.setAttribute("data-outcome", result.outcome || "error");
+    var url = result.authenticate_url;
+    if (result.outcome === "authenticate" && url && /^https?:\/\//i.test(url)) {
+      out.appendChild(document.createTextNode((result.message || "") + " "));
+      var link = document.createElement("a");
+      link.href = url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      link.className = "action-authenticate";
+      link.textContent = "Authenticate";
+      out.appendChild(link);
+    } else {
+      out.textContent = result.message || "The action failed.";
+    }
+    out.hidden = false;
+  }
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest ? e.target.closest("button[data-action-url]") : null;
+    if (!button) {
+      return;
+    }
+    e.preventDefault();
+    var out = button.parentElement.querySelector(".action-result");
+    var token = document.querySelector("input[name=csrf_token]");
+    button.disabled = true;
+    fetch(button.getAttribute("data-action-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": token ? token.value : "", "X-Requested-With": "fetch" }
+    })
+      .then(function (r) { return r.json(); })
+      .then(function (result) { showActionResult(out, result); })
+      .catch(function () { showActionResult(out, { outcome: "error" }); })
+      .finally(function () { button.disabled = false; });
+  });
 
   // ---- Live updates -------------------------------------------------------------------
 

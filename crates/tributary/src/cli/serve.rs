@@ -28,9 +28,13 @@ pub struct ServeArgs {
     #[arg(long, env = "TRIBUTARY_FILES_DIR")]
     files_dir: Option<std::path::PathBuf>,
     /// A TOML file with any of: listen, database, public_url, max_body_bytes,
-    /// max_upload_bytes, files_dir.
+    /// max_upload_bytes, files_dir, allow_private_action_targets.
     #[arg(long, env = "TRIBUTARY_CONFIG")]
     config: Option<std::path::PathBuf>,
+    /// Let thread actions call private, loopback and link-local addresses (refused by
+    /// default, so integrations cannot make the server reach its own network).
+    #[arg(long, env = "TRIBUTARY_ALLOW_PRIVATE_ACTION_TARGETS")]
+    allow_private_action_targets: bool,
     /// Seed a demo organization, flow and admin user, and print how to sign in.
     #[arg(long)]
     demo: bool,
@@ -46,6 +50,7 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
         max_body_bytes: args.max_body_bytes,
         max_upload_bytes: args.max_upload_bytes,
         files_dir: args.files_dir,
+        allow_private_action_targets: args.allow_private_action_targets.then_some(true),
         file: args.config,
     })
     .map_err(ApiError::BadRequest)?;
@@ -63,6 +68,7 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
     if let Some(dir) = &config.files_dir {
         state.blobs = std::sync::Arc::new(crate::store::blobs::FsBlobStore::open(dir)?);
     }
+    state.actions.allow_private_targets = config.allow_private_action_targets;
     let bound = listener
         .local_addr()
         .map(|a| a.to_string())

@@ -4,6 +4,7 @@
 //! Both backends pass the same conformance suite (`tests/api/store_conformance.rs`), so the
 //! rest of the server never needs to know which one it runs on.
 
+pub mod actions;
 pub mod blobs;
 pub mod files;
 mod fs_blobs;
@@ -18,6 +19,7 @@ use async_trait::async_trait;
 
 use crate::bus::Bus;
 
+pub use actions::*;
 pub use blobs::{BlobStore, DynBlobStore};
 pub use files::*;
 pub use messages::*;
@@ -117,6 +119,17 @@ pub trait Store: Send + Sync + 'static {
     /// The live sources of every flow `user_id` has joined, ordered by id.
     async fn sources_of_member(&self, user_id: i64) -> StoreResult<Vec<SourceRecord>>;
     async fn update_source(&self, id: i64, changes: SourceChanges) -> StoreResult<SourceRecord>;
+
+    // Thread actions (issue 9)
+    async fn record_action_attempt(
+        &self,
+        attempt: NewActionAttempt,
+    ) -> StoreResult<ActionAttemptRecord>;
+    /// The source's latest attempts, newest first, at most `ACTION_ATTEMPTS_LIMIT`.
+    async fn action_attempts_of_source(
+        &self,
+        source_id: i64,
+    ) -> StoreResult<Vec<ActionAttemptRecord>>;
 
     // OAuth 2.0
     async fn create_oauth_code(&self, code: NewOAuthCode) -> StoreResult<()>;

@@ -260,6 +260,13 @@ pub struct ViewAction {
     pub url: String,
 }
 
+/// An UpdateAction button: `url` is the endpoint that runs it (issue 9), which the page
+/// script calls with the session's CSRF token.
+pub struct UpdateAction {
+    pub name: String,
+    pub url: String,
+}
+
 /// One thread of the team inbox.
 pub struct ThreadCard {
     pub id: String,
@@ -278,7 +285,7 @@ pub struct ThreadCard {
     pub fields: Vec<Field>,
     pub body_html: String,
     pub view_actions: Vec<ViewAction>,
-    pub update_actions: Vec<String>,
+    pub update_actions: Vec<UpdateAction>,
     pub activities: i64,
     pub comments: i64,
     pub updated: When,
@@ -300,7 +307,9 @@ pub fn thread_card(t: &Thread, flow_path: &str) -> ThreadCard {
         .filter(|s| THREAD_STATUS_COLORS.contains(&s.color.as_str()));
     let mut view_actions = Vec::new();
     let mut update_actions = Vec::new();
-    for a in &t.actions {
+    // `POST /flows/:org/:flow/threads/:id/actions/:index` runs an UpdateAction.
+    let api_thread = thread_path(&flow_path.replacen("/app/", "/flows/", 1), &t.id);
+    for (index, a) in t.actions.iter().enumerate() {
         let name = a
             .get("name")
             .and_then(Value::as_str)
@@ -320,7 +329,10 @@ pub fn thread_card(t: &Thread, flow_path: &str) -> ThreadCard {
                     });
                 }
             }
-            Some("UpdateAction") => update_actions.push(name),
+            Some("UpdateAction") => update_actions.push(UpdateAction {
+                name,
+                url: format!("{api_thread}/actions/{index}"),
+            }),
             _ => {}
         }
     }
@@ -392,7 +404,13 @@ mod tests {
         assert_eq!(card.external_url, None);
         assert_eq!(card.view_actions.len(), 1);
         assert_eq!(card.view_actions[0].url, "https://x.io/diff");
-        assert_eq!(card.update_actions, ["Merge"]);
+        assert_eq!(card.update_actions.len(), 1);
+        assert_eq!(card.update_actions[0].name, "Merge");
+        // The button runs the action through the server, by its index in `actions`.
+        assert_eq!(
+            card.update_actions[0].url,
+            "/flows/acme/main/threads/t1/actions/2"
+        );
         assert_eq!(card.comments, 4);
         assert_eq!(card.link, "/app/acme/main/threads/t1");
         assert_eq!(

@@ -106,6 +106,18 @@ impl Browser {
         }
     }
 
+    /// A browser whose relative paths go to `base` (a server started as a process).
+    pub fn at(base: &str) -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
     fn abs(&self, path_or_url: &str) -> String {
         if path_or_url.starts_with("http") {
             path_or_url.to_owned()

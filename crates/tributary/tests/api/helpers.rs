@@ -192,6 +192,8 @@ impl TestApp {
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let mut state = tributary::server::state(store.clone(), &base_url);
         state.streams.keepalive = settings.keepalive;
+        // The tests' integrations listen on loopback (`--allow-private-action-targets`).
+        state.actions.allow_private_targets = true;
         configure(&mut state);
         let blobs = state.blobs.clone();
         let (tx, rx) = oneshot::channel::<()>();

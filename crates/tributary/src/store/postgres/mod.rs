@@ -2,6 +2,7 @@
 //! serialised across nodes by an advisory lock.
 
 mod accounts;
+mod actions;
 mod blobs;
 mod files;
 mod flows;
@@ -23,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_messages.sql")),
     (3, include_str!("migrations/0003_oauth.sql")),
     (4, include_str!("migrations/0004_files.sql")),
+    (6, include_str!("migrations/0006_action_attempts.sql")),
 ];
 
 /// Any fixed number works; it only has to be the same on every node.
@@ -306,6 +308,19 @@ impl Store for PgStore {
     }
     async fn update_source(&self, id: i64, changes: SourceChanges) -> StoreResult<SourceRecord> {
         integrations::update_source(&**self.client().await?, id, changes).await
+    }
+
+    async fn record_action_attempt(
+        &self,
+        attempt: NewActionAttempt,
+    ) -> StoreResult<ActionAttemptRecord> {
+        actions::record(&**self.client().await?, attempt).await
+    }
+    async fn action_attempts_of_source(
+        &self,
+        source_id: i64,
+    ) -> StoreResult<Vec<ActionAttemptRecord>> {
+        actions::of_source(&**self.client().await?, source_id).await
     }
 
     async fn create_oauth_code(&self, code: NewOAuthCode) -> StoreResult<()> {

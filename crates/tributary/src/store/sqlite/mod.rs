@@ -2,6 +2,7 @@
 //! read-only connections.
 
 mod accounts;
+mod actions;
 mod files;
 mod flows;
 mod integrations;
@@ -27,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_messages.sql")),
     (3, include_str!("migrations/0003_oauth.sql")),
     (4, include_str!("migrations/0004_files.sql")),
+    (6, include_str!("migrations/0006_action_attempts.sql")),
 ];
 
 const READERS: usize = 4;
@@ -370,6 +372,23 @@ impl Store for SqliteStore {
     async fn update_source(&self, id: i64, changes: SourceChanges) -> StoreResult<SourceRecord> {
         self.writer
             .write(move |c| integrations::update_source(c, id, changes))
+            .await
+    }
+
+    async fn record_action_attempt(
+        &self,
+        attempt: NewActionAttempt,
+    ) -> StoreResult<ActionAttemptRecord> {
+        self.writer
+            .write(move |c| actions::record(c, attempt))
+            .await
+    }
+    async fn action_attempts_of_source(
+        &self,
+        source_id: i64,
+    ) -> StoreResult<Vec<ActionAttemptRecord>> {
+        self.readers
+            .read(move |c| actions::of_source(c, source_id))
             .await
     }
 
