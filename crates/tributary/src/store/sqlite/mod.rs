@@ -119,6 +119,7 @@ impl SqliteStore {
             conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
             configure(&conn)?;
             migrate(&conn)?;
+            conn.execute_batch(messages::CREATE_SEARCH_STAGING)?;
             let writer =
                 Writer::start(conn, bus.clone()).map_err(|e| StoreError::Backend(e.to_string()))?;
             let readers = ReadPool::new(READERS, move || {
