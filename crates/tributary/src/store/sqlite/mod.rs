@@ -63,6 +63,9 @@ pub(crate) fn constraint(
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    // The hot paths (token, flow and app lookups, message lists) run the same few statements
+    // over and over; they are prepared once per connection and kept.
+    conn.set_prepared_statement_cache_capacity(64);
     // FULL keeps every acknowledged write across power loss; DESIGN §5 asks for a benchmark
     // before anything weaker.
     conn.execute_batch(
