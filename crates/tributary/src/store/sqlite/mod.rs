@@ -8,6 +8,7 @@ mod message_queries;
 mod messages;
 mod oauth;
 mod pool;
+pub mod seed;
 mod writer;
 
 use std::path::Path;
