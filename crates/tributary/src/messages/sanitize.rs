@@ -186,11 +186,28 @@ mod tests {
                 if !is_plain(&text) {
                     continue;
                 }
-                assert_eq!(INLINE.clean(&text).to_string(), text, "inline U+{:04X}", c as u32);
-                assert_eq!(BODY.clean(&text).to_string(), text, "body U+{:04X}", c as u32);
+                assert_eq!(
+                    INLINE.clean(&text).to_string(),
+                    text,
+                    "inline U+{:04X}",
+                    c as u32
+                );
+                assert_eq!(
+                    BODY.clean(&text).to_string(),
+                    text,
+                    "body U+{:04X}",
+                    c as u32
+                );
             }
         }
-        for text in ["", "   ", "line\nbreak\ttab", "quotes \" and ' stay", "a > b", "x\r\ny"] {
+        for text in [
+            "",
+            "   ",
+            "line\nbreak\ttab",
+            "quotes \" and ' stay",
+            "a > b",
+            "x\r\ny",
+        ] {
             assert_eq!(inline(text), INLINE.clean(text).to_string(), "{text:?}");
             assert_eq!(body(text), BODY.clean(text).to_string(), "{text:?}");
         }

@@ -145,8 +145,7 @@ pub(super) fn insert_message(
 
 /// The connection-local table where a write group's search texts wait for
 /// [`flush_search_index`]. Create it on every connection that writes messages.
-pub(super) const CREATE_SEARCH_STAGING: &str =
-    "PRAGMA temp_store = MEMORY;
+pub(super) const CREATE_SEARCH_STAGING: &str = "PRAGMA temp_store = MEMORY;
      CREATE TEMP TABLE IF NOT EXISTS fts_pending (rowid INTEGER PRIMARY KEY, text TEXT NOT NULL)";
 
 /// Queues a message's search text for the index. FTS5 writes its pending terms to disk at
@@ -172,10 +171,13 @@ fn unindex(c: &Connection, rowid: i64) -> StoreResult<()> {
 /// Moves the staged search texts into the full-text index, inside the open transaction.
 pub(super) fn flush_search_index(c: &Connection) -> rusqlite::Result<()> {
     let staged = c
-        .prepare_cached("INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM temp.fts_pending")?
+        .prepare_cached(
+            "INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM temp.fts_pending",
+        )?
         .execute([])?;
     if staged > 0 {
-        c.prepare_cached("DELETE FROM temp.fts_pending")?.execute([])?;
+        c.prepare_cached("DELETE FROM temp.fts_pending")?
+            .execute([])?;
     }
     Ok(())
 }
