@@ -24,13 +24,10 @@ const POSTERS: usize = 8;
 fn stream_headers(p: &Provisioned) -> Vec<(HeaderName, HeaderValue)> {
     vec![
         (
-            HeaderName::from(AUTHORIZATION),
+            AUTHORIZATION,
             HeaderValue::from_str(&p.basic_auth()).expect("ascii header"),
         ),
-        (
-            HeaderName::from(ACCEPT),
-            HeaderValue::from_static("text/event-stream"),
-        ),
+        (ACCEPT, HeaderValue::from_static("text/event-stream")),
     ]
 }
 
@@ -173,10 +170,7 @@ pub async fn fanout(
                 Ok(s) => s,
                 Err(_) => return n_posts.div_ceil(POSTERS as u64),
             };
-            let headers = [(
-                HeaderName::from(CONTENT_TYPE),
-                HeaderValue::from_static("application/json"),
-            )];
+            let headers = [(CONTENT_TYPE, HeaderValue::from_static("application/json"))];
             let mut seq = c as u64;
             while seq < n_posts {
                 tokio::time::sleep_until((start + interval * seq as u32).into()).await;

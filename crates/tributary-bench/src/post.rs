@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Method, StatusCode};
 
 use crate::body;
@@ -46,10 +46,7 @@ pub async fn run(
     let spec = Load {
         method: Method::POST,
         requests: bodies,
-        headers: vec![(
-            HeaderName::from(CONTENT_TYPE),
-            HeaderValue::from_static("application/json"),
-        )],
+        headers: vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         expect: StatusCode::ACCEPTED,
         concurrency,
         warmup,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hyper::header::{HeaderName, HeaderValue, AUTHORIZATION};
+use hyper::header::{HeaderValue, AUTHORIZATION};
 use hyper::{Method, StatusCode};
 use tributary::store::sqlite::seed::SeedItem;
 
@@ -64,7 +64,7 @@ pub async fn run(
     let spec = Load {
         method: Method::GET,
         requests: Arc::new(paths.into_iter().map(|p| (p, Bytes::new())).collect()),
-        headers: vec![(HeaderName::from(AUTHORIZATION), auth)],
+        headers: vec![(AUTHORIZATION, auth)],
         expect: StatusCode::OK,
         concurrency,
         warmup,
