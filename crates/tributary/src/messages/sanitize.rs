@@ -124,13 +124,30 @@ static BODY: LazyLock<Builder<'static>> = LazyLock::new(|| {
     b
 });
 
+/// Whether ammonia would return `text` exactly as it is: with no markup (`<`), entity or
+/// escape (`&`, `>`, no-break space) and nothing the HTML parser normalises (`\r`, NUL, a
+/// leading byte order mark), there is nothing to clean. Most integration titles and field values are plain text, and
+/// building a DOM for each was a tenth of the post path's CPU (BENCHMARKS.md); the test
+/// below checks the shortcut against ammonia for every character.
+fn is_plain(text: &str) -> bool {
+    !text
+        .chars()
+        .any(|c| matches!(c, '<' | '>' | '&' | '\r' | '\0' | '\u{a0}' | '\u{feff}'))
+}
+
 /// A title, field label or field value: links only.
 pub fn inline(html: &str) -> String {
+    if is_plain(html) {
+        return html.to_owned();
+    }
     INLINE.clean(html).to_string()
 }
 
 /// An inbox body: the team inbox allowlist.
 pub fn body(html: &str) -> String {
+    if is_plain(html) {
+        return html.to_owned();
+    }
     BODY.clean(html).to_string()
 }
 
@@ -178,6 +195,43 @@ mod tests {
             inline(r#"<a href="/files/f/k/a.png">x</a>"#),
             r#"<a rel="nofollow noopener">x</a>"#
         );
+    }
+
+    #[test]
+    fn plain_text_is_exactly_what_ammonia_would_return() {
+        let samples = (0u32..0x3000)
+            .chain((0x3000u32..0x11_0000).step_by(97))
+            .chain([0xfeff, 0xfffd, 0xfffe, 0xffff, 0x1f600, 0x10ffff]);
+        for c in samples.filter_map(char::from_u32) {
+            for text in [format!("a{c}b"), format!("{c}"), format!(" {c}{c} x")] {
+                if !is_plain(&text) {
+                    continue;
+                }
+                assert_eq!(
+                    INLINE.clean(&text).to_string(),
+                    text,
+                    "inline U+{:04X}",
+                    c as u32
+                );
+                assert_eq!(
+                    BODY.clean(&text).to_string(),
+                    text,
+                    "body U+{:04X}",
+                    c as u32
+                );
+            }
+        }
+        for text in [
+            "",
+            "   ",
+            "line\nbreak\ttab",
+            "quotes \" and ' stay",
+            "a > b",
+            "x\r\ny",
+        ] {
+            assert_eq!(inline(text), INLINE.clean(text).to_string(), "{text:?}");
+            assert_eq!(body(text), BODY.clean(text).to_string(), "{text:?}");
+        }
     }
 
     #[test]

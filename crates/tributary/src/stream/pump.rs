@@ -197,6 +197,10 @@ impl Pump {
         self.cursor.advance(&event.flow_id, event.id);
         let ok = match self.format {
             Format::Json => self.tx.send(event.json_line()).await.is_ok(),
+            // A single flow's cursor is the event id: the frame was built once for everyone.
+            Format::EventStream if self.flows.len() == 1 => {
+                self.tx.send(event.sse_frame()).await.is_ok()
+            }
             Format::EventStream => {
                 let id = format!("id: {}\n", self.cursor.render(&self.flow_ids()));
                 self.tx.send(Bytes::from(id)).await.is_ok()

@@ -50,7 +50,9 @@ pub fn create_user(c: &Connection, u: NewUser) -> StoreResult<UserRecord> {
 
 pub fn user_where(c: &Connection, cond: &str, arg: impl ToSql) -> StoreResult<Option<UserRecord>> {
     let sql = format!("SELECT {USER_COLS} FROM users u WHERE {cond}");
-    Ok(c.query_row(&sql, [arg], user_row).optional()?)
+    Ok(c.prepare_cached(&sql)?
+        .query_row([arg], user_row)
+        .optional()?)
 }
 
 pub fn set_api_token_hash(c: &Connection, user_id: i64, hash: &str) -> StoreResult<()> {

@@ -30,7 +30,9 @@ fn flow_row(r: &Row<'_>) -> rusqlite::Result<FlowRecord> {
 
 fn flow_where(c: &Connection, cond: &str, args: &[&dyn ToSql]) -> StoreResult<Option<FlowRecord>> {
     let sql = format!("SELECT {} FROM {FLOW_FROM} WHERE {cond}", flow_cols());
-    Ok(c.query_row(&sql, args, flow_row).optional()?)
+    Ok(c.prepare_cached(&sql)?
+        .query_row(args, flow_row)
+        .optional()?)
 }
 
 pub fn create_flow(c: &Connection, f: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord> {

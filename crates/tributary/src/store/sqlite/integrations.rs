@@ -60,7 +60,9 @@ pub fn create_app(c: &Connection, a: NewApp) -> StoreResult<AppRecord> {
 
 pub fn app_by_id(c: &Connection, id: i64) -> StoreResult<Option<AppRecord>> {
     let sql = format!("SELECT {APP_COLS} FROM applications WHERE id = ?1");
-    Ok(c.query_row(&sql, [id], app_row).optional()?)
+    Ok(c.prepare_cached(&sql)?
+        .query_row([id], app_row)
+        .optional()?)
 }
 
 pub fn create_source(c: &Connection, s: NewSource) -> StoreResult<SourceRecord> {
@@ -80,7 +82,9 @@ pub fn source_where(
     arg: impl ToSql,
 ) -> StoreResult<Option<SourceRecord>> {
     let sql = format!("SELECT {SOURCE_COLS} FROM sources WHERE {cond}");
-    Ok(c.query_row(&sql, [arg], source_row).optional()?)
+    Ok(c.prepare_cached(&sql)?
+        .query_row([arg], source_row)
+        .optional()?)
 }
 
 pub fn remove_source(c: &Connection, id: i64, reason: &str) -> StoreResult<SourceRecord> {
@@ -102,7 +106,9 @@ pub fn apps_where(c: &Connection, cond: &str, arg: impl ToSql) -> StoreResult<Ve
 
 pub fn app_by_client_id(c: &Connection, client_id: &str) -> StoreResult<Option<AppRecord>> {
     let sql = format!("SELECT {APP_COLS} FROM applications WHERE client_id = ?1");
-    Ok(c.query_row(&sql, [client_id], app_row).optional()?)
+    Ok(c.prepare_cached(&sql)?
+        .query_row([client_id], app_row)
+        .optional()?)
 }
 
 pub fn update_app(c: &Connection, id: i64, ch: AppChanges) -> StoreResult<AppRecord> {

@@ -85,7 +85,7 @@ pub fn list_messages(c: &Connection, q: MessageQuery) -> StoreResult<Vec<StoredM
     });
     args.push(Sql::Integer(q.limit));
     args.push(Sql::Integer(q.skip));
-    let mut st = c.prepare(&sql)?;
+    let mut st = c.prepare_cached(&sql)?;
     let mut out = st
         .query_map(params_from_iter(args), message_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;

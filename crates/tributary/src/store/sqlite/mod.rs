@@ -10,6 +10,7 @@ mod message_queries;
 mod messages;
 mod oauth;
 mod pool;
+pub mod seed;
 mod writer;
 
 use std::path::Path;
@@ -70,6 +71,9 @@ pub(crate) fn constraint(
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    // The hot paths (token, flow and app lookups, message lists) run the same few statements
+    // over and over; they are prepared once per connection and kept.
+    conn.set_prepared_statement_cache_capacity(64);
     // FULL keeps every acknowledged write across power loss; DESIGN §5 asks for a benchmark
     // before anything weaker.
     conn.execute_batch(
@@ -126,6 +130,7 @@ impl SqliteStore {
             conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
             configure(&conn)?;
             migrate(&conn)?;
+            conn.execute_batch(messages::CREATE_SEARCH_STAGING)?;
             let writer =
                 Writer::start(conn, bus.clone()).map_err(|e| StoreError::Backend(e.to_string()))?;
             let data_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
