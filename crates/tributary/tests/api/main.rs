@@ -27,6 +27,7 @@ mod oauth;
 mod oauth_codes;
 mod oauth_tokens;
 mod polldock_guide;
+mod polldock_harness;
 mod sources;
 mod store_conformance;
 mod store_messages;
