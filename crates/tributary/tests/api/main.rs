@@ -28,6 +28,7 @@ mod oauth_codes;
 mod oauth_tokens;
 mod polldock_guide;
 mod polldock_harness;
+mod sdk;
 mod sources;
 mod store_conformance;
 mod store_messages;
