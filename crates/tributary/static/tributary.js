@@ -265,7 +265,7 @@
     }
   }
 
-  var CHAT = ["message", "comment", "status"];
+  var CHAT = ["message", "comment", "status", "file"];
   var CHANGES = ["message-edit", "tag-change", "message-delete"];
 
   function onMessage(m) {

@@ -17,7 +17,7 @@ use super::signing::{self, Check};
 use crate::auth::{self, CallerSlot, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{encode_segment, file_path, FileRecord};
+use crate::store::{encode_segment, file_path, FileRecord, FlowRecord};
 
 /// The CSP of every download: no sources at all, and a sandbox (an opaque origin, no script).
 pub const DOWNLOAD_CSP: &str = "default-src 'none'; sandbox";
@@ -81,7 +81,13 @@ async fn redirect(
     }
     principal.require(Scopes::FLOW, "flow")?;
     let flow = crate::flows::visible_flow_by_id(&state.store, principal.user.id, flow_id).await?;
-    let flow = crate::messages::member(flow)?;
+    member_redirect(state, crate::messages::member(flow)?, id).await
+}
+
+/// The 302 to the signed URL of file `id`, for a caller who is a member of `flow` (checked
+/// with `messages::member`). The API's `GET /files/...` and the pages' download route
+/// (`web::files`) both end here, so there is one signer and one access rule.
+pub async fn member_redirect(state: &AppState, flow: FlowRecord, id: &str) -> ApiResult<Response> {
     let file = state
         .store
         .file_by_id(&flow.id, id)

@@ -26,7 +26,7 @@ use tributary_types::{Message, Thread};
 const CHAT_LINES: i64 = 60;
 const INBOX_THREADS: i64 = 50;
 /// What the chat pane shows; inbox items live in the inbox pane.
-pub const CHAT_EVENTS: [&str; 3] = ["message", "comment", "status"];
+pub const CHAT_EVENTS: [&str; 4] = ["message", "comment", "status", "file"];
 
 /// The inbox filter: everything, one application's threads, or one source's.
 #[derive(Debug, Clone, PartialEq)]

@@ -17,6 +17,7 @@ pub mod developer;
 pub mod developer_show;
 pub mod directory;
 pub mod error;
+pub mod files;
 pub mod flow_page;
 pub mod frame;
 pub mod inbox_settings;
@@ -140,6 +141,10 @@ fn app_routes() -> Router<AppState> {
         .route("/app/{org}/{flow}", get(flow_page::show_flow))
         .route("/app/{org}/{flow}/live", get(flow_page::live_fragments))
         .route("/app/{org}/{flow}/messages", post(compose::post_chat))
+        .route(
+            "/app/{org}/{flow}/files/{id}/{name}",
+            get(files::download_file),
+        )
         .route(
             "/app/{org}/{flow}/mentions/read",
             post(compose::mark_mentions_read),

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 use tributary_types::{Message, Thread, THREAD_STATUS_COLORS};
 
+use super::files::{file_views, page_links, FileView};
 use super::text::{self, escape, Reader};
 use crate::messages::sanitize;
 use crate::state::Urls;
@@ -180,6 +181,8 @@ pub struct ChatLine {
     pub mentions_me: bool,
     pub edited: bool,
     pub by_integration: bool,
+    /// The message's files: a `file` message's upload, an inbox item's attachments.
+    pub files: Vec<FileView>,
 }
 
 /// The path of a thread's page.
@@ -203,7 +206,11 @@ pub fn chat_line(m: &Message, people: &People, flow_path: &str) -> ChatLine {
         "activity" | "discussion" => (
             sanitize::inline(m.title.as_deref().unwrap_or("")),
             None,
-            sanitize::body(m.body.as_deref().unwrap_or("")),
+            page_links(
+                &sanitize::body(m.body.as_deref().unwrap_or("")),
+                &m.flow,
+                flow_path,
+            ),
         ),
         _ => (
             text::chat_html(content_text(&m.content), &reader),
@@ -230,6 +237,7 @@ pub fn chat_line(m: &Message, people: &People, flow_path: &str) -> ChatLine {
             || (m.tags.iter().any(|t| t == ":user:everyone") && m.user != me.to_string()),
         edited: m.edited.is_some(),
         by_integration: m.user == "0",
+        files: file_views(m, flow_path),
     }
 }
 

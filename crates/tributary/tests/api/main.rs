@@ -44,4 +44,5 @@ mod ui_polldock;
 mod ui_xss;
 mod web;
 mod web_app;
+mod web_files;
 mod xss;

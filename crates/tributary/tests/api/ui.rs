@@ -196,3 +196,58 @@ async fn a_chat_message_appears_live_in_a_second_session() {
     ann.close().await;
     bob.close().await;
 }
+
+#[tokio::test]
+async fn uploaded_images_render_and_other_files_show_their_links() {
+    let r = Room::new(Backend::Sqlite).await;
+    let pic =
+        crate::web_files::upload(&r, "chart.png", "image/png", crate::web_files::real_png()).await;
+    let doc = crate::web_files::upload(&r, "notes.pdf", "application/pdf", vec![1u8; 2048]).await;
+
+    let ann = Chrome::start(&r.app.base_url).await;
+    ann.sign_in(&r.ann.email, &r.ann.password).await;
+    assert_eq!(ann.path().await, flow_page(&r));
+    // The thumbnail loads through the page route and the signed redirect, under the page's CSP.
+    let img = format!("#message-{} .attachment-image img", pic.id);
+    ann.wait_js(
+        "the uploaded image to render",
+        &format!(
+            "const i = document.querySelector('{img}');\
+             return !!i && i.complete && i.naturalWidth === 200 && i.naturalHeight === 120;"
+        ),
+    )
+    .await;
+    let shown = ann.find(&img).await.rectangle().await.unwrap();
+    assert_eq!((shown.2, shown.3), (100.0, 60.0), "shown at thumbnail size");
+    assert_eq!(
+        ann.find(&img).await.attr("alt").await.unwrap().as_deref(),
+        Some("chart.png")
+    );
+    let link = format!("#message-{} a.attachment-file", doc.id);
+    assert_eq!(ann.text(&link).await, "notes.pdf");
+    assert_eq!(
+        ann.text(&format!("#message-{} .file-size", doc.id)).await,
+        "2.0 KB"
+    );
+    let href = ann.find(&link).await.attr("href").await.unwrap().unwrap();
+    assert!(
+        href.starts_with(&format!("{}/files/", flow_page(&r))),
+        "{href}"
+    );
+
+    // A file uploaded while the page is open arrives live, image and all.
+    ann.wait_live().await;
+    let late =
+        crate::web_files::upload(&r, "late.png", "image/png", crate::web_files::real_png()).await;
+    ann.wait_js(
+        "the live image to render",
+        &format!(
+            "const i = document.querySelector('#message-{} .attachment-image img');\
+             return !!i && i.complete && i.naturalWidth === 200;",
+            late.id
+        ),
+    )
+    .await;
+    ann.screenshot("flow-files").await;
+    ann.close().await;
+}
