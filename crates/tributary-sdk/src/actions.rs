@@ -31,12 +31,17 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::jwt::{self, JwtError};
+
+mod claim;
+mod request;
+
+pub use claim::{claim_token, verify_claim};
+pub use request::{ActionRequest, Agent, EntryPoint};
 
 /// The request header that carries the signed token.
 pub const TOKEN_HEADER: &str = "FLOWDOCK-TOKEN";
@@ -118,7 +123,7 @@ pub fn verify_action_token(
 }
 
 /// A claim that is a JSON number or a string holding one.
-fn number_claim(v: Option<&Value>) -> Option<i64> {
+pub(crate) fn number_claim(v: Option<&Value>) -> Option<i64> {
     match v? {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse().ok(),
@@ -193,90 +198,6 @@ pub fn authentication_challenge(url: &str) -> http::Response<String> {
         http::HeaderValue::from_static("application/json"),
     );
     res
-}
-
-/// A short-lived, signed claim that `flowdock_user_id` asked to authenticate, for the
-/// challenge URL (`.../pair?claim=...`), as docs/how-to-create-bidirectional-integrations.md
-/// advises: the page it leads to knows which Flowdock user to pair without trusting the
-/// query string. `secret` is the integration's own, not the client secret.
-///
-/// ```
-/// use std::time::Duration;
-/// use tributary_sdk::actions::{claim_token, verify_claim};
-///
-/// let claim = claim_token(42, b"polldock-cookie-secret", Duration::from_secs(900));
-/// assert_eq!(verify_claim(&claim, b"polldock-cookie-secret"), Ok(42));
-/// assert!(verify_claim(&claim, b"another-secret").is_err());
-/// ```
-pub fn claim_token(flowdock_user_id: i64, secret: &[u8], ttl: Duration) -> String {
-    let exp = SystemTime::now()
-        .checked_add(ttl)
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    jwt::sign(&json!({"user": flowdock_user_id, "exp": exp}), secret)
-}
-
-/// The Flowdock user id of a claim made by [`claim_token`] with `secret`, if it has not
-/// expired.
-pub fn verify_claim(claim: &str, secret: &[u8]) -> Result<i64, ActionError> {
-    let claims = jwt::decode(claim, secret).map_err(|e| match e {
-        JwtError::Malformed(why) => ActionError::Malformed(why.into()),
-        JwtError::Algorithm(alg) => ActionError::UnsupportedAlgorithm(alg),
-        JwtError::Signature => ActionError::BadSignature,
-    })?;
-    let exp = number_claim(claims.get("exp"))
-        .ok_or_else(|| ActionError::Malformed("`exp` is missing".into()))?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    if exp < now {
-        return Err(ActionError::Expired);
-    }
-    number_claim(claims.get("user"))
-        .ok_or_else(|| ActionError::Malformed("`user` is not a user id".into()))
-}
-
-/// The body of an UpdateAction request: the action as the thread holds it, plus `agent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ActionRequest {
-    #[serde(rename = "@type")]
-    pub kind: String,
-    pub name: String,
-    #[serde(default)]
-    pub agent: Option<Agent>,
-    #[serde(default)]
-    pub target: Option<EntryPoint>,
-}
-
-/// Who clicked: schema.org `Person`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Agent {
-    #[serde(rename = "@type")]
-    pub kind: String,
-    pub name: String,
-    #[serde(default)]
-    pub image: Option<String>,
-}
-
-/// Where an UpdateAction sends its request: schema.org `EntryPoint`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EntryPoint {
-    #[serde(rename = "@type", default = "entry_point")]
-    pub kind: String,
-    #[serde(rename = "urlTemplate")]
-    pub url_template: String,
-    #[serde(rename = "httpMethod", default = "post")]
-    pub http_method: String,
-}
-
-fn entry_point() -> String {
-    "EntryPoint".into()
-}
-
-fn post() -> String {
-    "POST".into()
 }
 
 #[cfg(test)]

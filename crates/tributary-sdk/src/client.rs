@@ -119,7 +119,13 @@ impl Client {
 
     /// A request to `path` (relative to the base URL) with the client's credentials.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let req = self.http.request(method, format!("{}{}", self.base, path));
+        self.request_url(method, &format!("{}{}", self.base, path))
+    }
+
+    /// A request to an absolute `url` the API handed out (a `links` href, say), with the
+    /// client's credentials.
+    pub fn request_url(&self, method: Method, url: &str) -> RequestBuilder {
+        let req = self.http.request(method, url);
         match &self.credentials {
             Credentials::None => req,
             Credentials::ApiToken(t) => req.basic_auth(t, Some("")),
@@ -130,6 +136,15 @@ impl Client {
 
     pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
         decode(retry::send(&self.retry, self.request(Method::GET, path)).await?).await
+    }
+
+    /// Sends `body` as JSON with `req`'s method and URL, retrying 429 as configured.
+    pub(crate) async fn send_json_to<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        req: RequestBuilder,
+        body: &B,
+    ) -> Result<T, Error> {
+        decode(retry::send(&self.retry, req.json(body)).await?).await
     }
 
     pub(crate) async fn send_json<B: Serialize + ?Sized, T: DeserializeOwned>(

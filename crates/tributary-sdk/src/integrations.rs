@@ -75,15 +75,20 @@ impl Sources<'_> {
     }
 
     /// `POST` to the flow's `links.sources.href`, as the integration guide advises: the flow
-    /// from `flows().find(id)` names its own sources endpoint.
+    /// from `flows().find(id)` names its own sources endpoint, absolute (at the server's public
+    /// URL) or relative to the client's base URL.
     pub async fn create_in(&self, flow: &Flow, source: &CreateSource) -> Result<Source, Error> {
         let href = flow
             .links
             .get("sources")
             .map(|l| l.href.as_str())
             .ok_or_else(|| Error::Decode("the flow has no `links.sources`".into()))?;
-        let path = href.strip_prefix(self.client.base_url()).unwrap_or(href);
-        self.client.send_json(Method::POST, path, source).await
+        let req = if href.starts_with("http://") || href.starts_with("https://") {
+            self.client.request_url(Method::POST, href)
+        } else {
+            self.client.request(Method::POST, href)
+        };
+        self.client.send_json_to(req, source).await
     }
 
     /// `PUT /flows/:org/:flow/sources/:id`. An empty `error_message` clears the error.

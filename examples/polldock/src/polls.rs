@@ -88,7 +88,7 @@ pub async fn show_poll(
 
 fn render(poll: &Poll, signed_in: bool) -> String {
     let mut b = format!(
-        "<h1 id=\"question\">{}</h1><p>Asked by {} · <span id=\"state\">{}</span></p><ul id=\"options\">",
+        "<h1 id=\"poll-question\">{}</h1><p>Asked by {} · <span id=\"state\">{}</span></p><ul id=\"options\">",
         escape(&poll.question),
         escape(&poll.author),
         if poll.closed { "closed" } else { "open" }

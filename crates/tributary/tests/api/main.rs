@@ -27,6 +27,8 @@ mod oauth;
 mod oauth_codes;
 mod oauth_tokens;
 mod polldock_guide;
+mod polldock_harness;
+mod sdk;
 mod sources;
 mod store_conformance;
 mod store_messages;

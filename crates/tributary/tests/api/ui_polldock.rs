@@ -10,7 +10,7 @@ use fantoccini::wd::WindowHandle;
 use serde_json::Value;
 
 use crate::chromium::Chrome;
-use crate::polldock_guide::Guide;
+use crate::polldock_harness::Guide;
 
 /// The flow page and Polldock, side by side in two tabs.
 struct Tabs {
@@ -59,7 +59,8 @@ impl Tabs {
             ))
             .await;
         self.click("#create-poll").await;
-        self.chrome.find("#question").await;
+        // The poll's own page, where Polldock redirects once the poll exists.
+        self.chrome.find("h1#poll-question").await;
     }
 
     /// Approves the consent page Tributary shows.
