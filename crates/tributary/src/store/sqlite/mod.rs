@@ -168,19 +168,19 @@ impl Store for SqliteStore {
     }
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRecord>> {
         self.readers
-            .read(move |c| accounts::user_where(c, "u.id = ?1", id))
+            .lookup(move |c| accounts::user_where(c, "u.id = ?1", id))
             .await
     }
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
         let email = email.to_owned();
         self.readers
-            .read(move |c| accounts::user_where(c, "u.email = ?1", email))
+            .lookup(move |c| accounts::user_where(c, "u.email = ?1", email))
             .await
     }
     async fn user_by_api_token_hash(&self, hash: &str) -> StoreResult<Option<UserRecord>> {
         let hash = hash.to_owned();
         self.readers
-            .read(move |c| accounts::user_where(c, "u.api_token_hash = ?1", hash))
+            .lookup(move |c| accounts::user_where(c, "u.api_token_hash = ?1", hash))
             .await
     }
     async fn set_api_token_hash(&self, user_id: i64, hash: &str) -> StoreResult<()> {
@@ -208,7 +208,7 @@ impl Store for SqliteStore {
     async fn org_by_name(&self, parameterized_name: &str) -> StoreResult<Option<OrgRecord>> {
         let name = parameterized_name.to_owned();
         self.readers
-            .read(move |c| accounts::org_where(c, "o.parameterized_name = ?1", name))
+            .lookup(move |c| accounts::org_where(c, "o.parameterized_name = ?1", name))
             .await
     }
     async fn add_org_member(&self, org_id: i64, user_id: i64, admin: bool) -> StoreResult<()> {
@@ -218,7 +218,7 @@ impl Store for SqliteStore {
     }
     async fn org_membership(&self, org_id: i64, user_id: i64) -> StoreResult<Option<bool>> {
         self.readers
-            .read(move |c| accounts::org_membership(c, org_id, user_id))
+            .lookup(move |c| accounts::org_membership(c, org_id, user_id))
             .await
     }
     async fn orgs_of_user(&self, user_id: i64) -> StoreResult<Vec<OrgRecord>> {
@@ -240,12 +240,14 @@ impl Store for SqliteStore {
     async fn flow_by_name(&self, org: &str, flow: &str) -> StoreResult<Option<FlowRecord>> {
         let (org, flow) = (org.to_owned(), flow.to_owned());
         self.readers
-            .read(move |c| flows::flow_by_name(c, &org, &flow))
+            .lookup(move |c| flows::flow_by_name(c, &org, &flow))
             .await
     }
     async fn flow_by_id(&self, id: &str) -> StoreResult<Option<FlowRecord>> {
         let id = id.to_owned();
-        self.readers.read(move |c| flows::flow_by_id(c, &id)).await
+        self.readers
+            .lookup(move |c| flows::flow_by_id(c, &id))
+            .await
     }
     async fn flows_for_user(
         &self,
@@ -292,7 +294,7 @@ impl Store for SqliteStore {
     }
     async fn app_by_id(&self, id: i64) -> StoreResult<Option<AppRecord>> {
         self.readers
-            .read(move |c| integrations::app_by_id(c, id))
+            .lookup(move |c| integrations::app_by_id(c, id))
             .await
     }
     async fn create_source(&self, source: NewSource) -> StoreResult<SourceRecord> {
@@ -302,13 +304,13 @@ impl Store for SqliteStore {
     }
     async fn source_by_id(&self, id: i64) -> StoreResult<Option<SourceRecord>> {
         self.readers
-            .read(move |c| integrations::source_where(c, "id = ?1", id))
+            .lookup(move |c| integrations::source_where(c, "id = ?1", id))
             .await
     }
     async fn source_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceRecord>> {
         let hash = hash.to_owned();
         self.readers
-            .read(move |c| integrations::source_where(c, "flow_token_hash = ?1", hash))
+            .lookup(move |c| integrations::source_where(c, "flow_token_hash = ?1", hash))
             .await
     }
     async fn remove_source(&self, id: i64, reason: &str) -> StoreResult<SourceRecord> {
@@ -320,7 +322,7 @@ impl Store for SqliteStore {
 
     async fn user_is_admin(&self, user_id: i64) -> StoreResult<bool> {
         self.readers
-            .read(move |c| oauth::user_is_admin(c, user_id))
+            .lookup(move |c| oauth::user_is_admin(c, user_id))
             .await
     }
     async fn set_user_admin(&self, user_id: i64, admin: bool) -> StoreResult<()> {
@@ -332,7 +334,7 @@ impl Store for SqliteStore {
     async fn app_by_client_id(&self, client_id: &str) -> StoreResult<Option<AppRecord>> {
         let client_id = client_id.to_owned();
         self.readers
-            .read(move |c| integrations::app_by_client_id(c, &client_id))
+            .lookup(move |c| integrations::app_by_client_id(c, &client_id))
             .await
     }
     async fn apps_of_owner(&self, owner_id: i64) -> StoreResult<Vec<AppRecord>> {
@@ -405,7 +407,7 @@ impl Store for SqliteStore {
     async fn oauth_code_by_hash(&self, hash: &str) -> StoreResult<Option<OAuthCodeRecord>> {
         let hash = hash.to_owned();
         self.readers
-            .read(move |c| oauth::code_by_hash(c, &hash))
+            .lookup(move |c| oauth::code_by_hash(c, &hash))
             .await
     }
     async fn redeem_oauth_code(
@@ -481,7 +483,7 @@ impl Store for SqliteStore {
     async fn web_session_user(&self, token_hash: &str) -> StoreResult<Option<UserRecord>> {
         let token_hash = token_hash.to_owned();
         self.readers
-            .read(move |c| oauth::session_user(c, &token_hash))
+            .lookup(move |c| oauth::session_user(c, &token_hash))
             .await
     }
     async fn delete_web_session(&self, token_hash: &str) -> StoreResult<()> {
@@ -511,13 +513,13 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<IdempotentResponse>> {
         let (scope, key) = (scope.to_owned(), key.to_owned());
         self.readers
-            .read(move |c| messages::idempotent_response(c, &scope, &key))
+            .lookup(move |c| messages::idempotent_response(c, &scope, &key))
             .await
     }
     async fn message_by_id(&self, flow_id: &str, id: i64) -> StoreResult<Option<StoredMessage>> {
         let flow_id = flow_id.to_owned();
         self.readers
-            .read(move |c| message_queries::message_by_id(c, &flow_id, id))
+            .lookup(move |c| message_queries::message_by_id(c, &flow_id, id))
             .await
     }
     async fn list_messages(&self, query: MessageQuery) -> StoreResult<Vec<StoredMessage>> {
@@ -552,7 +554,7 @@ impl Store for SqliteStore {
     async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>> {
         let (flow_id, id) = (flow_id.to_owned(), id.to_owned());
         self.readers
-            .read(move |c| message_queries::thread_by_id(c, &flow_id, &id))
+            .lookup(move |c| message_queries::thread_by_id(c, &flow_id, &id))
             .await
     }
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>> {
@@ -567,7 +569,7 @@ impl Store for SqliteStore {
     async fn file_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<FileRecord>> {
         let (flow_id, id) = (flow_id.to_owned(), id.to_owned());
         self.readers
-            .read(move |c| files::file_by_id(c, &flow_id, &id))
+            .lookup(move |c| files::file_by_id(c, &flow_id, &id))
             .await
     }
     async fn server_secret(&self, name: &str, candidate: &str) -> StoreResult<String> {

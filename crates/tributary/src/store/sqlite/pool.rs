@@ -1,6 +1,8 @@
 //! A small pool of read-only SQLite connections used from blocking threads.
 //!
 //! WAL lets these read while the writer commits, so reads never wait behind a write group.
+//! Reads that may scan (lists, searches) run on the blocking pool; lookups of one row by a
+//! key run on the calling task (see [`ReadPool::lookup`]).
 
 use std::sync::Mutex;
 
@@ -28,6 +30,35 @@ impl ReadPool {
             permits: Semaphore::new(size),
             open: Box::new(open),
         })
+    }
+
+    /// Runs a lookup of one row by a unique key on the calling task. Such a lookup takes a
+    /// few microseconds on hot pages, while handing it to a blocking thread and back costs
+    /// two context switches: a `flow_token` post made three of these hand-offs, and they
+    /// were the largest share of its futex calls and context switches under load. When no
+    /// connection is idle it waits for one like [`ReadPool::read`].
+    pub async fn lookup<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let Ok(_permit) = self.permits.try_acquire() else {
+            return self.read(f).await;
+        };
+        let pooled = self
+            .idle
+            .lock()
+            .map_err(|_| StoreError::Backend("read pool poisoned".into()))?
+            .pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => (self.open)()?,
+        };
+        let result = f(&conn);
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(conn);
+        }
+        result
     }
 
     pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
