@@ -3,6 +3,7 @@
 
 mod accounts;
 mod actions;
+mod checkpoint;
 mod files;
 mod flows;
 mod integrations;
@@ -21,6 +22,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::blobs::FsBlobStore;
 use super::*;
+use checkpoint::Checkpointer;
 use pool::ReadPool;
 use writer::Writer;
 
@@ -129,10 +131,17 @@ impl SqliteStore {
             let conn = Connection::open(&path)?;
             conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
             configure(&conn)?;
+            // The writer revisits the pages of every thread and of the indexes' random
+            // positions; SQLite's default 2 MiB cache made it read them back from the file.
+            conn.execute_batch("PRAGMA cache_size = -65536")?;
             migrate(&conn)?;
             conn.execute_batch(messages::CREATE_SEARCH_STAGING)?;
-            let writer =
-                Writer::start(conn, bus.clone()).map_err(|e| StoreError::Backend(e.to_string()))?;
+            let checkpoint_conn = Connection::open(&path)?;
+            configure(&checkpoint_conn)?;
+            let checkpointer = Checkpointer::start(checkpoint_conn)
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            let writer = Writer::start(conn, bus.clone(), checkpointer)
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
             let data_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
             let blobs: DynBlobStore = Arc::new(FsBlobStore::open(&data_dir.join("files"))?);
             let readers = ReadPool::new(READERS, move || {

@@ -16,6 +16,7 @@ use std::sync::{mpsc, Arc};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::checkpoint::Checkpointer;
 use crate::bus::{Bus, Event};
 use crate::store::{StoreError, StoreResult};
 
@@ -38,12 +39,19 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread; it ends when every `Writer` handle is dropped.
-    pub fn start(conn: Connection, bus: Arc<Bus>) -> std::io::Result<Writer> {
+    /// Starts the writer thread; it ends when every `Writer` handle is dropped. The
+    /// connection's own automatic checkpoints are turned off: `checkpointer` does them.
+    pub fn start(
+        conn: Connection,
+        bus: Arc<Bus>,
+        checkpointer: Checkpointer,
+    ) -> std::io::Result<Writer> {
+        conn.query_row("PRAGMA wal_autocheckpoint = 0", [], |_| Ok(()))
+            .map_err(std::io::Error::other)?;
         let (jobs, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, rx, bus))?;
+            .spawn(move || run(conn, rx, bus, checkpointer))?;
         Ok(Writer { jobs })
     }
 
@@ -108,7 +116,7 @@ fn in_savepoint<T>(
     }
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Job>, bus: Arc<Bus>) {
+fn run(conn: Connection, rx: mpsc::Receiver<Job>, bus: Arc<Bus>, checkpointer: Checkpointer) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -131,6 +139,7 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>, bus: Arc<Bus>) {
         if committed.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         } else {
+            checkpointer.committed();
             // Jobs ran in queue order, so their events are in commit (and id) order.
             bus.publish(
                 replies
