@@ -58,7 +58,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
 
 impl Params {
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        serde_path_to_error::deserialize(Value::Object(self.0.clone())).map_err(|e| {
+        // Deserialised from the borrowed map: cloning the whole map (and dropping the
+        // clone) was a tenth of a post's request-side CPU.
+        serde_path_to_error::deserialize(&self.0).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner().to_string();
             let (field, reason) = match inner.strip_prefix("missing field `") {

@@ -79,7 +79,12 @@ async fn post(
     target: Target,
     body: PostBody,
 ) -> ApiResult<Response> {
-    let hash_params = body.hash_params();
+    // The request's hash is needed only to answer a replayed idempotency key.
+    let key = idempotency::key(&headers, &body.params);
+    let hash = match &key {
+        Ok(Some(_)) => Some(idempotency::request_hash(uri.path(), &body.hash_params())),
+        _ => None,
+    };
     let PostBody { params, files } = body;
     let poster = poster(&state, &headers, &uri, &params, slot.as_deref()).await?;
     let mut input: MessageInput = params.parse()?;
@@ -102,9 +107,8 @@ async fn post(
         (Poster::User(_), false) => (StatusCode::CREATED, true),
         (Poster::Source { .. }, false) => (StatusCode::ACCEPTED, false),
     };
-    let claim = match idempotency::key(&headers, &params)? {
-        Some(key) => {
-            let hash = idempotency::request_hash(uri.path(), &hash_params);
+    let claim = match (key?, hash) {
+        (Some(key), Some(hash)) => {
             if let Some(r) = state
                 .store
                 .idempotent_response(&poster.scope(), &key)
@@ -120,7 +124,7 @@ async fn post(
                 with_message,
             ))
         }
-        None => None,
+        _ => None,
     };
     let hash = claim.as_ref().map(|c| c.request_hash.clone());
     match post_message_with_files(&state.store, &poster, &flow, input, files, claim).await? {
