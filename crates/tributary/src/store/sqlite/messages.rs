@@ -88,21 +88,19 @@ fn parse_thread(state: &str) -> StoreResult<Thread> {
 
 fn load_thread(c: &Connection, flow_id: &str, id: &str) -> StoreResult<Option<Thread>> {
     let state: Option<String> = c
-        .query_row(
-            "SELECT state FROM threads WHERE id = ?1 AND flow_id = ?2",
-            params![id, flow_id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT state FROM threads WHERE id = ?1 AND flow_id = ?2")?
+        .query_row(params![id, flow_id], |r| r.get(0))
         .optional()?;
     state.as_deref().map(parse_thread).transpose()
 }
 
 fn create_thread(c: &Connection, flow_id: &str, nt: &NewThread, now: i64) -> StoreResult<Thread> {
     let state = new_thread_state(nt, now);
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO threads (id, flow_id, origin, source_id, app_id, external_thread_id, state, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-        params![nt.id, flow_id, nt.origin, nt.source_id, nt.app_id, nt.external_thread_id, serialise(&state), now],
+    )?
+    .execute(params![nt.id, flow_id, nt.origin, nt.source_id, nt.app_id, nt.external_thread_id, serialise(&state), now],
     )
     .map_err(|e| super::constraint(e, "thread", "flow or source"))?;
     Ok(state)
