@@ -249,6 +249,16 @@ fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
+/// Server CPU time per answered request: unlike the rate, it hardly moves when something
+/// else on the machine takes CPU, so it compares runs taken under different loads.
+fn cpu_micros_each(cpu_percent: f64, per_second: f64) -> f64 {
+    if per_second > 0.0 {
+        cpu_percent / 100.0 * 1e6 / per_second
+    } else {
+        0.0
+    }
+}
+
 /// The ceiling at each concurrency; returns its requests per second.
 async fn ceiling_run(bin: &Path, sizes: &Sizes, report: &mut Report) -> Res<[f64; 2]> {
     let server = Server::ceiling(bin).await?;
@@ -276,6 +286,11 @@ async fn ceiling_run(bin: &Path, sizes: &Sizes, report: &mut Report) -> Res<[f64
         report.add(&name, "p99 ms", s.load.ms(0.99));
         report.add(&name, "errors", s.load.errors as f64);
         report.add(&name, "server CPU %", s.cpu_percent);
+        report.add(
+            &name,
+            "server CPU µs per req",
+            cpu_micros_each(s.cpu_percent, s.load.per_second()),
+        );
         rates[i] = s.load.per_second();
     }
     server.stop().await;
@@ -346,6 +361,11 @@ async fn post_on(
         report.add(&name, "p99.9 ms", s.load.ms(0.999));
         report.add(&name, "errors", s.load.errors as f64);
         report.add(&name, "server CPU %", s.cpu_percent);
+        report.add(
+            &name,
+            "server CPU µs per msg",
+            cpu_micros_each(s.cpu_percent, s.load.per_second()),
+        );
         report.add(&name, "server RSS MiB", mib(s.rss_kib));
         acked += s.load.acked;
         rates[i] = s.load.per_second();
