@@ -1,13 +1,11 @@
 //! What every handler shares: the store, the public URLs, the metrics, and the file store.
 
 use std::sync::Arc;
-use std::time::Duration;
-
-use tokio::sync::watch;
 
 use crate::files::FileSettings;
 use crate::metrics::Metrics;
 use crate::store::{DynBlobStore, DynStore};
+pub use crate::stream::signals::Streams;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,34 +18,6 @@ pub struct AppState {
     pub streams: Streams,
     /// How thread actions call integrations (issue 9).
     pub actions: crate::actions::ActionSettings,
-}
-
-/// What open streams share: how often they send keep-alives, and the signal that ends them
-/// all, so that graceful shutdown does not wait on connections that never finish.
-#[derive(Clone)]
-pub struct Streams {
-    pub keepalive: Duration,
-    stop: Arc<watch::Sender<bool>>,
-}
-
-impl Streams {
-    pub fn new(keepalive: Duration) -> Streams {
-        Streams {
-            keepalive,
-            stop: Arc::new(watch::channel(false).0),
-        }
-    }
-
-    /// Ends every open stream, and every stream opened from now on.
-    pub fn stop(&self) {
-        self.stop.send_replace(true);
-    }
-
-    /// Resolves once [`Streams::stop`] was called.
-    pub async fn stopped(&self) {
-        let mut rx = self.stop.subscribe();
-        let _ = rx.wait_for(|stopped| *stopped).await;
-    }
 }
 
 /// Builds the absolute URLs that resources carry (`url`, `web_url`, `links`).

@@ -81,6 +81,25 @@ impl Cursor {
     }
 }
 
+/// The cursor text of a stream from its positions in flow id order (the order
+/// [`Cursor::render`] uses): a bare id for one flow, `<flow id>:<message id>,...` otherwise.
+pub fn render_sorted<'a>(positions: impl ExactSizeIterator<Item = (&'a str, i64)>) -> String {
+    use std::fmt::Write;
+    let single = positions.len() == 1;
+    let mut out = String::new();
+    for (flow, id) in positions {
+        if single {
+            let _ = write!(out, "{id}");
+        } else {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            let _ = write!(out, "{flow}:{id}");
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,29 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+use crate::bus::Event;
+
+/// Why a stream carries a `gap` notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gap {
+    /// The resume cursor could not be read.
+    InvalidCursor,
+    /// The cursor names events this server never stored (or no longer keeps).
+    UnknownCursor,
+    /// The client fell further behind than the server buffers; it must resume.
+    SlowConsumer,
+}
+
+impl Gap {
+    fn reason(self) -> &'static str {
+        match self {
+            Gap::InvalidCursor => "invalid_cursor",
+            Gap::UnknownCursor => "unknown_cursor",
+            Gap::SlowConsumer => "slow_consumer",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Json,
@@ -35,6 +58,12 @@ impl Format {
     /// One event. `json` must be compact JSON (no raw newlines), as serde_json writes it.
     pub fn event(self, cursor: &str, json: &[u8]) -> Bytes {
         let mut out = BytesMut::with_capacity(json.len() + cursor.len() + 16);
+        self.put_event(&mut out, || cursor.to_owned(), json);
+        out.freeze()
+    }
+
+    /// Appends one event to `out`; the cursor is rendered only if the format shows it.
+    pub fn put_event(self, out: &mut BytesMut, cursor: impl FnOnce() -> String, json: &[u8]) {
         match self {
             Format::Json => {
                 out.put_slice(json);
@@ -42,13 +71,47 @@ impl Format {
             }
             Format::EventStream => {
                 out.put_slice(b"id: ");
-                out.put_slice(cursor.as_bytes());
+                out.put_slice(cursor().as_bytes());
                 out.put_slice(b"\ndata: ");
                 out.put_slice(json);
                 out.put_slice(b"\n\n");
             }
         }
-        out.freeze()
+    }
+
+    /// A live event's frame. The bus built the bytes once for every subscriber; only a
+    /// multi-flow Event-Stream needs its own `id:` line, as its cursor is the stream's own.
+    pub fn live_event(
+        self,
+        event: &Event,
+        single_flow: bool,
+        cursor: impl FnOnce() -> String,
+    ) -> Bytes {
+        match self {
+            Format::Json => event.json_line(),
+            Format::EventStream if single_flow => event.sse_frame(),
+            Format::EventStream => {
+                let cursor = cursor();
+                let data = event.sse_data();
+                let mut out = BytesMut::with_capacity(cursor.len() + data.len() + 5);
+                out.put_slice(b"id: ");
+                out.put_slice(cursor.as_bytes());
+                out.put_slice(b"\n");
+                out.put_slice(&data);
+                out.freeze()
+            }
+        }
+    }
+
+    /// A `gap` notice: events may be missing before `cursor`, from which the client resumes.
+    pub fn gap(self, gap: Gap, cursor: &str) -> Bytes {
+        let body = serde_json::json!({
+            "event": "gap",
+            "reason": gap.reason(),
+            "cursor": cursor,
+            "message": "Events may be missing here: resume from `cursor`, or reload the flow",
+        });
+        self.control("gap", body.to_string().as_bytes())
     }
 
     /// A named control event such as `gap`; in the JSON stream its JSON carries `"event"`.

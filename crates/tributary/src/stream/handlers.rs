@@ -1,16 +1,16 @@
 //! `GET /stream/flows?filter=...` and `GET /stream/flows/:org/:flow`: authenticate, resolve the
-//! flows, pick the format and cursor, and hand the connection to the pump.
+//! flows, pick the format and cursor, and hand the connection to the
+//! stream body.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use tokio_stream::wrappers::ReceiverStream;
-use tokio_stream::StreamExt;
+use std::sync::Arc;
 
+use super::body;
 use super::format::Format;
-use super::pump;
 use crate::auth::{Principal, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::flows::{visible_flow, visible_flow_by_id};
@@ -106,9 +106,9 @@ fn open(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .or(params.last_event_id);
-    let (tx, rx) = tokio::sync::mpsc::channel(pump::FRAMES_IN_FLIGHT);
-    tokio::spawn(pump::run(state, flows, format, resume, tx));
-    let body = Body::from_stream(ReceiverStream::new(rx).map(Ok::<_, std::convert::Infallible>));
+    // The stream keeps the flows' ids only: the records are not needed once it is open.
+    let ids = flows.iter().map(|f| Arc::from(f.id.as_str())).collect();
+    let body = Body::from_stream(body::open(&state, ids, format, resume));
     let mut response = Response::new(body);
     *response.status_mut() = StatusCode::OK;
     let h = response.headers_mut();

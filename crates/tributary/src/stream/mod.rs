@@ -1,10 +1,12 @@
 //! The Streaming API (docs/streaming.md): a JSON stream or Event-Stream of a set of flows,
 //! replayed from the store after a cursor and then fed live from the bus.
 
+mod body;
 pub mod cursor;
 pub mod format;
 pub mod handlers;
-mod pump;
+mod replay;
+pub mod signals;
 
 use std::time::Duration;
 
