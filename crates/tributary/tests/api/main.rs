@@ -18,6 +18,7 @@ mod files_upload;
 mod flows;
 mod idempotency;
 mod messages_edit;
+mod messages_group_commit;
 mod messages_legacy;
 mod messages_post;
 mod messages_read;

@@ -1,123 +1,71 @@
-//! Messages, threads and idempotency keys. A post is one transaction that first locks its
-//! flow's counter row (and, with an idempotency key, an advisory lock on the key), so posts to
-//! one flow serialise: ids commit in order, thread upserts never race, counts stay exact.
+//! Messages, threads and idempotency keys. Every write of a flow first locks the flow's
+//! counter row (posts too, see `post`), so a flow's writers serialise across nodes: ids
+//! commit in order, thread upserts never race, counts stay exact.
+//!
+//! Statements go through the connection's statement cache: every uncached statement costs
+//! an extra round trip to prepare it, and a post runs about six of them.
 
-use tokio_postgres::{GenericClient, Transaction};
+use deadpool_postgres::{GenericClient, Transaction};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
 use tributary_types::{Message, Thread};
 
 use crate::store::*;
 
-pub async fn post_message(tx: &Transaction<'_>, p: NewPost) -> StoreResult<PostOutcome> {
-    let now = now_millis();
-    if let Some(claim) = &p.claim {
-        tx.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            &[&format!("{}\n{}", claim.scope, claim.key)],
-        )
-        .await?;
-        if let Some(r) = idempotent_response(tx, &claim.scope, &claim.key).await? {
-            return Ok(PostOutcome::Replay(r));
-        }
-    }
-    let flow_id = p.message.flow.clone();
-    // Taking the next id locks the flow's counter row until commit.
-    let id = next_id(tx, &flow_id).await?;
-    let mut thread = match &p.thread {
-        ThreadRef::None => None,
-        ThreadRef::Existing(tid) => Some(
-            load_thread(tx, &flow_id, tid)
-                .await?
-                .ok_or(StoreError::NotFound("thread"))?,
-        ),
-        ThreadRef::External(nt) => {
-            let found = tx
-                .query_opt(
-                    "SELECT flow_id, state FROM threads WHERE source_id = $1 AND external_thread_id = $2",
-                    &[&nt.source_id, &nt.external_thread_id],
-                )
-                .await?;
-            match found {
-                Some(r) if r.get::<_, &str>(0) != flow_id => {
-                    return Err(StoreError::NotFound("thread"))
-                }
-                Some(r) => Some(parse_thread(r.get(1))?),
-                None => Some(create_thread(tx, &flow_id, nt, now).await?),
-            }
-        }
-        ThreadRef::Start(nt) => Some(create_thread(tx, &flow_id, nt, now).await?),
-    };
-    let mut m = p.message;
-    let mut thread_json = None;
-    if let Some(t) = thread.as_mut() {
-        if let Some(u) = &p.update {
-            apply_update(t, u);
-        }
-        count(t, Counter::for_event(&m.event), 1);
-        t.updated_at = iso8601(now);
-        let json = serialise(&*t);
-        tx.execute(
-            "UPDATE threads SET state = $2, updated_at = $3, message_count = message_count + 1 WHERE id = $1",
-            &[&t.id, &json, &now],
-        )
-        .await?;
-        m.thread_id = Some(t.id.clone());
-        m.external_thread_id = t.external_thread_id.clone();
-        thread_json = Some(json);
-    }
-    let own = finish_message(&mut m, &flow_id, id, now);
-    insert_message(
-        tx,
-        &m,
-        &own,
-        p.user_id,
-        p.source_id,
-        p.parent_id,
-        &p.search_text,
-    )
-    .await?;
-    super::files::insert_attachments(tx, &m).await?;
-    let json = splice(&own, thread_json.as_deref());
-    if let Some(claim) = &p.claim {
-        let body = if claim.body_is_message { &*json } else { "{}" };
-        remember(tx, claim, body, now, id).await?;
-    }
-    Ok(PostOutcome::Stored(StoredMessage {
-        flow_id,
-        id,
-        event: m.event,
-        user_id: p.user_id,
-        app: m.app,
-        thread_id: m.thread_id,
-        json,
-    }))
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+pub(super) async fn exec(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<u64, PgError> {
+    let stmt = c.prepare_cached(sql).await?;
+    c.execute(&stmt, params).await
 }
 
-fn parse_thread(state: &str) -> StoreResult<Thread> {
+pub(super) async fn query_opt(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<Option<Row>, PgError> {
+    let stmt = c.prepare_cached(sql).await?;
+    c.query_opt(&stmt, params).await
+}
+
+async fn query_one(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<Row, PgError> {
+    let stmt = c.prepare_cached(sql).await?;
+    c.query_one(&stmt, params).await
+}
+
+pub(super) type PgError = tokio_postgres::Error;
+
+pub(super) fn parse_thread(state: &str) -> StoreResult<Thread> {
     serde_json::from_str(state).map_err(|e| StoreError::Backend(format!("bad thread state: {e}")))
 }
 
-async fn load_thread(
+pub(super) async fn load_thread(
     c: &impl GenericClient,
     flow_id: &str,
     id: &str,
 ) -> StoreResult<Option<Thread>> {
-    let row = c
-        .query_opt(
-            "SELECT state FROM threads WHERE id = $1 AND flow_id = $2",
-            &[&id, &flow_id],
-        )
-        .await?;
+    let row = query_opt(
+        c,
+        "SELECT state FROM threads WHERE id = $1 AND flow_id = $2",
+        &[&id, &flow_id],
+    )
+    .await?;
     row.map(|r| parse_thread(r.get(0))).transpose()
 }
 
-async fn create_thread(
+pub(super) async fn create_thread(
     c: &impl GenericClient,
     flow_id: &str,
     nt: &NewThread,
     now: i64,
 ) -> StoreResult<Thread> {
     let state = new_thread_state(nt, now);
-    c.execute(
+    exec(
+        c,
         "INSERT INTO threads (id, flow_id, origin, source_id, app_id, external_thread_id, state, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
         &[&nt.id, &flow_id, &nt.origin, &nt.source_id, &nt.app_id, &nt.external_thread_id, &serialise(&state), &now],
@@ -127,20 +75,20 @@ async fn create_thread(
     Ok(state)
 }
 
-async fn next_id(c: &impl GenericClient, flow_id: &str) -> StoreResult<i64> {
-    let row = c
-        .query_one(
-            "INSERT INTO flow_counters (flow_id, last_message_id) VALUES ($1, 1)
+pub(super) async fn next_id(c: &impl GenericClient, flow_id: &str) -> StoreResult<i64> {
+    let row = query_one(
+        c,
+        "INSERT INTO flow_counters (flow_id, last_message_id) VALUES ($1, 1)
              ON CONFLICT (flow_id) DO UPDATE SET last_message_id = flow_counters.last_message_id + 1
              RETURNING last_message_id",
-            &[&flow_id],
-        )
-        .await
-        .map_err(|e| super::constraint(e, "message id", "flow"))?;
+        &[&flow_id],
+    )
+    .await
+    .map_err(|e| super::constraint(e, "message id", "flow"))?;
     Ok(row.get(0))
 }
 
-async fn insert_message(
+pub(super) async fn insert_message(
     c: &impl GenericClient,
     m: &Message,
     own: &str,
@@ -149,7 +97,8 @@ async fn insert_message(
     parent_id: Option<i64>,
     search_text: &str,
 ) -> StoreResult<()> {
-    c.execute(
+    exec(
+        c,
         "INSERT INTO messages (flow_id, id, event, user_id, source_id, app, thread_id, parent_id, body, sent, search_text)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         &[&m.flow, &m.id, &m.event, &user_id, &source_id, &m.app, &m.thread_id, &parent_id, &own, &m.sent, &search_text],
@@ -168,7 +117,8 @@ async fn write_tags(
     if tags.is_empty() {
         return Ok(());
     }
-    c.execute(
+    exec(
+        c,
         "INSERT INTO message_tags (flow_id, message_id, tag)
          SELECT $1, $2, t FROM unnest($3::text[]) AS t ON CONFLICT DO NOTHING",
         &[&flow_id, &id, &tags],
@@ -177,7 +127,7 @@ async fn write_tags(
     Ok(())
 }
 
-async fn remember(
+pub(super) async fn remember(
     c: &impl GenericClient,
     claim: &IdempotencyClaim,
     body: &str,
@@ -186,7 +136,8 @@ async fn remember(
 ) -> StoreResult<()> {
     let cutoff = now - IDEMPOTENCY_TTL_MS;
     let status = claim.status as i32;
-    c.execute(
+    exec(
+        c,
         "INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash,
@@ -204,8 +155,13 @@ async fn remember(
     )
     .await?;
     if id % 256 == 0 {
-        c.execute(
-            "DELETE FROM idempotency_keys WHERE created_at <= $1",
+        exec(
+            c,
+            // Rows another transaction holds are left for a later sweep: waiting for them
+            // while this group holds counter locks could deadlock with that transaction.
+            "DELETE FROM idempotency_keys WHERE (scope, key) IN (
+                 SELECT scope, key FROM idempotency_keys WHERE created_at <= $1
+                 FOR UPDATE SKIP LOCKED)",
             &[&cutoff],
         )
         .await?;
@@ -219,13 +175,13 @@ pub async fn idempotent_response(
     key: &str,
 ) -> StoreResult<Option<IdempotentResponse>> {
     let cutoff = now_millis() - IDEMPOTENCY_TTL_MS;
-    let row = c
-        .query_opt(
-            "SELECT request_hash, status, body FROM idempotency_keys
+    let row = query_opt(
+        c,
+        "SELECT request_hash, status, body FROM idempotency_keys
               WHERE scope = $1 AND key = $2 AND created_at > $3",
-            &[&scope, &key, &cutoff],
-        )
-        .await?;
+        &[&scope, &key, &cutoff],
+    )
+    .await?;
     Ok(row.map(|r| IdempotentResponse {
         request_hash: r.get(0),
         status: r.get::<_, i32>(1) as u16,
@@ -241,31 +197,32 @@ pub async fn change_message(tx: &Transaction<'_>, ch: MessageChange) -> StoreRes
     } else {
         Some(next_id(tx, &ch.flow_id).await?)
     };
-    let row = tx
-        .query_opt(
-            "SELECT thread_id FROM messages WHERE flow_id = $1 AND id = $2 FOR UPDATE",
-            &[&ch.flow_id, &ch.id],
-        )
-        .await?
-        .ok_or(StoreError::NotFound("message"))?;
+    let row = query_opt(
+        tx,
+        "SELECT thread_id FROM messages WHERE flow_id = $1 AND id = $2 FOR UPDATE",
+        &[&ch.flow_id, &ch.id],
+    )
+    .await?
+    .ok_or(StoreError::NotFound("message"))?;
     let thread_id: Option<String> = row.get(0);
     let mut m = ch.message;
     m.thread = None;
     let own = serialise(&m);
-    tx.execute(
+    exec(
+        tx,
         "UPDATE messages SET body = $3, search_text = $4 WHERE flow_id = $1 AND id = $2",
         &[&ch.flow_id, &ch.id, &own, &ch.search_text],
     )
     .await?;
-    tx.execute(
+    exec(
+        tx,
         "DELETE FROM message_tags WHERE flow_id = $1 AND message_id = $2",
         &[&ch.flow_id, &ch.id],
     )
     .await?;
     write_tags(tx, &ch.flow_id, ch.id, &m.tags).await?;
     let state: Option<String> = match &thread_id {
-        Some(t) => tx
-            .query_opt("SELECT state FROM threads WHERE id = $1", &[t])
+        Some(t) => query_opt(tx, "SELECT state FROM threads WHERE id = $1", &[t])
             .await?
             .map(|r| r.get(0)),
         None => None,
@@ -311,31 +268,33 @@ pub async fn delete_message(
     deletion: NewEvent,
 ) -> StoreResult<StoredMessage> {
     let event_id = next_id(tx, flow_id).await?;
-    let row = tx
-        .query_opt(
-            "DELETE FROM messages WHERE flow_id = $1 AND id = $2 RETURNING event, thread_id",
-            &[&flow_id, &id],
-        )
-        .await?
-        .ok_or(StoreError::NotFound("message"))?;
+    let row = query_opt(
+        tx,
+        "DELETE FROM messages WHERE flow_id = $1 AND id = $2 RETURNING event, thread_id",
+        &[&flow_id, &id],
+    )
+    .await?
+    .ok_or(StoreError::NotFound("message"))?;
     let event: String = row.get(0);
     let thread_id: Option<String> = row.get(1);
-    tx.execute(
+    exec(
+        tx,
         "DELETE FROM message_tags WHERE flow_id = $1 AND message_id = $2",
         &[&flow_id, &id],
     )
     .await?;
     if let Some(tid) = thread_id {
-        let state = tx
-            .query_opt(
-                "SELECT state FROM threads WHERE id = $1 FOR UPDATE",
-                &[&tid],
-            )
-            .await?;
+        let state = query_opt(
+            tx,
+            "SELECT state FROM threads WHERE id = $1 FOR UPDATE",
+            &[&tid],
+        )
+        .await?;
         if let Some(r) = state {
             let mut t = parse_thread(r.get(0))?;
             count(&mut t, Counter::for_event(&event), -1);
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE threads SET state = $2, message_count = message_count - 1 WHERE id = $1",
                 &[&tid, &serialise(&t)],
             )

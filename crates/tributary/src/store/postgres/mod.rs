@@ -1,5 +1,5 @@
-//! The PostgreSQL backend: a connection pool, one transaction per write, and migrations
-//! serialised across nodes by an advisory lock.
+//! The PostgreSQL backend: a connection pool, one transaction per write (posts share one
+//! per group, see `poster`), and migrations serialised across nodes by an advisory lock.
 
 mod accounts;
 mod actions;
@@ -11,6 +11,8 @@ mod message_queries;
 mod messages;
 mod notify;
 mod oauth;
+mod post;
+mod poster;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -36,6 +38,8 @@ pub struct PgStore {
     pool: Pool,
     bus: Arc<Bus>,
     listener: tokio::task::JoinHandle<()>,
+    /// Posts go through one group-commit task (see `poster`).
+    poster: poster::Poster,
     /// Files live in the database too, so every node serves every file.
     blobs: DynBlobStore,
 }
@@ -91,10 +95,12 @@ impl PgStore {
         let listener = notify::spawn_listener(config, pool.clone(), bus.clone());
         let spool = std::env::temp_dir().join("tributary-uploads");
         let blobs: DynBlobStore = Arc::new(blobs::PgBlobStore::new(pool.clone(), spool));
+        let poster = poster::Poster::start(pool.clone());
         let store = PgStore {
             pool,
             bus,
             listener,
+            poster,
             blobs,
         };
         store.migrate().await?;
@@ -401,22 +407,14 @@ impl Store for PgStore {
         oauth::delete_session(&**self.client().await?, token_hash).await
     }
     async fn post_message(&self, post: NewPost) -> StoreResult<PostOutcome> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let outcome = messages::post_message(&tx, post).await?;
-        if let PostOutcome::Stored(m) = &outcome {
-            announce(&tx, &m.flow_id, m.id).await?;
-        }
-        // A replay wrote nothing; committing it only releases the locks.
-        tx.commit().await?;
-        Ok(outcome)
+        self.poster.post(post).await
     }
     async fn idempotent_response(
         &self,
         scope: &str,
         key: &str,
     ) -> StoreResult<Option<IdempotentResponse>> {
-        messages::idempotent_response(&**self.client().await?, scope, key).await
+        messages::idempotent_response(&self.client().await?, scope, key).await
     }
     async fn message_by_id(&self, flow_id: &str, id: i64) -> StoreResult<Option<StoredMessage>> {
         message_queries::message_by_id(&**self.client().await?, flow_id, id).await

@@ -70,13 +70,13 @@ async fn listen(config: &tokio_postgres::Config, pool: &Pool, bus: &Arc<Bus>) ->
         catch_up(pool, bus, &flow_id, None).await?;
     }
     while let Some(first) = rx.recv().await {
-        // Coalesce a burst: one read per flow up to its highest notified id.
-        let mut newest: BTreeMap<String, i64> = BTreeMap::new();
+        // Coalesce a burst: one read per flow, over its lowest to highest notified ids.
+        let mut notified: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         let mut note = |p: String| {
             if let Some((flow, id)) = p.rsplit_once(':') {
                 if let Ok(id) = id.parse::<i64>() {
-                    let e = newest.entry(flow.to_owned()).or_insert(id);
-                    *e = (*e).max(id);
+                    let e = notified.entry(flow.to_owned()).or_insert((id, id));
+                    *e = (e.0.min(id), e.1.max(id));
                 }
             }
         };
@@ -84,27 +84,35 @@ async fn listen(config: &tokio_postgres::Config, pool: &Pool, bus: &Arc<Bus>) ->
         while let Ok(more) = rx.try_recv() {
             note(more);
         }
-        for (flow_id, id) in newest {
-            catch_up(pool, bus, &flow_id, Some(id)).await?;
+        for (flow_id, ids) in notified {
+            catch_up(pool, bus, &flow_id, Some(ids)).await?;
         }
     }
     driver.abort();
     Ok(())
 }
 
-/// Publishes the flow's events after the last one published here. A flow nobody here
-/// subscribes to is skipped. For a channel that has published nothing yet, the notified id
-/// is where it starts: its subscribers replayed everything older from the store themselves.
-async fn catch_up(pool: &Pool, bus: &Bus, flow_id: &str, notified: Option<i64>) -> StoreResult<()> {
+/// Publishes the flow's events after the last one published here, given the lowest and
+/// highest notified ids. A flow nobody here subscribes to is skipped. For a channel that has
+/// published nothing yet, the lowest notified id is where it starts: its subscribers replayed
+/// everything older from the store themselves. A group commit announces the first and the
+/// last id it stored in each flow, so starting at the lowest never skips a group's earlier
+/// events.
+async fn catch_up(
+    pool: &Pool,
+    bus: &Bus,
+    flow_id: &str,
+    notified: Option<(i64, i64)>,
+) -> StoreResult<()> {
     let Some(last) = bus.last_published(flow_id) else {
         return Ok(());
     };
     let mut after = match (last, notified) {
-        (0, Some(n)) => n - 1,
+        (0, Some((lowest, _))) => lowest - 1,
         (0, None) => return Ok(()),
         (l, _) => l,
     };
-    if notified.is_some_and(|n| n <= after) {
+    if notified.is_some_and(|(_, highest)| highest <= after) {
         return Ok(());
     }
     let client = pool.get().await?;
