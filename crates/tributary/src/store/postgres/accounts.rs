@@ -57,8 +57,14 @@ pub async fn user_where(
     cond: &str,
     arg: &(dyn ToSql + Sync),
 ) -> StoreResult<Option<UserRecord>> {
-    let sql = format!("SELECT {USER_COLS} FROM users u WHERE {cond}");
-    Ok(c.query_opt(&sql, &[arg]).await?.as_ref().map(user_row))
+    Ok(c.query_opt(&user_sql(cond), &[arg])
+        .await?
+        .as_ref()
+        .map(user_row))
+}
+
+pub(super) fn user_sql(cond: &str) -> String {
+    format!("SELECT {USER_COLS} FROM users u WHERE {cond}")
 }
 
 pub async fn set_api_token_hash(

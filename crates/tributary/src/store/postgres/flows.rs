@@ -14,7 +14,7 @@ fn flow_cols() -> String {
 
 const FLOW_FROM: &str = "flows f JOIN organizations o ON o.id = f.org_id";
 
-fn flow_row(r: &Row) -> FlowRecord {
+pub(super) fn flow_row(r: &Row) -> FlowRecord {
     let mode: &str = r.get(3);
     FlowRecord {
         id: r.get(0),
@@ -33,8 +33,14 @@ async fn flow_where(
     cond: &str,
     args: &[&(dyn ToSql + Sync)],
 ) -> StoreResult<Option<FlowRecord>> {
-    let sql = format!("SELECT {} FROM {FLOW_FROM} WHERE {cond}", flow_cols());
-    Ok(c.query_opt(&sql, args).await?.as_ref().map(flow_row))
+    Ok(c.query_opt(&flow_sql(cond), args)
+        .await?
+        .as_ref()
+        .map(flow_row))
+}
+
+pub(super) fn flow_sql(cond: &str) -> String {
+    format!("SELECT {} FROM {FLOW_FROM} WHERE {cond}", flow_cols())
 }
 
 pub async fn insert_flow(c: &impl GenericClient, f: NewFlow) -> StoreResult<()> {

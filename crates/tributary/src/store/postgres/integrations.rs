@@ -9,7 +9,7 @@ use crate::store::*;
 const APP_COLS: &str = "id, owner_id, name, icon_url, client_id, client_secret, redirect_uri, \
      setup_uri, configuration_uri, published, created_at";
 
-fn app_row(r: &Row) -> AppRecord {
+pub(super) fn app_row(r: &Row) -> AppRecord {
     AppRecord {
         id: r.get(0),
         owner_id: r.get(1),
@@ -28,7 +28,7 @@ fn app_row(r: &Row) -> AppRecord {
 const SOURCE_COLS: &str = "id, flow_id, app_id, creator_id, name, external_url, error_message, \
      configuration_url, removed_at, removal_reason, created_at, updated_at";
 
-fn source_row(r: &Row) -> SourceRecord {
+pub(super) fn source_row(r: &Row) -> SourceRecord {
     SourceRecord {
         id: r.get(0),
         flow_id: r.get(1),
@@ -65,8 +65,14 @@ pub async fn create_app(c: &impl GenericClient, a: NewApp) -> StoreResult<AppRec
 }
 
 pub async fn app_by_id(c: &impl GenericClient, id: i64) -> StoreResult<Option<AppRecord>> {
-    let sql = format!("SELECT {APP_COLS} FROM applications WHERE id = $1");
-    Ok(c.query_opt(&sql, &[&id]).await?.as_ref().map(app_row))
+    Ok(c.query_opt(&app_sql("id = $1"), &[&id])
+        .await?
+        .as_ref()
+        .map(app_row))
+}
+
+pub(super) fn app_sql(cond: &str) -> String {
+    format!("SELECT {APP_COLS} FROM applications WHERE {cond}")
 }
 
 pub async fn create_source(c: &impl GenericClient, s: NewSource) -> StoreResult<SourceRecord> {
@@ -90,8 +96,14 @@ pub async fn source_where(
     cond: &str,
     arg: &(dyn ToSql + Sync),
 ) -> StoreResult<Option<SourceRecord>> {
-    let sql = format!("SELECT {SOURCE_COLS} FROM sources WHERE {cond}");
-    Ok(c.query_opt(&sql, &[arg]).await?.as_ref().map(source_row))
+    Ok(c.query_opt(&source_sql(cond), &[arg])
+        .await?
+        .as_ref()
+        .map(source_row))
+}
+
+pub(super) fn source_sql(cond: &str) -> String {
+    format!("SELECT {SOURCE_COLS} FROM sources WHERE {cond}")
 }
 
 pub async fn remove_source(

@@ -140,6 +140,19 @@ impl PgStore {
     async fn client(&self) -> StoreResult<Object> {
         Ok(self.pool.get().await?)
     }
+
+    /// One row by a key, through the connection's statement cache. An uncached query is
+    /// two round trips (prepare, then execute), and a `flow_token` post makes three of
+    /// these lookups (source, application, flow) before it reaches the group writer.
+    async fn row_by_key(
+        &self,
+        sql: &str,
+        args: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> StoreResult<Option<tokio_postgres::Row>> {
+        let c = self.client().await?;
+        let statement = c.prepare_cached(sql).await?;
+        Ok(c.query_opt(&statement, args).await?)
+    }
 }
 
 /// Tells every node, at commit, that the flow has events up to `id`.
@@ -162,7 +175,10 @@ impl Store for PgStore {
         accounts::create_user(&**self.client().await?, user).await
     }
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRecord>> {
-        accounts::user_where(&**self.client().await?, "u.id = $1", &id).await
+        let row = self
+            .row_by_key(&accounts::user_sql("u.id = $1"), &[&id])
+            .await?;
+        Ok(row.as_ref().map(accounts::user_row))
     }
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
         accounts::user_where(
@@ -173,7 +189,10 @@ impl Store for PgStore {
         .await
     }
     async fn user_by_api_token_hash(&self, hash: &str) -> StoreResult<Option<UserRecord>> {
-        accounts::user_where(&**self.client().await?, "u.api_token_hash = $1", &hash).await
+        let row = self
+            .row_by_key(&accounts::user_sql("u.api_token_hash = $1"), &[&hash])
+            .await?;
+        Ok(row.as_ref().map(accounts::user_row))
     }
     async fn set_api_token_hash(&self, user_id: i64, hash: &str) -> StoreResult<()> {
         accounts::set_api_token_hash(&**self.client().await?, user_id, hash).await
@@ -226,7 +245,10 @@ impl Store for PgStore {
         flows::flow_by_name(&**self.client().await?, org, flow).await
     }
     async fn flow_by_id(&self, id: &str) -> StoreResult<Option<FlowRecord>> {
-        flows::flow_by_id(&**self.client().await?, id).await
+        let row = self
+            .row_by_key(&flows::flow_sql("f.id = $1"), &[&id])
+            .await?;
+        Ok(row.as_ref().map(flows::flow_row))
     }
     async fn flows_for_user(
         &self,
@@ -256,16 +278,25 @@ impl Store for PgStore {
         integrations::create_app(&**self.client().await?, app).await
     }
     async fn app_by_id(&self, id: i64) -> StoreResult<Option<AppRecord>> {
-        integrations::app_by_id(&**self.client().await?, id).await
+        let row = self
+            .row_by_key(&integrations::app_sql("id = $1"), &[&id])
+            .await?;
+        Ok(row.as_ref().map(integrations::app_row))
     }
     async fn create_source(&self, source: NewSource) -> StoreResult<SourceRecord> {
         integrations::create_source(&**self.client().await?, source).await
     }
     async fn source_by_id(&self, id: i64) -> StoreResult<Option<SourceRecord>> {
-        integrations::source_where(&**self.client().await?, "id = $1", &id).await
+        let row = self
+            .row_by_key(&integrations::source_sql("id = $1"), &[&id])
+            .await?;
+        Ok(row.as_ref().map(integrations::source_row))
     }
     async fn source_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceRecord>> {
-        integrations::source_where(&**self.client().await?, "flow_token_hash = $1", &hash).await
+        let row = self
+            .row_by_key(&integrations::source_sql("flow_token_hash = $1"), &[&hash])
+            .await?;
+        Ok(row.as_ref().map(integrations::source_row))
     }
     async fn remove_source(&self, id: i64, reason: &str) -> StoreResult<SourceRecord> {
         integrations::remove_source(&**self.client().await?, id, reason).await
