@@ -225,6 +225,25 @@ pub fn new_thread_state(t: &NewThread, now: i64) -> Thread {
     }
 }
 
+/// A new message enters its thread: the message's `thread` object updates the state, the
+/// counts and `updated_at` move, and the message names the thread. Returns the thread's new
+/// state as stored.
+pub fn enter_thread(
+    thread: &mut Thread,
+    update: Option<&ThreadUpdate>,
+    m: &mut Message,
+    now: i64,
+) -> String {
+    if let Some(u) = update {
+        apply_update(thread, u);
+    }
+    count(thread, Counter::for_event(&m.event), 1);
+    thread.updated_at = iso8601(now);
+    m.thread_id = Some(thread.id.clone());
+    m.external_thread_id = thread.external_thread_id.clone();
+    serialise(&*thread)
+}
+
 /// The newest message's `thread` object replaces each field it carries.
 pub fn apply_update(thread: &mut Thread, u: &ThreadUpdate) {
     if let Some(v) = &u.title {

@@ -60,14 +60,7 @@ pub async fn post_message(tx: &Transaction<'_>, p: NewPost) -> StoreResult<PostO
     let mut m = p.message;
     let mut thread_json = None;
     if let Some(t) = thread.as_mut() {
-        if let Some(u) = &p.update {
-            apply_update(t, u);
-        }
-        count(t, Counter::for_event(&m.event), 1);
-        t.updated_at = iso8601(now);
-        m.thread_id = Some(t.id.clone());
-        m.external_thread_id = t.external_thread_id.clone();
-        thread_json = Some(serialise(&*t));
+        thread_json = Some(enter_thread(t, p.update.as_ref(), &mut m, now));
     }
     let own = finish_message(&mut m, &flow_id, id, now);
     let json = splice(&own, thread_json.as_deref());

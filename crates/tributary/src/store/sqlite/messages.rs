@@ -40,18 +40,11 @@ pub fn post_message(c: &Connection, p: NewPost) -> StoreResult<PostOutcome> {
     let mut m = p.message;
     let mut thread_json = None;
     if let Some(t) = thread.as_mut() {
-        if let Some(u) = &p.update {
-            apply_update(t, u);
-        }
-        count(t, Counter::for_event(&m.event), 1);
-        t.updated_at = iso8601(now);
-        let json = serialise(&*t);
+        let json = enter_thread(t, p.update.as_ref(), &mut m, now);
         c.prepare_cached(
             "UPDATE threads SET state = ?2, updated_at = ?3, message_count = message_count + 1 WHERE id = ?1",
         )?
         .execute(params![t.id, json, now])?;
-        m.thread_id = Some(t.id.clone());
-        m.external_thread_id = t.external_thread_id.clone();
         thread_json = Some(json);
     }
     let id = next_id(c, &flow_id)?;

@@ -45,19 +45,9 @@ impl ReadPool {
         let Ok(_permit) = self.permits.try_acquire() else {
             return self.read(f).await;
         };
-        let pooled = self
-            .idle
-            .lock()
-            .map_err(|_| StoreError::Backend("read pool poisoned".into()))?
-            .pop();
-        let conn = match pooled {
-            Some(c) => c,
-            None => (self.open)()?,
-        };
+        let conn = self.take()?;
         let result = f(&conn);
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.push(conn);
-        }
+        self.put(conn);
         result
     }
 
@@ -71,25 +61,34 @@ impl ReadPool {
             .acquire()
             .await
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let pooled = self
-            .idle
-            .lock()
-            .map_err(|_| StoreError::Backend("read pool poisoned".into()))?
-            .pop();
-        // A connection is lost only when a read panicked; replace it instead of shrinking.
-        let conn = match pooled {
-            Some(c) => c,
-            None => (self.open)()?,
-        };
+        let conn = self.take()?;
         let (conn, result) = tokio::task::spawn_blocking(move || {
             let r = f(&conn);
             (conn, r)
         })
         .await
         .map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.put(conn);
+        result
+    }
+
+    /// An idle connection; the caller holds a permit. A connection is lost only when a read
+    /// panicked: it is replaced instead of shrinking the pool.
+    fn take(&self) -> StoreResult<Connection> {
+        let pooled = self
+            .idle
+            .lock()
+            .map_err(|_| StoreError::Backend("read pool poisoned".into()))?
+            .pop();
+        match pooled {
+            Some(c) => Ok(c),
+            None => (self.open)(),
+        }
+    }
+
+    fn put(&self, conn: Connection) {
         if let Ok(mut idle) = self.idle.lock() {
             idle.push(conn);
         }
-        result
     }
 }
