@@ -93,8 +93,16 @@ fn create_thread(c: &Connection, flow_id: &str, nt: &NewThread, now: i64) -> Sto
         "INSERT INTO threads (id, flow_id, origin, source_id, app_id, external_thread_id, state, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
     )?
-    .execute(params![nt.id, flow_id, nt.origin, nt.source_id, nt.app_id, nt.external_thread_id, serialise(&state), now],
-    )
+    .execute(params![
+        nt.id,
+        flow_id,
+        nt.origin,
+        nt.source_id,
+        nt.app_id,
+        nt.external_thread_id,
+        serialise(&state),
+        now
+    ])
     .map_err(|e| super::constraint(e, "thread", "flow or source"))?;
     Ok(state)
 }
