@@ -12,7 +12,10 @@ use crate::helpers::Backend;
 use crate::messaging::{activity, ids, Room};
 use crate::stream_reader::StreamReader;
 
-backend_tests!(concurrent_posts_get_contiguous_ids_in_order_and_a_bad_one_fails_alone);
+backend_tests!(
+    concurrent_posts_get_contiguous_ids_in_order_and_a_bad_one_fails_alone,
+    a_group_stores_what_sequential_posts_store,
+);
 
 const POSTS: usize = 200;
 /// The post whose `thread_id` names no thread.
@@ -79,6 +82,100 @@ async fn concurrent_posts_get_contiguous_ids_in_order_and_a_bad_one_fails_alone(
         .map(|t| t["activities"].as_i64().expect("activities"))
         .sum();
     assert_eq!(counted, n);
+}
+
+/// Posts that share groups (two to each thread, thread state changing with each) store the
+/// same messages and threads as the same posts one at a time. The sequential posts carry an
+/// idempotency key, which keeps them off the PostgreSQL poster's set-based path.
+async fn a_group_stores_what_sequential_posts_store(b: Backend) {
+    const PAIRS: usize = 12;
+    let body = |room: &Room, i: usize| {
+        let mut body = activity(&format!("item:{}", i % PAIRS), &format!("post {i}"));
+        body["thread"]["title"] = json!(format!("state after post {i}"));
+        if i.is_multiple_of(3) {
+            body["thread"]["status"] = json!({"color": "red", "value": format!("s{i}")});
+        }
+        body["flow_token"] = json!(room.token);
+        body
+    };
+    let grouped = Room::new(b).await;
+    let mut posts = JoinSet::new();
+    for i in 0..PAIRS * 2 {
+        let req = grouped
+            .app
+            .http
+            .post(grouped.app.url("/messages"))
+            .json(&body(&grouped, i));
+        posts.spawn(async move { req.send().await.expect("request").status() });
+    }
+    while let Some(done) = posts.join_next().await {
+        assert_eq!(done.unwrap(), 202);
+    }
+    let stored = all_messages(&grouped).await;
+    assert_eq!(ids(&stored), (1..=(PAIRS * 2) as i64).collect::<Vec<_>>());
+
+    // The same posts, in the order the group stored them, one at a time.
+    let one_by_one = Room::new(b).await;
+    for m in &stored {
+        let i: usize = m["title"].as_str().unwrap()["post ".len()..]
+            .parse()
+            .unwrap();
+        let status = one_by_one
+            .app
+            .http
+            .post(one_by_one.app.url("/messages"))
+            .header("Idempotency-Key", format!("sequential-{i}"))
+            .json(&body(&one_by_one, i))
+            .send()
+            .await
+            .expect("request")
+            .status();
+        assert_eq!(status, 202);
+    }
+    let want = all_messages(&one_by_one).await;
+    assert_eq!(
+        stored.iter().map(comparable).collect::<Vec<_>>(),
+        want.iter().map(comparable).collect::<Vec<_>>()
+    );
+    let got = threads(&grouped).await;
+    assert_eq!(got.len(), PAIRS);
+    assert_eq!(got, threads(&one_by_one).await);
+}
+
+/// The flow's threads, comparable, in a fixed order.
+async fn threads(room: &Room) -> Vec<Value> {
+    let a = room.get(&room.ann, &room.path("/threads?limit=100")).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let mut all: Vec<Value> = a
+        .json
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(comparable)
+        .collect();
+    all.sort_by_key(|t| t["external_thread_id"].to_string());
+    all
+}
+
+/// A message or thread without what differs between two rooms: times, random thread ids and
+/// the flow's id.
+fn comparable(v: &Value) -> Value {
+    const VARYING: [&str; 5] = ["sent", "created_at", "updated_at", "thread_id", "flow"];
+    let mut v = v.clone();
+    let o = v.as_object_mut().expect("an object");
+    // A message's id is compared; a thread's is random.
+    if !o.contains_key("event") {
+        o.remove("id");
+    }
+    for field in VARYING {
+        o.remove(field);
+    }
+    if let Some(t) = o.get_mut("thread").and_then(Value::as_object_mut) {
+        for field in VARYING.iter().chain(&["id"]) {
+            t.remove(*field);
+        }
+    }
+    v
 }
 
 /// The whole flow, oldest first, a page at a time.

@@ -12,6 +12,7 @@ mod messages;
 mod notify;
 mod oauth;
 mod post;
+mod post_set;
 mod poster;
 
 use async_trait::async_trait;

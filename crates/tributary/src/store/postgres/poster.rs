@@ -15,7 +15,7 @@ use futures_util::future::join;
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::error::SqlState;
 
-use super::{notify, post};
+use super::{notify, post, post_set};
 use crate::store::{NewPost, PostOutcome, StoreError, StoreResult};
 
 /// Most posts folded into one transaction. Each post's savepoint becomes a subtransaction,
@@ -111,6 +111,19 @@ async fn commit_group(
     client: &mut Object,
     group: &[Job],
 ) -> Result<Vec<StoreResult<PostOutcome>>, tokio_postgres::Error> {
+    if post_set::eligible(group.iter().map(|j| &j.post)) {
+        let posts: Vec<&NewPost> = group.iter().map(|j| &j.post).collect();
+        match post_set::commit_group(client, &posts).await {
+            Ok(stored) => {
+                return Ok(stored
+                    .into_iter()
+                    .map(|m| Ok(PostOutcome::Stored(m)))
+                    .collect())
+            }
+            // Rolled back: the per-post path stores what can be stored and answers the rest.
+            Err(e) => tracing::debug!(error = %e, "store.group_set_fallback"),
+        }
+    }
     let tx = client.transaction().await?;
     let claims = group
         .iter()
@@ -154,7 +167,7 @@ async fn commit_group(
 /// Tells every node, at commit, which ids the group stored per flow. The first id matters to
 /// a listener whose channel has published nothing yet (see `notify::catch_up`); the last to
 /// everyone else.
-async fn announce(
+pub(super) async fn announce(
     tx: &Transaction<'_>,
     stored: &BTreeMap<&str, (i64, i64)>,
 ) -> Result<(), tokio_postgres::Error> {
