@@ -3,10 +3,13 @@
 //! Every post locks its flow's counter row until commit, so posts to one flow cannot run in
 //! parallel transactions anyway; with one transaction each they only queued on that lock and
 //! each paid its own WAL flush. Here a burst of posts shares one transaction and one flush,
-//! like the SQLite writer. Each post runs inside its own savepoint, so one failing post (a
-//! thread that does not exist) does not undo its neighbours, and each caller is answered
-//! only after the group's COMMIT has returned: acknowledged means durable. Across nodes the
-//! counter row lock still serialises each flow's groups.
+//! like the SQLite writer. A group of plain posts is written set-wise (`post_set`: one id
+//! block per flow, the threads read in one query, every write sent together); when it fails,
+//! or a post carries an idempotency key or names a thread by id, the group runs post by post,
+//! each inside its own savepoint, so one failing post (a thread that does not exist) does not
+//! undo its neighbours. Each caller is answered only after the group's COMMIT has returned:
+//! acknowledged means durable. Across nodes the counter row lock still serialises each
+//! flow's groups.
 
 use std::collections::BTreeMap;
 
