@@ -11,6 +11,7 @@ use crate::helpers::{Backend, TestDb};
 backend_tests!(
     message_ids_are_numbered_per_flow,
     threads_keep_state_counts_and_their_flow,
+    a_foreign_external_thread_fails_alone_in_a_burst,
     idempotency_keys_replay_without_writing,
     idempotency_keys_expire_after_a_day,
     changes_and_deletes_need_the_message,
@@ -146,6 +147,83 @@ async fn threads_keep_state_counts_and_their_flow(b: Backend) {
         .await
         .unwrap();
     assert_eq!(listed.len(), 1);
+}
+
+/// A source whose external thread lives in flow-a cannot post it into flow-b. Sent in a
+/// burst with good posts, so that on PostgreSQL they share a group: the set-wise write
+/// fails on it, and the group re-run post by post must fail it alone.
+async fn a_foreign_external_thread_fails_alone_in_a_burst(b: Backend) {
+    let (_db, s) = two_flows(b).await;
+    let owner = s
+        .create_user(NewUser {
+            email: "o@example.com".into(),
+            name: "Owner".into(),
+            nick: "owner".into(),
+            avatar: String::new(),
+            website: None,
+            password_hash: None,
+            api_token_hash: "o-token".into(),
+        })
+        .await
+        .unwrap();
+    let app = s
+        .create_app(NewApp {
+            owner_id: owner.id,
+            name: "App".into(),
+            icon_url: None,
+            client_id: "client".into(),
+            client_secret: "secret".into(),
+            redirect_uri: "https://app.example.com/cb".into(),
+            setup_uri: None,
+            configuration_uri: None,
+            published: false,
+        })
+        .await
+        .unwrap();
+    let source = s
+        .create_source(NewSource {
+            flow_id: "flow-a".into(),
+            app_id: app.id,
+            creator_id: Some(owner.id),
+            name: "Source".into(),
+            external_url: None,
+            flow_token_hash: "ft".into(),
+        })
+        .await
+        .unwrap();
+    let external = |flow: &str, ext: &str| {
+        let mut t = new_thread(&format!("{flow}-{ext}"));
+        t.origin = "inbox";
+        t.source_id = Some(source.id);
+        t.app_id = Some(app.id);
+        t.external_thread_id = Some(ext.into());
+        let mut p = post(flow, "activity", ThreadRef::External(t));
+        p.source_id = Some(source.id);
+        p
+    };
+    stored(&s, external("flow-a", "x")).await;
+    let mut burst: Vec<NewPost> = (0..8)
+        .map(|i| external("flow-a", &format!("e{}", i % 3)))
+        .collect();
+    burst.insert(4, external("flow-b", "x"));
+    let outcomes =
+        futures_util::future::join_all(burst.into_iter().map(|p| s.post_message(p))).await;
+    let mut ids = Vec::new();
+    for (i, o) in outcomes.into_iter().enumerate() {
+        match o {
+            Err(StoreError::NotFound("thread")) if i == 4 => {}
+            Ok(PostOutcome::Stored(m)) if i != 4 => {
+                assert_eq!(m.flow_id, "flow-a");
+                ids.push(m.id);
+            }
+            other => panic!("post {i}: {other:?}"),
+        }
+    }
+    ids.sort_unstable();
+    assert_eq!(ids, (2..=9).collect::<Vec<_>>());
+    // Nothing of the refused post was stored in flow-b.
+    let next = stored(&s, post("flow-b", "status", ThreadRef::None)).await;
+    assert_eq!(next.id, 1);
 }
 
 async fn idempotency_keys_replay_without_writing(b: Backend) {
