@@ -67,6 +67,23 @@ pub fn screenshot_dir() -> PathBuf {
     dir
 }
 
+/// Starts chromedriver on a free loopback port.
+fn spawn_driver(driver_bin: &str) -> (Child, u16) {
+    let port = free_port();
+    let driver = Command::new(driver_bin)
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("{driver_bin} is required for the UI tests (scripts/test installs it): {e}")
+        });
+    (driver, port)
+}
+
 /// One headless Chromium and the chromedriver that drives it.
 pub struct Chrome {
     pub client: Client,
@@ -80,18 +97,7 @@ impl Chrome {
     pub async fn start(base: &str) -> Chrome {
         let driver_bin = binary("TRIBUTARY_CHROMEDRIVER", "/usr/bin/chromedriver");
         let chromium = binary("TRIBUTARY_CHROMIUM", "/usr/bin/chromium");
-        let port = free_port();
-        let driver = Command::new(&driver_bin)
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("{driver_bin} is required for the UI tests (scripts/test installs it): {e}")
-            });
+        let (mut driver, mut port) = spawn_driver(&driver_bin);
         let profile = tempfile::tempdir().expect("profile dir");
         let mut args: Vec<String> = FLAGS.iter().map(|f| (*f).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
@@ -106,9 +112,14 @@ impl Chrome {
         let Value::Object(caps) = caps else {
             unreachable!("a JSON object")
         };
-        let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + PATIENCE;
         let client = loop {
+            // The probed port can be taken by another test between the probe and
+            // chromedriver's bind; chromedriver then exits, and a new port is tried.
+            if let Ok(Some(_)) = driver.try_wait() {
+                (driver, port) = spawn_driver(&driver_bin);
+            }
+            let url = format!("http://127.0.0.1:{port}");
             let attempt =
                 ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
                     .capabilities(caps.clone())
