@@ -17,7 +17,7 @@ backend_tests!(
     changes_and_deletes_need_the_message,
 );
 
-async fn two_flows(b: Backend) -> (TestDb, DynStore) {
+pub(crate) async fn two_flows(b: Backend) -> (TestDb, DynStore) {
     let db = TestDb::new(b).await;
     let s = db.connect().await;
     let org = s
@@ -46,7 +46,7 @@ async fn two_flows(b: Backend) -> (TestDb, DynStore) {
     (db, s)
 }
 
-fn message(flow: &str, event: &str) -> Message {
+pub(crate) fn message(flow: &str, event: &str) -> Message {
     serde_json::from_value(json!({
         "id": 0, "flow": flow, "event": event, "content": "hi", "user": "0", "sent": 0,
         "created_at": "", "tags": ["t"]
@@ -54,7 +54,7 @@ fn message(flow: &str, event: &str) -> Message {
     .unwrap()
 }
 
-fn post(flow: &str, event: &str, thread: ThreadRef) -> NewPost {
+pub(crate) fn post(flow: &str, event: &str, thread: ThreadRef) -> NewPost {
     NewPost {
         message: message(flow, event),
         user_id: None,
@@ -67,7 +67,7 @@ fn post(flow: &str, event: &str, thread: ThreadRef) -> NewPost {
     }
 }
 
-fn new_thread(id: &str) -> NewThread {
+pub(crate) fn new_thread(id: &str) -> NewThread {
     NewThread {
         id: id.into(),
         origin: "chat",
@@ -78,7 +78,7 @@ fn new_thread(id: &str) -> NewThread {
     }
 }
 
-async fn stored(s: &DynStore, p: NewPost) -> StoredMessage {
+pub(crate) async fn stored(s: &DynStore, p: NewPost) -> StoredMessage {
     match s.post_message(p).await.unwrap() {
         PostOutcome::Stored(m) => m,
         PostOutcome::Replay(r) => panic!("unexpected replay {r:?}"),

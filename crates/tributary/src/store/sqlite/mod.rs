@@ -133,7 +133,10 @@ impl SqliteStore {
             configure(&conn)?;
             // The writer revisits the pages of every thread and of the indexes' random
             // positions; SQLite's default 2 MiB cache made it read them back from the file.
-            conn.execute_batch("PRAGMA cache_size = -65536")?;
+            // Not more than 16 MiB: when a B-tree split renumbers pages, SQLite parks one at
+            // a page number near 1 GiB, and the COMMIT after it scans the whole cache to drop
+            // pages past the end of the file. At 64 MiB that scan was a tenth of the writer.
+            conn.execute_batch("PRAGMA cache_size = -16384")?;
             migrate(&conn)?;
             conn.execute_batch(messages::CREATE_SEARCH_STAGING)?;
             let checkpoint_conn = Connection::open(&path)?;
