@@ -34,7 +34,7 @@ mod sources;
 mod store_conformance;
 mod store_messages;
 mod store_oauth;
-mod store_sqlite_wal;
+mod store_sqlite;
 mod stream_client;
 mod stream_reader;
 mod stream_resume;

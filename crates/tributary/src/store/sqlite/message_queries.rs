@@ -75,7 +75,9 @@ pub fn list_messages(c: &Connection, q: MessageQuery) -> StoreResult<Vec<StoredM
         }
     }
     if !q.search.is_empty() {
-        sql.push_str(" AND m.rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)");
+        sql.push_str(
+            " AND m.rowid IN (SELECT rowid FROM search.messages_fts WHERE messages_fts MATCH ?)",
+        );
         args.push(Sql::Text(fts_query(&q.search)));
     }
     sql.push_str(if q.ascending {

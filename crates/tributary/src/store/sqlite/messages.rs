@@ -5,6 +5,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use tributary_types::{Message, Thread};
 
+use super::search::{self, SearchOp};
 use crate::store::*;
 
 pub fn post_message(c: &Connection, p: NewPost) -> StoreResult<PostOutcome> {
@@ -138,47 +139,17 @@ pub(super) fn insert_message(
     let rowid = c.last_insert_rowid();
     write_tags(c, &m.flow, m.id, &m.tags)?;
     if !search_text.is_empty() {
-        stage_search_text(c, rowid, search_text)?;
+        search::stage(SearchOp::Index(rowid, search_text.to_owned()));
     }
     Ok(())
 }
 
-/// The connection-local table where a write group's search texts wait for
-/// [`flush_search_index`]. Create it on every connection that writes messages.
-pub(super) const CREATE_SEARCH_STAGING: &str = "PRAGMA temp_store = MEMORY;
-     CREATE TEMP TABLE IF NOT EXISTS fts_pending (rowid INTEGER PRIMARY KEY, text TEXT NOT NULL)";
-
-/// Queues a message's search text for the index. FTS5 writes its pending terms to disk at
-/// every SAVEPOINT, and the writer runs each job in one, so indexing message by message
-/// wrote (and then merged) one index segment per message: a third of the writer's time
-/// under load. Staged rows live in a plain temp table, which savepoints roll back like any
-/// other write, and go into the index once per group, just before COMMIT.
-fn stage_search_text(c: &Connection, rowid: i64, text: &str) -> StoreResult<()> {
-    c.prepare_cached("INSERT OR REPLACE INTO temp.fts_pending (rowid, text) VALUES (?1, ?2)")?
-        .execute(params![rowid, text])?;
-    Ok(())
-}
-
-/// Removes a message's text from the index and from the staging table.
+/// Takes a message out of the index, now and (through `search_changes`) at the next start
+/// if the process stops before the indexer has applied it.
 fn unindex(c: &Connection, rowid: i64) -> StoreResult<()> {
-    c.prepare_cached("DELETE FROM messages_fts WHERE rowid = ?1")?
+    search::stage(SearchOp::Remove(rowid));
+    c.prepare_cached("INSERT OR IGNORE INTO search_changes (rowid) VALUES (?1)")?
         .execute([rowid])?;
-    c.prepare_cached("DELETE FROM temp.fts_pending WHERE rowid = ?1")?
-        .execute([rowid])?;
-    Ok(())
-}
-
-/// Moves the staged search texts into the full-text index, inside the open transaction.
-pub(super) fn flush_search_index(c: &Connection) -> rusqlite::Result<()> {
-    let staged = c
-        .prepare_cached(
-            "INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM temp.fts_pending",
-        )?
-        .execute([])?;
-    if staged > 0 {
-        c.prepare_cached("DELETE FROM temp.fts_pending")?
-            .execute([])?;
-    }
     Ok(())
 }
 
@@ -271,7 +242,7 @@ pub fn change_message(c: &Connection, ch: MessageChange) -> StoreResult<ChangeOu
     write_tags(c, &ch.flow_id, ch.id, &m.tags)?;
     unindex(c, rowid)?;
     if !ch.search_text.is_empty() {
-        stage_search_text(c, rowid, &ch.search_text)?;
+        search::stage(SearchOp::Index(rowid, ch.search_text.clone()));
     }
     let state: Option<String> = match &thread_id {
         Some(t) => c

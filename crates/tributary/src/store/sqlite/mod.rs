@@ -11,6 +11,7 @@ mod message_queries;
 mod messages;
 mod oauth;
 mod pool;
+mod search;
 pub mod seed;
 mod writer;
 
@@ -24,6 +25,7 @@ use super::blobs::FsBlobStore;
 use super::*;
 use checkpoint::Checkpointer;
 use pool::ReadPool;
+use search::SearchIndex;
 use writer::Writer;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -32,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_oauth.sql")),
     (4, include_str!("migrations/0004_files.sql")),
     (6, include_str!("migrations/0006_action_attempts.sql")),
+    (7, include_str!("migrations/0007_search_file.sql")),
 ];
 
 const READERS: usize = 4;
@@ -39,6 +42,8 @@ const READERS: usize = 4;
 pub struct SqliteStore {
     writer: Writer,
     readers: ReadPool,
+    /// The full-text index's thread, which searches wait for.
+    search: Arc<SearchIndex>,
     bus: Arc<Bus>,
     /// Files live beside the database: `files/` in its directory.
     blobs: DynBlobStore,
@@ -138,12 +143,16 @@ impl SqliteStore {
             // pages past the end of the file. At 64 MiB that scan was a tenth of the writer.
             conn.execute_batch("PRAGMA cache_size = -16384")?;
             migrate(&conn)?;
-            conn.execute_batch(messages::CREATE_SEARCH_STAGING)?;
+            let search_path = search::index_path(&path);
+            let search_conn = search::open(&search_path)?;
+            search::catch_up(&conn, &search_conn)?;
+            let search =
+                SearchIndex::start(search_conn).map_err(|e| StoreError::Backend(e.to_string()))?;
             let checkpoint_conn = Connection::open(&path)?;
             configure(&checkpoint_conn)?;
             let checkpointer = Checkpointer::start(checkpoint_conn)
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
-            let writer = Writer::start(conn, bus.clone(), checkpointer)
+            let writer = Writer::start(conn, bus.clone(), checkpointer, search.clone())
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
             let data_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
             let blobs: DynBlobStore = Arc::new(FsBlobStore::open(&data_dir.join("files"))?);
@@ -153,11 +162,16 @@ impl SqliteStore {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 configure(&c)?;
+                c.execute(
+                    "ATTACH DATABASE ?1 AS search",
+                    [search_path.to_string_lossy()],
+                )?;
                 Ok(c)
             })?;
             Ok(SqliteStore {
                 writer,
                 readers,
+                search,
                 bus,
                 blobs,
             })
@@ -535,6 +549,9 @@ impl Store for SqliteStore {
             .await
     }
     async fn list_messages(&self, query: MessageQuery) -> StoreResult<Vec<StoredMessage>> {
+        if !query.search.is_empty() {
+            self.search.caught_up().await;
+        }
         self.readers
             .read(move |c| message_queries::list_messages(c, query))
             .await

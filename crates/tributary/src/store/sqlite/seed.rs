@@ -48,7 +48,7 @@ pub fn bulk_seed(
     let c = Connection::open(path)?;
     c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     super::configure(&c)?;
-    c.execute_batch(super::messages::CREATE_SEARCH_STAGING)?;
+    let index = super::search::open(&super::search::index_path(path))?;
     let (flow_id, app_id, source_name): (String, i64, String) = c
         .query_row(
             "SELECT flow_id, app_id, name FROM sources WHERE id = ?1",
@@ -137,8 +137,8 @@ pub fn bulk_seed(
              ON CONFLICT (flow_id) DO UPDATE SET last_message_id = excluded.last_message_id",
             params![flow_id, last_id],
         )?;
-        super::messages::flush_search_index(&c)?;
         c.execute_batch("COMMIT")?;
+        super::search::apply(&index, super::search::take_staged())?;
         done += n;
         progress(done, spec.count);
     }

@@ -17,6 +17,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::checkpoint::Checkpointer;
+use super::search::{self, SearchIndex};
 use crate::bus::{Bus, Event};
 use crate::store::{StoreError, StoreResult};
 
@@ -56,6 +57,7 @@ impl Writer {
         conn: Connection,
         bus: Arc<Bus>,
         checkpointer: Checkpointer,
+        index: Arc<SearchIndex>,
     ) -> std::io::Result<Writer> {
         conn.query_row(
             &format!("PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_FRAMES}"),
@@ -66,7 +68,7 @@ impl Writer {
         let (jobs, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, rx, bus, checkpointer))?;
+            .spawn(move || run(conn, rx, bus, checkpointer, index))?;
         Ok(Writer { jobs })
     }
 
@@ -118,12 +120,14 @@ fn in_savepoint<T>(
     f: impl FnOnce(&Connection) -> StoreResult<T>,
 ) -> StoreResult<T> {
     exec(conn, "SAVEPOINT job")?;
+    let staged = search::staged_len();
     match f(conn) {
         Ok(v) => {
             exec(conn, "RELEASE job")?;
             Ok(v)
         }
         Err(e) => {
+            search::unstage_to(staged);
             exec(conn, "ROLLBACK TO job")?;
             exec(conn, "RELEASE job")?;
             Err(e)
@@ -131,7 +135,13 @@ fn in_savepoint<T>(
     }
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Job>, bus: Arc<Bus>, checkpointer: Checkpointer) {
+fn run(
+    conn: Connection,
+    rx: mpsc::Receiver<Job>,
+    bus: Arc<Bus>,
+    checkpointer: Checkpointer,
+    index: Arc<SearchIndex>,
+) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -147,13 +157,15 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>, bus: Arc<Bus>, checkpointer: C
             continue;
         }
         let mut replies: Vec<Reply> = group.into_iter().map(|job| job(&conn)).collect();
-        // The group's search texts go into the index once, outside the jobs' savepoints.
-        let committed = super::messages::flush_search_index(&conn)
-            .and_then(|()| exec(&conn, "COMMIT"))
-            .map_err(|e| StoreError::Backend(e.to_string()));
+        let committed = exec(&conn, "COMMIT").map_err(|e| StoreError::Backend(e.to_string()));
+        let staged = search::take_staged();
         if committed.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         } else {
+            // Before anyone is answered, so that a search they make next waits for these.
+            if !staged.is_empty() {
+                index.send(staged);
+            }
             checkpointer.committed();
             // Jobs ran in queue order, so their events are in commit (and id) order.
             bus.publish(
