@@ -10,9 +10,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use deadpool_postgres::{Object, Transaction};
 use futures_util::future::{join, join3, join_all, try_join};
-use tributary_types::Thread;
+use tributary_types::{Message, Thread};
 
-use super::messages::{exec, insert_message, parse_thread, PgError};
+use tokio_postgres::types::ToSql;
+
+use super::messages::{exec, parse_thread, PgError};
 use crate::store::*;
 
 /// Whether every post of the group can take the set-based path. External threads need both
@@ -44,9 +46,18 @@ const FIND: &str = "SELECT source_id, external_thread_id, flow_id, state FROM th
      WHERE (source_id, external_thread_id) IN (SELECT * FROM unnest($1::int8[], $2::text[]))";
 
 const CREATE: &str = "INSERT INTO threads (id, flow_id, origin, source_id, app_id, external_thread_id, state, created_at, updated_at, message_count)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)";
+     SELECT id, flow_id, origin, source_id, app_id, external_thread_id, state, $8, $8, posts
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::text[], $7::text[], $9::int8[])
+       AS t(id, flow_id, origin, source_id, app_id, external_thread_id, state, posts)";
 
-const UPDATE: &str = "UPDATE threads SET state = $2, updated_at = $3, message_count = message_count + $4 WHERE id = $1";
+const UPDATE: &str = "UPDATE threads SET state = u.state, updated_at = $3, message_count = threads.message_count + u.posts
+     FROM unnest($1::text[], $2::text[], $4::int8[]) AS u(id, state, posts) WHERE threads.id = u.id";
+
+const INSERT_MESSAGES: &str = "INSERT INTO messages (flow_id, id, event, user_id, source_id, app, thread_id, parent_id, body, sent, search_text)
+     SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::int8[], $5::int8[], $6::text[], $7::text[], $8::int8[], $9::text[], $10::int8[], $11::text[])";
+
+const INSERT_TAGS: &str = "INSERT INTO message_tags (flow_id, message_id, tag)
+     SELECT * FROM unnest($1::text[], $2::int8[], $3::text[]) ON CONFLICT DO NOTHING";
 
 /// A thread the group writes, as it ends up.
 struct Touched<'a> {
@@ -193,28 +204,84 @@ async fn store(tx: &Transaction<'_>, posts: &[&NewPost]) -> StoreResult<Vec<Stor
     for m in &stored {
         range.entry(&m.flow_id).or_insert((m.id, m.id)).1 = m.id;
     }
-    let threads = join_all(touched.iter().map(|t| write_thread(tx, t, now)));
-    let rows = join_all(messages.iter().map(|(m, own, p)| async move {
-        insert_message(
-            tx,
-            m,
-            own,
-            p.user_id,
-            p.source_id,
-            p.parent_id,
-            &p.search_text,
-        )
-        .await?;
-        super::files::insert_attachments(&**tx, m).await
-    }));
-    let (threads, rows, announced) =
-        join3(threads, rows, super::poster::announce(tx, &range)).await;
-    threads
-        .into_iter()
-        .chain(rows)
-        .collect::<StoreResult<()>>()?;
+    let files = join_all(
+        messages
+            .iter()
+            .filter(|(m, _, _)| !m.attachments.is_empty())
+            .map(|(m, _, _)| super::files::insert_attachments(&**tx, m)),
+    );
+    let (written, files, announced) = join3(
+        try_join(
+            write_threads(tx, &touched, now),
+            insert_messages(tx, &messages),
+        ),
+        files,
+        super::poster::announce(tx, &range),
+    )
+    .await;
+    written?;
+    files.into_iter().collect::<StoreResult<()>>()?;
     announced?;
     Ok(stored)
+}
+
+/// Every message of the group and its tags: one statement each, whatever the group's size.
+/// A statement per row cost the backend its per-statement overhead dozens of times a group.
+async fn insert_messages(
+    tx: &Transaction<'_>,
+    messages: &[(Message, String, &NewPost)],
+) -> StoreResult<()> {
+    let n = messages.len();
+    let (mut flows, mut ids, mut events, mut users) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut sources, mut apps, mut threads, mut parents) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut bodies, mut sent, mut texts) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut tag_flows, mut tag_ids, mut tags) = (Vec::new(), Vec::new(), Vec::new());
+    for (m, own, p) in messages {
+        flows.push(m.flow.as_str());
+        ids.push(m.id);
+        events.push(m.event.as_str());
+        users.push(p.user_id);
+        sources.push(p.source_id);
+        apps.push(m.app.as_deref());
+        threads.push(m.thread_id.as_deref());
+        parents.push(p.parent_id);
+        bodies.push(own.as_str());
+        sent.push(m.sent);
+        texts.push(p.search_text.as_str());
+        for tag in &m.tags {
+            tag_flows.push(m.flow.as_str());
+            tag_ids.push(m.id);
+            tags.push(tag.as_str());
+        }
+    }
+    let params: [&(dyn ToSql + Sync); 11] = [
+        &flows, &ids, &events, &users, &sources, &apps, &threads, &parents, &bodies, &sent, &texts,
+    ];
+    let rows = exec(tx, INSERT_MESSAGES, &params);
+    let tagged = async {
+        if tags.is_empty() {
+            return Ok(0);
+        }
+        exec(tx, INSERT_TAGS, &[&tag_flows, &tag_ids, &tags]).await
+    };
+    let (rows, tagged) = join(rows, tagged).await;
+    rows.map_err(|e| super::constraint(e, "message id", "flow"))?;
+    tagged?;
+    Ok(())
 }
 
 fn new_touched<'a>(flow_id: &str, nt: &'a NewThread, now: i64) -> Touched<'a> {
@@ -227,30 +294,52 @@ fn new_touched<'a>(flow_id: &str, nt: &'a NewThread, now: i64) -> Touched<'a> {
     }
 }
 
-/// One statement per thread with its final state: a new thread is inserted as the last of
-/// the group's posts leaves it, an existing one updated once.
-async fn write_thread(tx: &Transaction<'_>, t: &Touched<'_>, now: i64) -> StoreResult<()> {
-    let written: Result<u64, PgError> = match t.created {
-        Some(nt) => {
-            exec(
-                tx,
-                CREATE,
-                &[
-                    &nt.id,
-                    &t.flow_id,
-                    &nt.origin,
-                    &nt.source_id,
-                    &nt.app_id,
-                    &nt.external_thread_id,
-                    &t.state,
-                    &now,
-                    &t.posts,
-                ],
-            )
-            .await
+/// Each thread with its final state, in one statement for the new ones and one for the
+/// rest: a new thread is inserted as the last of the group's posts leaves it, an existing
+/// one updated once.
+async fn write_threads(tx: &Transaction<'_>, touched: &[Touched<'_>], now: i64) -> StoreResult<()> {
+    let (mut ids, mut flows, mut origins, mut sources) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut apps, mut externals, mut states, mut posts) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut old_ids, mut old_states, mut old_posts) = (Vec::new(), Vec::new(), Vec::new());
+    for t in touched {
+        match t.created {
+            Some(nt) => {
+                ids.push(nt.id.as_str());
+                flows.push(t.flow_id.as_str());
+                origins.push(nt.origin);
+                sources.push(nt.source_id);
+                apps.push(nt.app_id);
+                externals.push(nt.external_thread_id.as_deref());
+                states.push(t.state.as_str());
+                posts.push(t.posts);
+            }
+            None => {
+                old_ids.push(t.thread.id.as_str());
+                old_states.push(t.state.as_str());
+                old_posts.push(t.posts);
+            }
         }
-        None => exec(tx, UPDATE, &[&t.thread.id, &t.state, &now, &t.posts]).await,
+    }
+    let created = async {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let params: [&(dyn ToSql + Sync); 9] = [
+            &ids, &flows, &origins, &sources, &apps, &externals, &states, &now, &posts,
+        ];
+        exec(tx, CREATE, &params).await
     };
-    written?;
+    let updated = async {
+        if old_ids.is_empty() {
+            return Ok(0);
+        }
+        exec(tx, UPDATE, &[&old_ids, &old_states, &now, &old_posts]).await
+    };
+    let (created, updated): (Result<u64, PgError>, Result<u64, PgError>) =
+        join(created, updated).await;
+    created?;
+    updated?;
     Ok(())
 }
