@@ -122,6 +122,7 @@ const CATCH_UP_CHUNK: i64 = 10_000;
 /// Brings the index up to date with the messages in `main`: messages past its recorded
 /// rowid, and those edited or deleted since it last caught up. Run before the writer starts.
 pub fn catch_up(main: &Connection, index: &Connection) -> StoreResult<()> {
+    let started = std::time::Instant::now();
     let mut ops = Vec::new();
     let changed: Vec<i64> = main
         .prepare("SELECT rowid FROM search_changes")?
@@ -138,8 +139,10 @@ pub fn catch_up(main: &Connection, index: &Connection) -> StoreResult<()> {
             ops.push(SearchOp::Index(rowid, text));
         }
     }
+    let changed = ops.len();
     apply(index, ops)?;
     let mut last: i64 = index.query_row("SELECT last_rowid FROM indexed", [], |r| r.get(0))?;
+    let mut read = 0;
     loop {
         let rows: Vec<(i64, String)> = main
             .prepare("SELECT rowid, body FROM messages WHERE rowid > ?1 ORDER BY rowid LIMIT ?2")?
@@ -148,6 +151,11 @@ pub fn catch_up(main: &Connection, index: &Connection) -> StoreResult<()> {
             })?
             .collect::<rusqlite::Result<_>>()?;
         let Some(&(end, _)) = rows.last() else { break };
+        read += rows.len();
+        if read % 100_000 == 0 {
+            // A rebuild of a large flow takes a while; say that start-up is not stuck.
+            tracing::info!(search.messages = read, "sqlite.search_catching_up");
+        }
         let ops = rows
             .into_iter()
             .filter_map(|(rowid, body)| Some(SearchOp::Index(rowid, indexed_text(&body)?)));
@@ -157,6 +165,14 @@ pub fn catch_up(main: &Connection, index: &Connection) -> StoreResult<()> {
         last = end;
     }
     main.execute("DELETE FROM search_changes", [])?;
+    if changed + read > 0 {
+        tracing::info!(
+            search.messages = read,
+            search.changed = changed,
+            search.ms = started.elapsed().as_millis() as u64,
+            "sqlite.search_caught_up"
+        );
+    }
     Ok(())
 }
 
