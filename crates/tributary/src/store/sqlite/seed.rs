@@ -47,7 +47,7 @@ pub fn bulk_seed(
 ) -> StoreResult<i64> {
     let c = Connection::open(path)?;
     c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
-    super::configure(&c)?;
+    super::open::configure(&c)?;
     let index = super::search::open(&super::search::index_path(path))?;
     let (flow_id, app_id, source_name): (String, i64, String) = c
         .query_row(
