@@ -114,6 +114,19 @@ pub struct StoredMessage {
 }
 
 impl StoredMessage {
+    /// The record of a message just written: its row's fields, and `json` as clients see it.
+    pub fn written(m: Message, user_id: Option<i64>, json: Arc<str>) -> StoredMessage {
+        StoredMessage {
+            flow_id: m.flow,
+            id: m.id,
+            event: m.event,
+            user_id,
+            app: m.app,
+            thread_id: m.thread_id,
+            json,
+        }
+    }
+
     pub fn parse(&self) -> Result<Message, serde_json::Error> {
         serde_json::from_str(&self.json)
     }

@@ -246,13 +246,8 @@ pub async fn change_message(tx: &Transaction<'_>, ch: MessageChange) -> StoreRes
         let own = finish_message(&mut e, &ch.flow_id, id, now);
         insert_message(tx, &e, &own, ev.user_id, None, Some(ch.id), "").await?;
         events.push(StoredMessage {
-            flow_id: ch.flow_id.clone(),
-            id,
-            event: e.event,
-            user_id: ev.user_id,
-            app: e.app,
             thread_id: None,
-            json: own.into(),
+            ..StoredMessage::written(e, ev.user_id, own.into())
         });
     }
     Ok(ChangeOutcome { message, events })
@@ -305,12 +300,7 @@ pub async fn delete_message(
     let own = finish_message(&mut e, flow_id, event_id, now_millis());
     insert_message(tx, &e, &own, deletion.user_id, None, Some(id), "").await?;
     Ok(StoredMessage {
-        flow_id: flow_id.to_owned(),
-        id: event_id,
-        event: e.event,
-        user_id: deletion.user_id,
-        app: e.app,
         thread_id: None,
-        json: own.into(),
+        ..StoredMessage::written(e, deletion.user_id, own.into())
     })
 }

@@ -92,15 +92,9 @@ pub async fn post_message(tx: &Transaction<'_>, p: NewPost) -> StoreResult<PostO
     let (a, b, c) = join3(update_thread, store_message, remember_claim).await;
     // The first failure in statement order is the one that caused any later ones.
     a.and(b).and(c)?;
-    Ok(PostOutcome::Stored(StoredMessage {
-        flow_id,
-        id,
-        event: m.event,
-        user_id: p.user_id,
-        app: m.app,
-        thread_id: m.thread_id,
-        json,
-    }))
+    Ok(PostOutcome::Stored(StoredMessage::written(
+        m, p.user_id, json,
+    )))
 }
 
 /// The post's thread as it is before the post, created when the post starts it.

@@ -65,15 +65,9 @@ pub fn post_message(c: &Connection, p: NewPost) -> StoreResult<PostOutcome> {
         let body = if claim.body_is_message { &*json } else { "{}" };
         remember(c, claim, body, now, id)?;
     }
-    Ok(PostOutcome::Stored(StoredMessage {
-        flow_id,
-        id,
-        event: m.event,
-        user_id: p.user_id,
-        app: m.app,
-        thread_id: m.thread_id,
-        json,
-    }))
+    Ok(PostOutcome::Stored(StoredMessage::written(
+        m, p.user_id, json,
+    )))
 }
 
 fn parse_thread(state: &str) -> StoreResult<Thread> {
@@ -266,13 +260,8 @@ pub fn change_message(c: &Connection, ch: MessageChange) -> StoreResult<ChangeOu
         let own = finish_message(&mut e, &ch.flow_id, id, now);
         insert_message(c, &e, &own, ev.user_id, None, Some(ch.id), "")?;
         events.push(StoredMessage {
-            flow_id: ch.flow_id.clone(),
-            id,
-            event: e.event,
-            user_id: ev.user_id,
-            app: e.app,
             thread_id: None,
-            json: own.into(),
+            ..StoredMessage::written(e, ev.user_id, own.into())
         });
     }
     Ok(ChangeOutcome { message, events })
@@ -316,12 +305,7 @@ pub fn delete_message(
     let own = finish_message(&mut e, flow_id, event_id, now_millis());
     insert_message(c, &e, &own, deletion.user_id, None, Some(id), "")?;
     Ok(StoredMessage {
-        flow_id: flow_id.to_owned(),
-        id: event_id,
-        event: e.event,
-        user_id: deletion.user_id,
-        app: e.app,
         thread_id: None,
-        json: own.into(),
+        ..StoredMessage::written(e, deletion.user_id, own.into())
     })
 }
