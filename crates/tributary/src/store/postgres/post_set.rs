@@ -231,43 +231,30 @@ async fn insert_messages(
     tx: &Transaction<'_>,
     messages: &[(Message, String, &NewPost)],
 ) -> StoreResult<()> {
-    let n = messages.len();
-    let (mut flows, mut ids, mut events, mut users) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
+    let flows = column(messages, |(m, _, _)| m.flow.as_str());
+    let ids = column(messages, |(m, _, _)| m.id);
+    let events = column(messages, |(m, _, _)| m.event.as_str());
+    let users = column(messages, |(_, _, p)| p.user_id);
+    let sources = column(messages, |(_, _, p)| p.source_id);
+    let apps = column(messages, |(m, _, _)| m.app.as_deref());
+    let threads = column(messages, |(m, _, _)| m.thread_id.as_deref());
+    let parents = column(messages, |(_, _, p)| p.parent_id);
+    let bodies = column(messages, |(_, own, _)| own.as_str());
+    let sent = column(messages, |(m, _, _)| m.sent);
+    let texts = column(messages, |(_, _, p)| p.search_text.as_str());
+    let tagged: Vec<(&str, i64, &str)> = messages
+        .iter()
+        .flat_map(|(m, _, _)| {
+            m.tags
+                .iter()
+                .map(move |t| (m.flow.as_str(), m.id, t.as_str()))
+        })
+        .collect();
+    let (tag_flows, tag_ids, tags) = (
+        column(&tagged, |t| t.0),
+        column(&tagged, |t| t.1),
+        column(&tagged, |t| t.2),
     );
-    let (mut sources, mut apps, mut threads, mut parents) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut bodies, mut sent, mut texts) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut tag_flows, mut tag_ids, mut tags) = (Vec::new(), Vec::new(), Vec::new());
-    for (m, own, p) in messages {
-        flows.push(m.flow.as_str());
-        ids.push(m.id);
-        events.push(m.event.as_str());
-        users.push(p.user_id);
-        sources.push(p.source_id);
-        apps.push(m.app.as_deref());
-        threads.push(m.thread_id.as_deref());
-        parents.push(p.parent_id);
-        bodies.push(own.as_str());
-        sent.push(m.sent);
-        texts.push(p.search_text.as_str());
-        for tag in &m.tags {
-            tag_flows.push(m.flow.as_str());
-            tag_ids.push(m.id);
-            tags.push(tag.as_str());
-        }
-    }
     let params: [&(dyn ToSql + Sync); 11] = [
         &flows, &ids, &events, &users, &sources, &apps, &threads, &parents, &bodies, &sent, &texts,
     ];
@@ -284,6 +271,11 @@ async fn insert_messages(
     Ok(())
 }
 
+/// One field of every row, as the array a multi-row statement binds.
+fn column<'a, R, T>(rows: &'a [R], field: impl Fn(&'a R) -> T) -> Vec<T> {
+    rows.iter().map(field).collect()
+}
+
 fn new_touched<'a>(flow_id: &str, nt: &'a NewThread, now: i64) -> Touched<'a> {
     Touched {
         flow_id: flow_id.to_owned(),
@@ -298,30 +290,22 @@ fn new_touched<'a>(flow_id: &str, nt: &'a NewThread, now: i64) -> Touched<'a> {
 /// rest: a new thread is inserted as the last of the group's posts leaves it, an existing
 /// one updated once.
 async fn write_threads(tx: &Transaction<'_>, touched: &[Touched<'_>], now: i64) -> StoreResult<()> {
-    let (mut ids, mut flows, mut origins, mut sources) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut apps, mut externals, mut states, mut posts) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut old_ids, mut old_states, mut old_posts) = (Vec::new(), Vec::new(), Vec::new());
-    for t in touched {
-        match t.created {
-            Some(nt) => {
-                ids.push(nt.id.as_str());
-                flows.push(t.flow_id.as_str());
-                origins.push(nt.origin);
-                sources.push(nt.source_id);
-                apps.push(nt.app_id);
-                externals.push(nt.external_thread_id.as_deref());
-                states.push(t.state.as_str());
-                posts.push(t.posts);
-            }
-            None => {
-                old_ids.push(t.thread.id.as_str());
-                old_states.push(t.state.as_str());
-                old_posts.push(t.posts);
-            }
-        }
-    }
+    let new: Vec<(&Touched, &NewThread)> = touched
+        .iter()
+        .filter_map(|t| Some((t, t.created?)))
+        .collect();
+    let old: Vec<&Touched> = touched.iter().filter(|t| t.created.is_none()).collect();
+    let ids = column(&new, |(_, nt)| nt.id.as_str());
+    let flows = column(&new, |(t, _)| t.flow_id.as_str());
+    let origins = column(&new, |(_, nt)| nt.origin);
+    let sources = column(&new, |(_, nt)| nt.source_id);
+    let apps = column(&new, |(_, nt)| nt.app_id);
+    let externals = column(&new, |(_, nt)| nt.external_thread_id.as_deref());
+    let states = column(&new, |(t, _)| t.state.as_str());
+    let posts = column(&new, |(t, _)| t.posts);
+    let old_ids = column(&old, |t| t.thread.id.as_str());
+    let old_states = column(&old, |t| t.state.as_str());
+    let old_posts = column(&old, |t| t.posts);
     let created = async {
         if ids.is_empty() {
             return Ok(0);
