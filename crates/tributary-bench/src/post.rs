@@ -12,8 +12,11 @@ use crate::body;
 use crate::load::{self, Load, LoadResult, Target};
 use crate::server::procstat;
 
+/// Request paths and bodies, shared by the load's connections.
+pub type Bodies = Arc<Vec<(String, Bytes)>>;
+
 /// The 1,000 bodies, one per thread, posted round-robin.
-pub fn bodies(flow_token: &str) -> Arc<Vec<(String, Bytes)>> {
+pub fn bodies(flow_token: &str) -> Bodies {
     Arc::new(
         (0..body::THREADS)
             .map(|k| {
@@ -38,7 +41,7 @@ pub struct PostStats {
 pub async fn run(
     target: &Target,
     server_pid: u32,
-    bodies: Arc<Vec<(String, Bytes)>>,
+    bodies: Bodies,
     concurrency: usize,
     warmup: Duration,
     duration: Duration,

@@ -9,6 +9,19 @@ use tributary_bench::server::{Database, Res, Server};
 
 use crate::{mib, say, Sizes};
 
+/// One measured post load at concurrency `c` against a server this tool started.
+async fn load(server: &Server, bodies: &post::Bodies, c: usize, sizes: &Sizes) -> post::PostStats {
+    post::run(
+        &server.target,
+        server.pid(),
+        bodies.clone(),
+        c,
+        sizes.warmup,
+        sizes.duration,
+    )
+    .await
+}
+
 /// The server's CPU share, and its CPU time per answered request: unlike the rate, the
 /// latter hardly moves when something else on the machine takes CPU, so it compares runs
 /// taken under different loads.
@@ -29,15 +42,7 @@ pub async fn ceiling_run(bin: &Path, sizes: &Sizes, report: &mut Report) -> Res<
     let bodies = post::bodies("0123456789abcdef0123456789abcdef");
     let mut rates = [0.0; 2];
     for (i, c) in sizes.concurrency.iter().enumerate() {
-        let s = post::run(
-            &server.target,
-            server.pid(),
-            bodies.clone(),
-            *c,
-            sizes.warmup,
-            sizes.duration,
-        )
-        .await;
+        let s = load(&server, &bodies, *c, sizes).await;
         let name = format!("ceiling c{c}");
         say(format!(
             "{name}: {:.0} req/s, p99 {:.2} ms, errors {}",
@@ -88,15 +93,7 @@ async fn post_on(
     let mut rates = [0.0; 2];
     let mut acked = 0;
     for (i, c) in sizes.concurrency.iter().enumerate() {
-        let s = post::run(
-            &server.target,
-            server.pid(),
-            bodies.clone(),
-            *c,
-            sizes.warmup,
-            sizes.duration,
-        )
-        .await;
+        let s = load(&server, &bodies, *c, sizes).await;
         let name = format!("post {backend} c{c}");
         say(format!(
             "{name}: {:.0} msg/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, errors {}, CPU {:.0}%, RSS {:.0} MiB{}",
