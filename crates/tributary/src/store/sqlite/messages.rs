@@ -57,7 +57,7 @@ pub fn post_message(c: &Connection, p: NewPost) -> StoreResult<PostOutcome> {
         p.user_id,
         p.source_id,
         p.parent_id,
-        &p.search_text,
+        p.search_text,
     )?;
     super::files::insert_attachments(c, &m)?;
     let json = splice(&own, thread_json.as_deref());
@@ -120,7 +120,7 @@ pub(super) fn insert_message(
     user_id: Option<i64>,
     source_id: Option<i64>,
     parent_id: Option<i64>,
-    search_text: &str,
+    search_text: String,
 ) -> StoreResult<()> {
     c.prepare_cached(
         "INSERT INTO messages (flow_id, id, event, user_id, source_id, app, thread_id, parent_id, body, sent)
@@ -133,7 +133,7 @@ pub(super) fn insert_message(
     let rowid = c.last_insert_rowid();
     write_tags(c, &m.flow, m.id, &m.tags)?;
     if !search_text.is_empty() {
-        search::stage(SearchOp::Index(rowid, search_text.to_owned()));
+        search::stage(SearchOp::Index(rowid, search_text));
     }
     Ok(())
 }
@@ -236,7 +236,7 @@ pub fn change_message(c: &Connection, ch: MessageChange) -> StoreResult<ChangeOu
     write_tags(c, &ch.flow_id, ch.id, &m.tags)?;
     unindex(c, rowid)?;
     if !ch.search_text.is_empty() {
-        search::stage(SearchOp::Index(rowid, ch.search_text.clone()));
+        search::stage(SearchOp::Index(rowid, ch.search_text));
     }
     let state: Option<String> = match &thread_id {
         Some(t) => c
@@ -258,7 +258,7 @@ pub fn change_message(c: &Connection, ch: MessageChange) -> StoreResult<ChangeOu
         let mut e = ev.message;
         let id = next_id(c, &ch.flow_id)?;
         let own = finish_message(&mut e, &ch.flow_id, id, now);
-        insert_message(c, &e, &own, ev.user_id, None, Some(ch.id), "")?;
+        insert_message(c, &e, &own, ev.user_id, None, Some(ch.id), String::new())?;
         events.push(StoredMessage {
             thread_id: None,
             ..StoredMessage::written(e, ev.user_id, own.into())
@@ -303,7 +303,7 @@ pub fn delete_message(
     let mut e = deletion.message;
     let event_id = next_id(c, flow_id)?;
     let own = finish_message(&mut e, flow_id, event_id, now_millis());
-    insert_message(c, &e, &own, deletion.user_id, None, Some(id), "")?;
+    insert_message(c, &e, &own, deletion.user_id, None, Some(id), String::new())?;
     Ok(StoredMessage {
         thread_id: None,
         ..StoredMessage::written(e, deletion.user_id, own.into())

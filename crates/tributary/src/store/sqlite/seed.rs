@@ -130,7 +130,7 @@ pub fn bulk_seed(
             };
             let own = finish_message(&mut m, &flow_id, last_id, now);
             let search = format!("{} {} {}", it.title, it.body, it.thread_title);
-            insert_message(&c, &m, &own, None, Some(spec.source_id), None, &search)?;
+            insert_message(&c, &m, &own, None, Some(spec.source_id), None, search)?;
         }
         c.execute(
             "INSERT INTO flow_counters (flow_id, last_message_id) VALUES (?1, ?2)
