@@ -1,7 +1,8 @@
 //! The ceiling: the least a server can do with a post. One axum route, `POST /messages`,
 //! that parses the body into the same wire type the server uses ([`PostMessage`]) and answers
-//! `202 {}`, on the same kind of Tokio runtime as `tributary serve`. No auth, no storage, no
-//! fan-out: what is left is HTTP/1.1 keep-alive handling and JSON parsing on this machine.
+//! `202 {}`, on the same kind of Tokio runtime and the same allocator as `tributary serve`.
+//! No auth, no storage, no fan-out: what is left is HTTP/1.1 keep-alive handling and JSON
+//! parsing on this machine.
 
 use axum::body::Bytes;
 use axum::http::{header, StatusCode};
