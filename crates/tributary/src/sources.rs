@@ -7,7 +7,7 @@ pub mod view;
 use crate::error::{ApiError, ApiResult};
 use crate::messages::{MessageInput, Poster};
 use crate::secrets;
-use crate::store::{AppRecord, DynStore, FlowRecord, NewSource, SourceRecord};
+use crate::store::{AppRecord, DynStore, FlowRecord, NewSource, SourceContext, SourceRecord};
 
 /// Why a source stopped working; sent as `reason` in 410 answers.
 pub const REASONS: &[&str] = &["removed", "flow_deleted", "app_deleted", "revoked"];
@@ -72,6 +72,7 @@ async fn announce(
     let poster = Poster::Source {
         source: Box::new(source.clone()),
         app: Box::new(app),
+        flow: Box::new(flow.clone()),
     };
     let input = MessageInput::inbox_item(&title, Some(&body), who);
     crate::messages::post_message(store, &poster, flow, input).await?;
@@ -102,19 +103,37 @@ pub async fn source_for_token(store: &DynStore, token: &str) -> ApiResult<Source
     let source = store
         .source_by_token_hash(&secrets::hash_token(token))
         .await?
-        .ok_or_else(|| ApiError::Unauthorized("Unknown flow_token".into()))?;
-    if source.removed_at.is_some() {
-        let reason = source
-            .removal_reason
-            .clone()
-            .unwrap_or_else(|| "removed".into());
-        return Err(ApiError::Gone {
+        .ok_or_else(unknown_token)?;
+    refuse_removed(&source)?;
+    Ok(source)
+}
+
+/// Like [`source_for_token`], with the source's application and flow, in one read: for posts.
+pub async fn source_context_for_token(store: &DynStore, token: &str) -> ApiResult<SourceContext> {
+    let context = store
+        .source_context_by_token_hash(&secrets::hash_token(token))
+        .await?
+        .ok_or_else(unknown_token)?;
+    refuse_removed(&context.source)?;
+    Ok(context)
+}
+
+fn unknown_token() -> ApiError {
+    ApiError::Unauthorized("Unknown flow_token".into())
+}
+
+fn refuse_removed(source: &SourceRecord) -> ApiResult<()> {
+    match source.removed_at {
+        None => Ok(()),
+        Some(_) => Err(ApiError::Gone {
             message: "This integration was removed from the flow; stop posting with its flow_token"
                 .into(),
-            reason,
-        });
+            reason: source
+                .removal_reason
+                .clone()
+                .unwrap_or_else(|| "removed".into()),
+        }),
     }
-    Ok(source)
 }
 
 /// A source by id that still works: 404 when there is none, 410 Gone with the removal reason

@@ -35,12 +35,7 @@ async fn target_flow(
     input: &MessageInput,
 ) -> ApiResult<FlowRecord> {
     match poster {
-        Poster::Source { source, .. } => {
-            let flow = state
-                .store
-                .flow_by_id(&source.flow_id)
-                .await?
-                .ok_or_else(|| ApiError::NotFound("Flow not found".into()))?;
+        Poster::Source { flow, .. } => {
             let named_other = match (&target.flow, &input.flow) {
                 (Some((org, f)), _) => {
                     org != &flow.org.parameterized_name || f != &flow.parameterized_name
@@ -53,7 +48,7 @@ async fn target_flow(
                     "This flow_token belongs to another flow".into(),
                 ));
             }
-            Ok(flow)
+            Ok((**flow).clone())
         }
         Poster::User(user) => {
             let f = match (&target.flow, &input.flow) {

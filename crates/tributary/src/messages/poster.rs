@@ -7,9 +7,9 @@ use tributary_types::{ThreadApplication, ThreadSource};
 use crate::auth::{self, CallerSlot, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::input::Params;
-use crate::sources::source_for_token;
+use crate::sources::source_context_for_token;
 use crate::state::AppState;
-use crate::store::{AppRecord, SourceRecord, UserRecord};
+use crate::store::{AppRecord, FlowRecord, SourceContext, SourceRecord, UserRecord};
 
 /// Who is posting.
 #[derive(Debug, Clone)]
@@ -19,6 +19,8 @@ pub enum Poster {
     Source {
         source: Box<SourceRecord>,
         app: Box<AppRecord>,
+        /// The source's flow, read with it.
+        flow: Box<FlowRecord>,
     },
 }
 
@@ -41,7 +43,7 @@ impl Poster {
     pub(crate) fn thread_source(&self) -> Option<ThreadSource> {
         match self {
             Poster::User(_) => None,
-            Poster::Source { source, app } => Some(ThreadSource {
+            Poster::Source { source, app, .. } => Some(ThreadSource {
                 id: source.id,
                 name: source.name.clone(),
                 icon: app.icon_url.clone(),
@@ -79,14 +81,10 @@ pub async fn poster(
 }
 
 pub async fn source_poster(state: &AppState, token: &str) -> ApiResult<Poster> {
-    let source = source_for_token(&state.store, token).await?;
-    let app = state
-        .store
-        .app_by_id(source.app_id)
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("Unknown flow_token".into()))?;
+    let SourceContext { source, app, flow } = source_context_for_token(&state.store, token).await?;
     Ok(Poster::Source {
         source: Box::new(source),
         app: Box::new(app),
+        flow: Box::new(flow),
     })
 }

@@ -98,6 +98,9 @@ pub trait Store: Send + Sync + 'static {
     /// Finds a source by its `flow_token` hash, removed or not, so that a removed source's
     /// token can be answered with 410 rather than 401.
     async fn source_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceRecord>>;
+    /// Like [`Store::source_by_token_hash`], with the source's application and flow, in one
+    /// read: a `flow_token` post made three before.
+    async fn source_context_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceContext>>;
     /// Marks the source removed. Removing twice keeps the first removal.
     async fn remove_source(&self, id: i64, reason: &str) -> StoreResult<SourceRecord>;
 
@@ -238,4 +241,12 @@ pub fn now_millis() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// A column list for a join: `id, name` with alias `s` gives `s.id, s.name`.
+pub(crate) fn qualified(alias: &str, cols: &str) -> String {
+    cols.split(',')
+        .map(|col| format!("{alias}.{}", col.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -139,6 +139,15 @@ pub struct SourceRecord {
     pub updated_at: i64,
 }
 
+/// What a `flow_token` names, read together because every post with one needs all three:
+/// the source, the application it belongs to and the flow it posts to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceContext {
+    pub source: SourceRecord,
+    pub app: AppRecord,
+    pub flow: FlowRecord,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewSource {
     pub flow_id: String,

@@ -354,6 +354,7 @@ async fn server_code_posts_inbox_items_for_a_source(b: Backend) {
     let poster = Poster::Source {
         source: Box::new(r.source.clone()),
         app: Box::new(r.hook.clone()),
+        flow: Box::new(r.flow.clone()),
     };
     let input = MessageInput::inbox_item(
         "New integration: GitHub",

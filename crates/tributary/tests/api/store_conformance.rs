@@ -364,6 +364,16 @@ async fn sources_are_found_by_token_and_removal_keeps_the_first_reason(b: Backen
     );
     assert_eq!(s.source_by_id(src.id).await.unwrap(), Some(src.clone()));
     assert_eq!(s.source_by_token_hash("other").await.unwrap(), None);
+    // A post's one read: the same source, its application and its flow, column for column.
+    let context = s
+        .source_context_by_token_hash("tokhash")
+        .await
+        .unwrap()
+        .expect("the token's source");
+    assert_eq!(context.source, src);
+    assert_eq!(context.app, app);
+    assert_eq!(Some(context.flow), s.flow_by_id("f").await.unwrap());
+    assert_eq!(s.source_context_by_token_hash("other").await.unwrap(), None);
 
     let removed = s.remove_source(src.id, "removed").await.unwrap();
     assert!(removed.removed_at.is_some());
@@ -380,6 +390,14 @@ async fn sources_are_found_by_token_and_removal_keeps_the_first_reason(b: Backen
         .unwrap()
         .removed_at
         .is_some());
+    // Removed sources are still found, so that their token is answered 410, not 401.
+    assert_eq!(
+        s.source_context_by_token_hash("tokhash")
+            .await
+            .unwrap()
+            .map(|c| c.source.removal_reason),
+        Some(Some("removed".into()))
+    );
     assert!(matches!(
         s.remove_source(src.id + 9, "removed").await,
         Err(StoreError::NotFound(_))

@@ -1,27 +1,34 @@
 //! Developer applications and sources.
 
+use std::sync::OnceLock;
+
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row};
 
 use super::constraint;
+use super::flows::{flow_cols, flow_row_at, FLOW_FROM};
 use crate::store::*;
 
 const APP_COLS: &str = "id, owner_id, name, icon_url, client_id, client_secret, redirect_uri, \
      setup_uri, configuration_uri, published, created_at";
 
 pub(super) fn app_row(r: &Row) -> AppRecord {
+    app_row_at(r, 0)
+}
+
+fn app_row_at(r: &Row, at: usize) -> AppRecord {
     AppRecord {
-        id: r.get(0),
-        owner_id: r.get(1),
-        name: r.get(2),
-        icon_url: r.get(3),
-        client_id: r.get(4),
-        client_secret: r.get(5),
-        redirect_uri: r.get(6),
-        setup_uri: r.get(7),
-        configuration_uri: r.get(8),
-        published: r.get(9),
-        created_at: r.get(10),
+        id: r.get(at),
+        owner_id: r.get(at + 1),
+        name: r.get(at + 2),
+        icon_url: r.get(at + 3),
+        client_id: r.get(at + 4),
+        client_secret: r.get(at + 5),
+        redirect_uri: r.get(at + 6),
+        setup_uri: r.get(at + 7),
+        configuration_uri: r.get(at + 8),
+        published: r.get(at + 9),
+        created_at: r.get(at + 10),
     }
 }
 
@@ -100,6 +107,33 @@ pub async fn source_where(
         .await?
         .as_ref()
         .map(source_row))
+}
+
+/// Columns of [`SOURCE_COLS`], then [`APP_COLS`] from here, then the flow's.
+const CONTEXT_APP_AT: usize = 12;
+const CONTEXT_FLOW_AT: usize = CONTEXT_APP_AT + 11;
+
+/// A `flow_token`'s source, application and flow in one statement (`$1`: the token hash).
+pub(super) fn source_context_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "SELECT {}, {}, {} FROM {FLOW_FROM}
+               JOIN sources s ON s.flow_id = f.id JOIN applications a ON a.id = s.app_id
+              WHERE s.flow_token_hash = $1",
+            qualified("s", SOURCE_COLS),
+            qualified("a", APP_COLS),
+            flow_cols()
+        )
+    })
+}
+
+pub(super) fn source_context_row(r: &Row) -> SourceContext {
+    SourceContext {
+        source: source_row(r),
+        app: app_row_at(r, CONTEXT_APP_AT),
+        flow: flow_row_at(r, CONTEXT_FLOW_AT),
+    }
 }
 
 pub(super) fn source_sql(cond: &str) -> String {

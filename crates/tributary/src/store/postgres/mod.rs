@@ -299,6 +299,12 @@ impl Store for PgStore {
             .await?;
         Ok(row.as_ref().map(integrations::source_row))
     }
+    async fn source_context_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceContext>> {
+        let row = self
+            .row_by_key(integrations::source_context_sql(), &[&hash])
+            .await?;
+        Ok(row.as_ref().map(integrations::source_context_row))
+    }
     async fn remove_source(&self, id: i64, reason: &str) -> StoreResult<SourceRecord> {
         integrations::remove_source(&**self.client().await?, id, reason).await
     }

@@ -8,23 +8,28 @@ use super::constraint;
 use crate::store::*;
 
 /// Flow columns (`f.`), then the organization's (`o.`) from index 7.
-fn flow_cols() -> String {
+pub(super) fn flow_cols() -> String {
     format!("f.id, f.name, f.parameterized_name, f.access_mode, f.disabled, f.join_token, f.created_at, {ORG_COLS}")
 }
 
-const FLOW_FROM: &str = "flows f JOIN organizations o ON o.id = f.org_id";
+pub(super) const FLOW_FROM: &str = "flows f JOIN organizations o ON o.id = f.org_id";
 
 fn flow_row(r: &Row<'_>) -> rusqlite::Result<FlowRecord> {
-    let mode: String = r.get(3)?;
+    flow_row_at(r, 0)
+}
+
+/// A flow whose [`flow_cols`] start at column `at`.
+pub(super) fn flow_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<FlowRecord> {
+    let mode: String = r.get(at + 3)?;
     Ok(FlowRecord {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        parameterized_name: r.get(2)?,
+        id: r.get(at)?,
+        name: r.get(at + 1)?,
+        parameterized_name: r.get(at + 2)?,
         access_mode: AccessMode::parse(&mode).unwrap_or(AccessMode::Invitation),
-        disabled: r.get(4)?,
-        join_token: r.get(5)?,
-        created_at: r.get(6)?,
-        org: org_row(r, 7)?,
+        disabled: r.get(at + 4)?,
+        join_token: r.get(at + 5)?,
+        created_at: r.get(at + 6)?,
+        org: org_row(r, at + 7)?,
     })
 }
 

@@ -1,26 +1,33 @@
 //! Developer applications and sources.
 
+use std::sync::OnceLock;
+
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 
 use super::constraint;
+use super::flows::{flow_cols, flow_row_at, FLOW_FROM};
 use crate::store::*;
 
 const APP_COLS: &str = "id, owner_id, name, icon_url, client_id, client_secret, redirect_uri, \
      setup_uri, configuration_uri, published, created_at";
 
 fn app_row(r: &Row<'_>) -> rusqlite::Result<AppRecord> {
+    app_row_at(r, 0)
+}
+
+fn app_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<AppRecord> {
     Ok(AppRecord {
-        id: r.get(0)?,
-        owner_id: r.get(1)?,
-        name: r.get(2)?,
-        icon_url: r.get(3)?,
-        client_id: r.get(4)?,
-        client_secret: r.get(5)?,
-        redirect_uri: r.get(6)?,
-        setup_uri: r.get(7)?,
-        configuration_uri: r.get(8)?,
-        published: r.get(9)?,
-        created_at: r.get(10)?,
+        id: r.get(at)?,
+        owner_id: r.get(at + 1)?,
+        name: r.get(at + 2)?,
+        icon_url: r.get(at + 3)?,
+        client_id: r.get(at + 4)?,
+        client_secret: r.get(at + 5)?,
+        redirect_uri: r.get(at + 6)?,
+        setup_uri: r.get(at + 7)?,
+        configuration_uri: r.get(at + 8)?,
+        published: r.get(at + 9)?,
+        created_at: r.get(at + 10)?,
     })
 }
 
@@ -74,6 +81,36 @@ pub fn create_source(c: &Connection, s: NewSource) -> StoreResult<SourceRecord> 
     )
     .map_err(|e| constraint(e, "flow_token", "flow or application"))?;
     source_where(c, "id = ?1", c.last_insert_rowid())?.ok_or(StoreError::NotFound("source"))
+}
+
+/// Columns of [`SOURCE_COLS`], then [`APP_COLS`] from here, then the flow's.
+const CONTEXT_APP_AT: usize = 12;
+const CONTEXT_FLOW_AT: usize = CONTEXT_APP_AT + 11;
+
+pub fn source_context_by_token_hash(
+    c: &Connection,
+    hash: &str,
+) -> StoreResult<Option<SourceContext>> {
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        format!(
+            "SELECT {}, {}, {} FROM {FLOW_FROM}
+               JOIN sources s ON s.flow_id = f.id JOIN applications a ON a.id = s.app_id
+              WHERE s.flow_token_hash = ?1",
+            qualified("s", SOURCE_COLS),
+            qualified("a", APP_COLS),
+            flow_cols()
+        )
+    });
+    Ok(c.prepare_cached(sql)?
+        .query_row([hash], |r| {
+            Ok(SourceContext {
+                source: source_row(r)?,
+                app: app_row_at(r, CONTEXT_APP_AT)?,
+                flow: flow_row_at(r, CONTEXT_FLOW_AT)?,
+            })
+        })
+        .optional()?)
 }
 
 pub fn source_where(

@@ -222,6 +222,12 @@ impl Store for SqliteStore {
             .lookup(move |c| integrations::source_where(c, "flow_token_hash = ?1", hash))
             .await
     }
+    async fn source_context_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceContext>> {
+        let hash = hash.to_owned();
+        self.readers
+            .lookup(move |c| integrations::source_context_by_token_hash(c, &hash))
+            .await
+    }
     async fn remove_source(&self, id: i64, reason: &str) -> StoreResult<SourceRecord> {
         let reason = reason.to_owned();
         self.writer
