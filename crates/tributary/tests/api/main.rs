@@ -32,6 +32,7 @@ mod polldock_harness;
 mod sdk;
 mod sources;
 mod store_conformance;
+mod store_integrations;
 mod store_messages;
 mod store_oauth;
 mod store_sqlite;
