@@ -48,4 +48,5 @@ mod ui_xss;
 mod web;
 mod web_app;
 mod web_files;
+mod wire_shapes;
 mod xss;
