@@ -29,6 +29,7 @@ mod oauth_codes;
 mod oauth_tokens;
 mod polldock_guide;
 mod polldock_harness;
+mod properties;
 mod sdk;
 mod sources;
 mod store_conformance;
