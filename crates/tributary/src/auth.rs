@@ -20,7 +20,10 @@ use crate::secrets;
 use crate::state::AppState;
 use crate::store::UserRecord;
 
+pub mod password;
 mod scopes;
+
+pub use password::Passwords;
 pub use scopes::Scopes;
 
 /// What a request presented.
@@ -126,20 +129,12 @@ pub async fn authenticate_with_app(
             .await?
             .ok_or_else(invalid)?,
         Some(Credential::Password { email, password }) => {
-            let user = state
-                .store
-                .user_by_email(&email)
+            let user = state.store.user_by_email(&email).await?;
+            state
+                .passwords
+                .check(user, &password)
                 .await?
-                .ok_or_else(invalid)?;
-            let hash = user.password_hash.clone().ok_or_else(invalid)?;
-            let ok =
-                tokio::task::spawn_blocking(move || secrets::verify_password(&hash, &password))
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-            if !ok {
-                return Err(invalid());
-            }
-            user
+                .ok_or_else(invalid)?
         }
         Some(Credential::Bearer(token)) => {
             let (user, token) = crate::oauth::access_token_user(&state.store, &token).await?;
