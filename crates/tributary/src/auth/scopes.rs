@@ -30,9 +30,25 @@ impl Scopes {
     /// What a request gets when it names no scope (docs/authentication.md).
     pub const DEFAULT: Scopes = Scopes(1 | 2);
 
+    /// Reading one's own profile (`GET /user`): `profile`, or any scope that acts as the user
+    /// in flows or organizations, since such a client needs to know whom it acts as. Not
+    /// `integration` or `offline_access` alone.
+    pub const OWN_PROFILE: Scopes = Scopes::PROFILE
+        .union(Scopes::FLOW)
+        .union(Scopes::PRIVATE)
+        .union(Scopes::MANAGE);
+
+    /// Reading other people, emails included: as a co-member of flows (`flow`) or of
+    /// organizations (`manage`). `profile` covers only one's own.
+    pub const PEOPLE: Scopes = Scopes::FLOW.union(Scopes::MANAGE);
+
     /// Every scope with its name and what it allows, in plain words for the consent page.
     pub const NAMED: [(Scopes, &'static str, &'static str); 6] = [
-        (Scopes::FLOW, "flow", "Read and send messages in your flows"),
+        (
+            Scopes::FLOW,
+            "flow",
+            "Read and send messages in your flows, and see who is in them",
+        ),
         (
             Scopes::PRIVATE,
             "private",
@@ -109,6 +125,14 @@ impl std::ops::BitOr for Scopes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_profile_token_sees_itself_and_nobody_else() {
+        assert!(Scopes::PROFILE.intersects(Scopes::OWN_PROFILE));
+        assert!(!Scopes::PROFILE.intersects(Scopes::PEOPLE));
+        assert!(!(Scopes::INTEGRATION | Scopes::OFFLINE_ACCESS).intersects(Scopes::OWN_PROFILE));
+        assert!(Scopes::DEFAULT.intersects(Scopes::PEOPLE));
+    }
 
     #[test]
     fn scopes_compose() {
