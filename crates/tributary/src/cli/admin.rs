@@ -108,6 +108,10 @@ enum AppCommand {
         icon_url: Option<String>,
         #[arg(long)]
         published: bool,
+        /// Allow the OAuth password grant (`grant_type=password`): only for trusted tools,
+        /// as RFC 9700 advises against it. Off by default.
+        #[arg(long)]
+        password_grant: bool,
     },
     /// List an application in the public directory; prints {"id", "name", "published"}.
     Publish {
@@ -116,6 +120,14 @@ enum AppCommand {
         /// Take the application off the directory instead.
         #[arg(long)]
         unpublish: bool,
+    },
+    /// Allow an application the OAuth password grant; prints {"id", "name", "password_grant"}.
+    PasswordGrant {
+        #[arg(long)]
+        id: i64,
+        /// Take the grant away instead.
+        #[arg(long)]
+        disallow: bool,
     },
 }
 
@@ -189,6 +201,7 @@ pub async fn run(args: AdminArgs) -> ApiResult<()> {
             configuration_uri,
             icon_url,
             published,
+            password_grant,
         }) => {
             let app = apps::create_app(
                 &store,
@@ -200,6 +213,7 @@ pub async fn run(args: AdminArgs) -> ApiResult<()> {
                     setup_uri,
                     configuration_uri,
                     published,
+                    password_grant,
                 },
             )
             .await?;
@@ -208,6 +222,10 @@ pub async fn run(args: AdminArgs) -> ApiResult<()> {
         AdminCommand::App(AppCommand::Publish { id, unpublish }) => {
             let app = apps::manage::set_published(&store, id, !unpublish).await?;
             json!({"id": app.id, "name": app.name, "published": app.published})
+        }
+        AdminCommand::App(AppCommand::PasswordGrant { id, disallow }) => {
+            let app = apps::manage::set_password_grant(&store, id, !disallow).await?;
+            json!({"id": app.id, "name": app.name, "password_grant": app.password_grant})
         }
         AdminCommand::Source(SourceCommand::Create {
             flow,

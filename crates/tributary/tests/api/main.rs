@@ -31,6 +31,8 @@ mod polldock_guide;
 mod polldock_harness;
 mod properties;
 mod sdk;
+mod security_passwords;
+mod security_scopes;
 mod sources;
 mod store_conformance;
 mod store_integrations;
