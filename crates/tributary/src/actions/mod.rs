@@ -122,7 +122,12 @@ pub async fn run_update_action(
     payload["agent"] = json!({"@type": "Person", "name": user.name, "image": image});
     let body = serde_json::to_vec(&payload).map_err(|e| ApiError::Internal(e.to_string()))?;
     let now = now_millis();
-    let token = token::sign(user.id, &body, &app.client_secret, now / 1000);
+    // The same parse the target check makes: the token names the origin it is sent to. A
+    // URL that does not parse is refused by the check and its token never sent.
+    let audience = url::Url::parse(url.trim())
+        .map(|u| token::audience(&u))
+        .unwrap_or_default();
+    let token = token::sign(user.id, &body, &app.client_secret, &audience, now / 1000);
     let settings = state.actions;
     let delivery = outbound::deliver(
         outbound::Request {
