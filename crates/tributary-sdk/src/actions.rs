@@ -4,28 +4,41 @@
 //! When a user clicks an UpdateAction, the server sends the action (plus `agent`, the user)
 //! to the action's `target.urlTemplate`. The `FLOWDOCK-TOKEN` header is an HS256 JWT signed
 //! with the application's OAuth client secret: `sub` is the user's id, `exp` is 30 seconds
-//! ahead, and `signature` is the hex SHA-256 of the request body. An integration that does not
-//! know the user answers 401 with `WWW-Authenticate: Flowdock-Token url=...`, and the user is
-//! shown that link.
+//! ahead, `signature` is the hex SHA-256 of the request body, and `aud` is the origin the
+//! request was sent to (`scheme://host[:port]`). An integration that does not know the user
+//! answers 401 with `WWW-Authenticate: Flowdock-Token url=...`, and the user is shown that link.
+//!
+//! The verifier takes the integration's own origin (its public URL; any path is ignored) and
+//! refuses a token issued for another one: a token captured by whoever received it at one URL
+//! cannot be replayed to another integration, even one that shares the client secret.
 //!
 //! ```
 //! use std::time::Duration;
 //! use tributary_sdk::actions::{sign_action_token, verify_action_request, ActionError, TOKEN_HEADER};
 //!
 //! let body = br#"{"@type":"UpdateAction","name":"Vote: Pizza"}"#;
+//! let me = "https://polls.example";
 //! // What the server sends (the SDK signs too, so integrations can test their endpoints).
-//! let token = sign_action_token(42, body, "client-secret", Duration::from_secs(30));
+//! let token = sign_action_token(42, body, "client-secret", me, Duration::from_secs(30));
 //! let mut headers = http::HeaderMap::new();
 //! headers.insert(TOKEN_HEADER, token.parse().unwrap());
 //!
-//! assert_eq!(verify_action_request(&headers, body, "client-secret"), Ok(42));
+//! assert_eq!(verify_action_request(&headers, body, "client-secret", me), Ok(42));
 //! assert_eq!(
-//!     verify_action_request(&headers, b"{}", "client-secret"),
+//!     verify_action_request(&headers, body, "client-secret", "https://polls.example/flowdock"),
+//!     Ok(42)
+//! );
+//! assert_eq!(
+//!     verify_action_request(&headers, b"{}", "client-secret", me),
 //!     Err(ActionError::BodyMismatch)
 //! );
 //! assert_eq!(
-//!     verify_action_request(&headers, body, "another-secret"),
+//!     verify_action_request(&headers, body, "another-secret", me),
 //!     Err(ActionError::BadSignature)
+//! );
+//! assert_eq!(
+//!     verify_action_request(&headers, body, "client-secret", "https://other.example"),
+//!     Err(ActionError::WrongAudience)
 //! );
 //! ```
 
@@ -65,22 +78,36 @@ pub enum ActionError {
     Expired,
     #[error("the token does not sign this request body")]
     BodyMismatch,
+    /// `aud` is missing or names another origin than the integration's own: the token was
+    /// sent to another URL, and whoever received it there is replaying it.
+    #[error("the token was issued for another origin than this integration's")]
+    WrongAudience,
 }
 
 /// Checks an UpdateAction request and returns the Flowdock user id it was made for.
 ///
 /// `body` must be the raw bytes as received: the token signs their SHA-256.
+/// `expected_origin` is where this integration receives actions, as the server reaches it:
+/// its public URL (`https://polls.example`, or with a path, which is ignored). The token's
+/// `aud` must name the same origin.
 pub fn verify_action_request(
     headers: &http::HeaderMap,
     body: &[u8],
     client_secret: &str,
+    expected_origin: &str,
 ) -> Result<i64, ActionError> {
     let token = headers
         .get(TOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|t| !t.trim().is_empty())
         .ok_or(ActionError::MissingToken)?;
-    verify_action_token(token, body, client_secret, SystemTime::now())
+    verify_action_token(
+        token,
+        body,
+        client_secret,
+        expected_origin,
+        SystemTime::now(),
+    )
 }
 
 /// [`verify_action_request`] for a token already taken from its header, at time `now`.
@@ -88,6 +115,7 @@ pub fn verify_action_token(
     token: &str,
     body: &[u8],
     client_secret: &str,
+    expected_origin: &str,
     now: SystemTime,
 ) -> Result<i64, ActionError> {
     let claims = jwt::decode(token, client_secret.as_bytes()).map_err(|e| match e {
@@ -104,6 +132,9 @@ pub fn verify_action_token(
         .unwrap_or(0);
     if exp + (CLOCK_SKEW.as_secs() as i64) < now_secs {
         return Err(ActionError::Expired);
+    }
+    if !audience_matches(claims.get("aud"), expected_origin) {
+        return Err(ActionError::WrongAudience);
     }
     let signature = claims
         .get("signature")
@@ -122,6 +153,36 @@ pub fn verify_action_token(
         .ok_or_else(|| ActionError::Malformed("`sub` is not a user id".into()))
 }
 
+/// The origin of `url` (`scheme://host[:port]`, the port only when it is not the scheme's
+/// default), as the token's `aud` carries it; `None` for anything but an http(s) URL.
+///
+/// ```
+/// use tributary_sdk::actions::origin_of;
+/// assert_eq!(origin_of("https://Polls.Example:443/flowdock/vote").as_deref(), Some("https://polls.example"));
+/// assert_eq!(origin_of("http://127.0.0.1:8090").as_deref(), Some("http://127.0.0.1:8090"));
+/// assert_eq!(origin_of("mailto:x@example.com"), None);
+/// ```
+pub fn origin_of(url: &str) -> Option<String> {
+    let url = reqwest::Url::parse(url.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
+        return None;
+    }
+    Some(url.origin().ascii_serialization())
+}
+
+/// Whether `aud` (a string, or an array of them as RFC 7519 allows) names `expected`.
+fn audience_matches(aud: Option<&Value>, expected: &str) -> bool {
+    let Some(expected) = origin_of(expected) else {
+        return false;
+    };
+    let named = |v: &Value| v.as_str().and_then(origin_of).as_deref() == Some(&expected);
+    match aud {
+        Some(Value::Array(all)) => all.iter().any(named),
+        Some(v) => named(v),
+        None => false,
+    }
+}
+
 /// A claim that is a JSON number or a string holding one.
 pub(crate) fn number_claim(v: Option<&Value>) -> Option<i64> {
     match v? {
@@ -136,12 +197,14 @@ pub fn body_signature(body: &[u8]) -> String {
     hex::encode(Sha256::digest(body))
 }
 
-/// A `FLOWDOCK-TOKEN` for `user_id` and `body`, valid for `expires_in`: what a
-/// Flowdock-compatible server sends. Integrations use it to test their action endpoints.
+/// A `FLOWDOCK-TOKEN` for `user_id` and `body`, sent to `target` (a URL or origin; `aud`
+/// is its origin), valid for `expires_in`: what a Flowdock-compatible server sends.
+/// Integrations use it to test their action endpoints.
 pub fn sign_action_token(
     user_id: i64,
     body: &[u8],
     client_secret: &str,
+    target: &str,
     expires_in: Duration,
 ) -> String {
     let exp = SystemTime::now()
@@ -149,8 +212,9 @@ pub fn sign_action_token(
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    let aud = origin_of(target).unwrap_or_else(|| target.to_owned());
     jwt::sign(
-        &json!({"sub": user_id.to_string(), "exp": exp, "signature": body_signature(body)}),
+        &json!({"sub": user_id.to_string(), "exp": exp, "aud": aud, "signature": body_signature(body)}),
         client_secret.as_bytes(),
     )
 }
@@ -201,144 +265,4 @@ pub fn authentication_challenge(url: &str) -> http::Response<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SECRET: &str = "polldock-client-secret";
-    const BODY: &[u8] = br#"{"@type":"UpdateAction","name":"Vote: Tea","agent":{"@type":"Person","name":"Ann","image":"https://a.example/1"}}"#;
-
-    fn headers(token: &str) -> http::HeaderMap {
-        let mut h = http::HeaderMap::new();
-        h.insert(TOKEN_HEADER, token.parse().unwrap());
-        h
-    }
-
-    fn at(secs_from_now: i64) -> SystemTime {
-        let now = SystemTime::now();
-        if secs_from_now >= 0 {
-            now + Duration::from_secs(secs_from_now as u64)
-        } else {
-            now - Duration::from_secs((-secs_from_now) as u64)
-        }
-    }
-
-    fn token_with(claims: Value, secret: &str) -> String {
-        jwt::sign(&claims, secret.as_bytes())
-    }
-
-    #[test]
-    fn a_valid_token_names_the_user() {
-        let token = sign_action_token(7, BODY, SECRET, Duration::from_secs(30));
-        assert_eq!(verify_action_request(&headers(&token), BODY, SECRET), Ok(7));
-        // Header names are case-insensitive on the wire.
-        let mut h = http::HeaderMap::new();
-        h.insert("flowdock-token", token.parse().unwrap());
-        assert_eq!(verify_action_request(&h, BODY, SECRET), Ok(7));
-    }
-
-    #[test]
-    fn a_wrong_secret_is_refused() {
-        let token = sign_action_token(7, BODY, "someone-elses-secret", Duration::from_secs(30));
-        assert_eq!(
-            verify_action_request(&headers(&token), BODY, SECRET),
-            Err(ActionError::BadSignature)
-        );
-    }
-
-    #[test]
-    fn an_expired_token_is_refused() {
-        let token = sign_action_token(7, BODY, SECRET, Duration::from_secs(30));
-        assert_eq!(
-            verify_action_token(&token, BODY, SECRET, at(31 + CLOCK_SKEW.as_secs() as i64)),
-            Err(ActionError::Expired)
-        );
-        // Within the allowed skew it still passes.
-        assert_eq!(verify_action_token(&token, BODY, SECRET, at(32)), Ok(7));
-        let old = token_with(
-            json!({"sub": "7", "exp": 1_000_000, "signature": body_signature(BODY)}),
-            SECRET,
-        );
-        assert_eq!(
-            verify_action_request(&headers(&old), BODY, SECRET),
-            Err(ActionError::Expired)
-        );
-    }
-
-    #[test]
-    fn a_body_that_does_not_match_is_refused() {
-        let token = sign_action_token(7, BODY, SECRET, Duration::from_secs(30));
-        let mut tampered = BODY.to_vec();
-        tampered.extend_from_slice(b" ");
-        assert_eq!(
-            verify_action_request(&headers(&token), &tampered, SECRET),
-            Err(ActionError::BodyMismatch)
-        );
-        assert_eq!(
-            verify_action_request(&headers(&token), b"", SECRET),
-            Err(ActionError::BodyMismatch)
-        );
-    }
-
-    #[test]
-    fn missing_and_malformed_tokens_are_refused() {
-        assert_eq!(
-            verify_action_request(&http::HeaderMap::new(), BODY, SECRET),
-            Err(ActionError::MissingToken)
-        );
-        assert!(matches!(
-            verify_action_request(&headers("not-a-jwt"), BODY, SECRET),
-            Err(ActionError::Malformed(_))
-        ));
-        let exp = (SystemTime::now() + Duration::from_secs(30))
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let no_signature = token_with(json!({"sub": "7", "exp": exp}), SECRET);
-        assert!(matches!(
-            verify_action_request(&headers(&no_signature), BODY, SECRET),
-            Err(ActionError::Malformed(_))
-        ));
-        let no_exp = token_with(
-            json!({"sub": "7", "signature": body_signature(BODY)}),
-            SECRET,
-        );
-        assert!(matches!(
-            verify_action_request(&headers(&no_exp), BODY, SECRET),
-            Err(ActionError::Malformed(_))
-        ));
-        // `exp` as a string (as the docs print it) and `sub` as a number are both read.
-        let docs_shape = token_with(
-            json!({"sub": 9, "exp": exp.to_string(), "signature": body_signature(BODY)}),
-            SECRET,
-        );
-        assert_eq!(
-            verify_action_request(&headers(&docs_shape), BODY, SECRET),
-            Ok(9)
-        );
-    }
-
-    #[test]
-    fn challenges_round_trip() {
-        let url = "https://polls.example/pair?claim=abc";
-        assert_eq!(
-            parse_challenge(&challenge_header_value(url)).as_deref(),
-            Some(url)
-        );
-        assert_eq!(
-            parse_challenge("flowdock-token url=\"https://x.example/a\"").as_deref(),
-            Some("https://x.example/a")
-        );
-        assert_eq!(parse_challenge("Basic realm=\"Flowdock\""), None);
-        assert_eq!(parse_challenge("Flowdock-Token"), None);
-        let res = authentication_challenge(url);
-        assert_eq!(res.status(), http::StatusCode::UNAUTHORIZED);
-        assert!(res.body().contains("Authentication required"));
-    }
-
-    #[test]
-    fn action_requests_parse() {
-        let req: ActionRequest = serde_json::from_slice(BODY).unwrap();
-        assert_eq!(req.name, "Vote: Tea");
-        assert_eq!(req.agent.unwrap().name, "Ann");
-    }
-}
+mod tests;

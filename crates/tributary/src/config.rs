@@ -24,6 +24,9 @@ pub struct Config {
     pub files_dir: Option<PathBuf>,
     /// Thread actions may call private, loopback and link-local addresses (issue 9).
     pub allow_private_action_targets: bool,
+    /// A PEM file of extra CA certificates `https://` action targets may chain to, besides
+    /// the platform's roots (internal integrations).
+    pub action_ca_file: Option<PathBuf>,
 }
 
 /// The TOML file's keys; each one is optional.
@@ -37,6 +40,7 @@ pub struct FileConfig {
     pub max_upload_bytes: Option<u64>,
     pub files_dir: Option<PathBuf>,
     pub allow_private_action_targets: Option<bool>,
+    pub action_ca_file: Option<PathBuf>,
 }
 
 /// Values from flags or the environment; `None` where neither gave one.
@@ -49,6 +53,7 @@ pub struct Overrides {
     pub max_upload_bytes: Option<u64>,
     pub files_dir: Option<PathBuf>,
     pub allow_private_action_targets: Option<bool>,
+    pub action_ca_file: Option<PathBuf>,
     pub file: Option<PathBuf>,
 }
 
@@ -96,6 +101,7 @@ impl Config {
                 .allow_private_action_targets
                 .or(file.allow_private_action_targets)
                 .unwrap_or(false),
+            action_ca_file: o.action_ca_file.or(file.action_ca_file),
         })
     }
 }
@@ -176,6 +182,33 @@ mod tests {
         })
         .unwrap();
         assert!(c.allow_private_action_targets);
+    }
+
+    #[test]
+    fn the_action_ca_file_comes_from_the_file_or_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, "action_ca_file = \"/etc/tributary/ca.pem\"\n").unwrap();
+        let c = Config::load(Overrides {
+            file: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            c.action_ca_file,
+            Some(PathBuf::from("/etc/tributary/ca.pem"))
+        );
+        let c = Config::load(Overrides {
+            file: Some(path),
+            action_ca_file: Some("/srv/ca.pem".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.action_ca_file, Some(PathBuf::from("/srv/ca.pem")));
+        assert_eq!(
+            Config::load(Overrides::default()).unwrap().action_ca_file,
+            None
+        );
     }
 
     #[test]

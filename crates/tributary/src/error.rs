@@ -94,6 +94,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => {
                 ApiError::NotFound(format!("{} not found", capitalise(what)))
             }
+            StoreError::Forbidden(why) => ApiError::Forbidden(why.to_owned()),
             StoreError::Backend(detail) => ApiError::Internal(detail),
         }
     }

@@ -34,12 +34,16 @@ pub async fn vote_from_flow(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let flowdock_user = match verify_action_request(&headers, &body, &app.client_secret) {
-        Ok(id) => id,
-        Err(e) => {
-            return (StatusCode::FORBIDDEN, Json(json!({"error": e.to_string()}))).into_response()
-        }
-    };
+    // Tributary reaches the vote URLs at Polldock's public URL: tokens sent anywhere else
+    // (to another integration of the same application) are refused here.
+    let flowdock_user =
+        match verify_action_request(&headers, &body, &app.client_secret, &app.public_url) {
+            Ok(id) => id,
+            Err(e) => {
+                return (StatusCode::FORBIDDEN, Json(json!({"error": e.to_string()})))
+                    .into_response()
+            }
+        };
     let user = match app.db.paired_user(flowdock_user) {
         Ok(Some(user)) => user,
         Ok(None) => {

@@ -68,7 +68,7 @@ async fn answers_actions_with_the_sdks_verification_and_challenge() {
     // No token, and a token signed with another secret: refused.
     let res = http.post(&url).body(body.clone()).send().await.unwrap();
     assert_eq!(res.status(), 403);
-    let forged = sign_action_token(5, &body, "not-the-secret", Duration::from_secs(30));
+    let forged = sign_action_token(5, &body, "not-the-secret", &base, Duration::from_secs(30));
     let res = http
         .post(&url)
         .header(TOKEN_HEADER, forged)
@@ -77,8 +77,25 @@ async fn answers_actions_with_the_sdks_verification_and_challenge() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
+    // A genuine token, but sent to another integration's origin and replayed here: refused.
+    let elsewhere = sign_action_token(
+        5,
+        &body,
+        SECRET,
+        "https://other-integration.example/vote",
+        Duration::from_secs(30),
+    );
+    let res = http
+        .post(&url)
+        .header(TOKEN_HEADER, elsewhere)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("origin"));
     // A genuine click by a Flowdock user Polldock does not know: the challenge.
-    let token = sign_action_token(5, &body, SECRET, Duration::from_secs(30));
+    let token = sign_action_token(5, &body, SECRET, &base, Duration::from_secs(30));
     let res = http
         .post(&url)
         .header(TOKEN_HEADER, token)

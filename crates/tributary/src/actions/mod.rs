@@ -7,6 +7,7 @@
 pub mod handlers;
 pub mod outbound;
 pub mod target;
+pub mod tls;
 pub mod token;
 
 use std::time::Duration;
@@ -23,11 +24,13 @@ use crate::store::{now_millis, ActionOutcome, FlowRecord, NewActionAttempt, User
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How this server sends action requests.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ActionSettings {
     /// `--allow-private-action-targets`: call loopback, private and link-local addresses.
     pub allow_private_targets: bool,
     pub timeout: Duration,
+    /// The roots `https://` targets are verified against (`--action-ca-file` adds one).
+    pub tls: tls::ActionTls,
 }
 
 impl Default for ActionSettings {
@@ -35,6 +38,7 @@ impl Default for ActionSettings {
         ActionSettings {
             allow_private_targets: false,
             timeout: TIMEOUT,
+            tls: tls::ActionTls::default(),
         }
     }
 }
@@ -122,8 +126,13 @@ pub async fn run_update_action(
     payload["agent"] = json!({"@type": "Person", "name": user.name, "image": image});
     let body = serde_json::to_vec(&payload).map_err(|e| ApiError::Internal(e.to_string()))?;
     let now = now_millis();
-    let token = token::sign(user.id, &body, &app.client_secret, now / 1000);
-    let settings = state.actions;
+    // The same parse the target check makes: the token names the origin it is sent to. A
+    // URL that does not parse is refused by the check and its token never sent.
+    let audience = url::Url::parse(url.trim())
+        .map(|u| token::audience(&u))
+        .unwrap_or_default();
+    let token = token::sign(user.id, &body, &app.client_secret, &audience, now / 1000);
+    let settings = &state.actions;
     let delivery = outbound::deliver(
         outbound::Request {
             method: method.clone(),
@@ -133,6 +142,7 @@ pub async fn run_update_action(
         },
         settings.allow_private_targets,
         settings.timeout,
+        &settings.tls,
     )
     .await;
     let name = action

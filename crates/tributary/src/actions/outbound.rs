@@ -1,14 +1,17 @@
 //! Sending one UpdateAction request and reading the integration's answer.
 //!
 //! The request never follows redirects (a redirect could lead to an address the target
-//! check refused) and gives up after the configured timeout (5 s): a slow integration must
-//! not hold the user's click, or a server task, for long.
+//! check refused), never goes through a proxy (`HTTP_PROXY` and friends are ignored: a proxy
+//! would connect wherever it likes, bypassing the pinning), and gives up after the
+//! configured timeout (5 s): a slow integration must not hold the user's click, or a server
+//! task, for long. `https://` targets are verified against the URL's host name (`tls`).
 
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderValue, Method};
 
 use super::target::{self, Target};
+use super::tls::ActionTls;
 use crate::store::ActionOutcome;
 
 /// How the request went.
@@ -34,7 +37,12 @@ pub struct Request {
 }
 
 /// Checks the target, sends the request, and classifies the answer.
-pub async fn deliver(req: Request, allow_private: bool, timeout: Duration) -> Delivery {
+pub async fn deliver(
+    req: Request,
+    allow_private: bool,
+    timeout: Duration,
+    tls: &ActionTls,
+) -> Delivery {
     let started = Instant::now();
     let failed = |outcome, error: String, status| Delivery {
         outcome,
@@ -47,7 +55,7 @@ pub async fn deliver(req: Request, allow_private: bool, timeout: Duration) -> De
         Ok(t) => t,
         Err(refusal) => return failed(ActionOutcome::Refused, refusal.message(), None),
     };
-    let client = match client_for(&target, timeout) {
+    let client = match client_for(&target, timeout, tls) {
         Ok(c) => c,
         Err(e) => return failed(ActionOutcome::Error, format!("cannot send: {e}"), None),
     };
@@ -111,9 +119,17 @@ pub async fn deliver(req: Request, allow_private: bool, timeout: Duration) -> De
     }
 }
 
-/// A client that connects only to the checked addresses.
-fn client_for(target: &Target, timeout: Duration) -> reqwest::Result<reqwest::Client> {
+/// A client that connects only to the checked addresses, directly. reqwest's `resolve`
+/// overrides only the address: TLS still sends the URL's host name (SNI) and checks the
+/// certificate against it.
+pub(crate) fn client_for(
+    target: &Target,
+    timeout: Duration,
+    tls: &ActionTls,
+) -> reqwest::Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
+        .no_proxy()
+        .use_preconfigured_tls(tls.client_config())
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout)
@@ -176,6 +192,7 @@ mod tests {
             },
             true,
             Duration::from_millis(200),
+            &ActionTls::default(),
         )
         .await;
         held.abort();

@@ -43,7 +43,9 @@ impl Refusal {
 }
 
 /// Whether `ip` is outside the public internet: loopback, private, link-local, shared
-/// (carrier-grade NAT), unspecified, broadcast, multicast, documentation or reserved.
+/// (carrier-grade NAT), benchmarking, unspecified, broadcast, multicast, documentation,
+/// reserved, or an IPv6 form that tunnels to IPv4 space (mapped, compatible, NAT64, 6to4,
+/// Teredo), whose IPv4 end the check could not see.
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => private_v4(v4),
@@ -51,15 +53,20 @@ pub fn is_private(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return private_v4(v4);
             }
-            let first = v6.segments()[0];
+            let s = v6.segments();
+            let first = s[0];
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
+                || s[..6] == [0; 6] // IPv4-compatible ::a.b.c.d (::/96, deprecated)
                 || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
                 || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
                 || (first & 0xffc0) == 0xfec0 // site-local fec0::/10 (deprecated)
-                || first == 0x2001 && v6.segments()[1] == 0x0db8 // documentation
-                || first == 0x0064 && v6.segments()[1] == 0xff9b // NAT64 reaches IPv4 space
+                || first == 0x2001 && s[1] == 0x0db8 // documentation
+                || first == 0x2001 && s[1] == 0x0000 // Teredo 2001::/32
+                || first == 0x2002 // 6to4 2002::/16
+                || first == 0x0064 && s[1] == 0xff9b // NAT64 reaches IPv4 space
+                || s[..4] == [0x0100, 0, 0, 0] // discard-only 100::/64
         }
     }
 }
@@ -75,6 +82,7 @@ fn private_v4(ip: Ipv4Addr) -> bool {
         || ip.is_documentation()
         || a == 0
         || (a == 100 && (64..128).contains(&b)) // shared address space 100.64/10
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking 198.18/15
         || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
         || a >= 240 // reserved
 }
@@ -144,6 +152,47 @@ mod tests {
             "64:ff9b::a00:1",
         ] {
             assert!(is_private(ip(s)), "{s} must be refused");
+        }
+    }
+
+    #[test]
+    fn special_purpose_ranges_of_the_review_are_private() {
+        // Issue 15: benchmarking 198.18/15, shared 100.64/10, 6to4 2002::/16, Teredo
+        // 2001::/32, IPv4-compatible ::a.b.c.d (::/96) and discard-only 100::/64.
+        for s in [
+            "198.18.0.1",
+            "198.19.255.254",
+            "100.64.0.0",
+            "100.127.255.255",
+            "2002::1",
+            "2002:7f00:1::1",
+            "2002:ffff:ffff::",
+            "2001::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001:0:ffff::1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::8.8.8.8",
+            "::0.0.0.2",
+            "100::",
+            "100::1",
+            "100::ffff:ffff:ffff:ffff",
+        ] {
+            assert!(is_private(ip(s)), "{s} must be refused");
+        }
+        // Their neighbours stay public.
+        for s in [
+            "198.17.255.255",
+            "198.20.0.0",
+            "100.63.255.255",
+            "100.128.0.0",
+            "2003::1",
+            "2001:1::1",
+            "2001:4860::8888",
+            "100:0:0:1::",
+            "::1:0:0:1",
+        ] {
+            assert!(!is_private(ip(s)), "{s} is public");
         }
     }
 

@@ -28,13 +28,17 @@ pub struct ServeArgs {
     #[arg(long, env = "TRIBUTARY_FILES_DIR")]
     files_dir: Option<std::path::PathBuf>,
     /// A TOML file with any of: listen, database, public_url, max_body_bytes,
-    /// max_upload_bytes, files_dir, allow_private_action_targets.
+    /// max_upload_bytes, files_dir, allow_private_action_targets, action_ca_file.
     #[arg(long, env = "TRIBUTARY_CONFIG")]
     config: Option<std::path::PathBuf>,
     /// Let thread actions call private, loopback and link-local addresses (refused by
     /// default, so integrations cannot make the server reach its own network).
     #[arg(long, env = "TRIBUTARY_ALLOW_PRIVATE_ACTION_TARGETS")]
     allow_private_action_targets: bool,
+    /// A PEM file of CA certificates that `https://` thread-action targets may also chain to,
+    /// besides the platform's roots (for internal integrations).
+    #[arg(long, env = "TRIBUTARY_ACTION_CA_FILE")]
+    action_ca_file: Option<std::path::PathBuf>,
     /// Seed a demo organization, flow and admin user, and print how to sign in.
     #[arg(long)]
     demo: bool,
@@ -51,9 +55,17 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
         max_upload_bytes: args.max_upload_bytes,
         files_dir: args.files_dir,
         allow_private_action_targets: args.allow_private_action_targets.then_some(true),
+        action_ca_file: args.action_ca_file,
         file: args.config,
     })
     .map_err(ApiError::BadRequest)?;
+    // A CA file that cannot be used stops the server before it opens anything.
+    let action_tls = match &config.action_ca_file {
+        Some(ca) => {
+            Some(crate::actions::tls::ActionTls::new(Some(ca)).map_err(ApiError::BadRequest)?)
+        }
+        None => None,
+    };
     let store = crate::store::connect(&config.database).await?;
     let _single_node = single_node_lock(&config.database)?;
     if args.demo {
@@ -69,6 +81,9 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
         state.blobs = std::sync::Arc::new(crate::store::blobs::FsBlobStore::open(dir)?);
     }
     state.actions.allow_private_targets = config.allow_private_action_targets;
+    if let Some(tls) = action_tls {
+        state.actions.tls = tls;
+    }
     let bound = listener
         .local_addr()
         .map(|a| a.to_string())

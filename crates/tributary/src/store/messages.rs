@@ -10,6 +10,8 @@ use std::sync::Arc;
 use serde_json::Value;
 use tributary_types::{Message, Thread, ThreadSource, ThreadUpdate};
 
+use super::{StoreError, StoreResult};
+
 /// How long an idempotency key is remembered (DESIGN §3.2).
 pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -238,16 +240,37 @@ pub fn new_thread_state(t: &NewThread, now: i64) -> Thread {
     }
 }
 
-/// A new message enters its thread: the message's `thread` object updates the state, the
-/// counts and `updated_at` move, and the message names the thread. Returns the thread's new
-/// state as stored.
+/// Whether the post of `source_id` (`None` for a user) owns `thread`: only the source that
+/// started a thread sets its state, because the server signs the thread's UpdateActions with
+/// that source's client secret. A user owns no thread, not even a chat thread of their own
+/// (it has no source to sign for, and must not look like an integration's).
+pub fn owns(thread: &Thread, source_id: Option<i64>) -> bool {
+    source_id.is_some() && thread.source.as_ref().map(|s| s.id) == source_id
+}
+
+/// Whether a post of `source_id` may join `thread` at all. A source posts into its own
+/// threads and into threads no source owns (chat threads); another source's thread is
+/// refused, with or without a `thread` object. Users are the flow's members: they may.
+pub fn may_join(thread: &Thread, source_id: Option<i64>) -> StoreResult<()> {
+    match (&thread.source, source_id) {
+        (Some(owner), Some(poster)) if owner.id != poster => Err(StoreError::Forbidden(
+            "This thread belongs to another source; a flow_token posts only to its own threads",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A new message enters its thread: the message's `thread` object updates the state when the
+/// poster owns the thread ([`owns`]; anyone else's is ignored), the counts and `updated_at`
+/// move, and the message names the thread. Returns the thread's new state as stored.
 pub fn enter_thread(
     thread: &mut Thread,
     update: Option<&ThreadUpdate>,
+    source_id: Option<i64>,
     m: &mut Message,
     now: i64,
 ) -> String {
-    if let Some(u) = update {
+    if let Some(u) = update.filter(|_| owns(thread, source_id)) {
         apply_update(thread, u);
     }
     count(thread, Counter::for_event(&m.event), 1);

@@ -33,6 +33,9 @@ pub enum StoreError {
     /// A referenced row does not exist.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The write is not the caller's to make (another source's thread); the string says why.
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error("database error: {0}")]
     Backend(String),
 }

@@ -44,6 +44,8 @@ struct Received {
 #[derive(Clone)]
 struct Integrator {
     secret: String,
+    /// Its own origin, which the token's `aud` must name.
+    origin: String,
     seen: Arc<Mutex<Vec<Received>>>,
 }
 
@@ -53,7 +55,8 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let verified = verify_action_request(&headers, &body, &it.secret).map_err(|e| e.to_string());
+    let verified =
+        verify_action_request(&headers, &body, &it.secret, &it.origin).map_err(|e| e.to_string());
     it.seen.lock().unwrap().push(Received {
         path: uri.path().to_owned(),
         verified: verified.clone(),
@@ -74,15 +77,16 @@ async fn receive(
 /// An integration listening on loopback; returns its base URL and what it received.
 async fn integrator(secret: &str) -> (String, Arc<Mutex<Vec<Received>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
     let state = Integrator {
         secret: secret.to_owned(),
+        origin: base.clone(),
         seen: seen.clone(),
     };
     let router = Router::new()
         .route("/{*path}", post(receive))
         .with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
     (base, seen)
 }

@@ -33,6 +33,8 @@ mod properties;
 mod sdk;
 mod security_passwords;
 mod security_scopes;
+mod security_outbound;
+mod security_threads;
 mod sources;
 mod store_conformance;
 mod store_integrations;

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use tributary::store::*;
-use tributary_types::{AccessMode, Message, ThreadUpdate};
+use tributary_types::{AccessMode, Message, ThreadApplication, ThreadSource, ThreadUpdate};
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestDb};
@@ -104,23 +104,54 @@ async fn message_ids_are_numbered_per_flow(b: Backend) {
     );
 }
 
-async fn threads_keep_state_counts_and_their_flow(b: Backend) {
-    let (_db, s) = two_flows(b).await;
-    let mut first = post("flow-a", "message", ThreadRef::Start(new_thread("t1")));
-    first.update = Some(ThreadUpdate {
-        title: Some("Title".into()),
+/// A thread whose state names source `id` as its owner (the column stays empty: no such
+/// source row is needed to test the rule).
+fn owned_thread(id: &str, source: i64) -> NewThread {
+    let mut t = new_thread(id);
+    t.source = Some(ThreadSource {
+        id: source,
+        name: "Source".into(),
+        icon: None,
+        application: ThreadApplication {
+            id: 1,
+            name: "App".into(),
+            icon_url: None,
+        },
+    });
+    t
+}
+
+fn titled(mut p: NewPost, source: Option<i64>, title: &str) -> NewPost {
+    p.source_id = source;
+    p.update = Some(ThreadUpdate {
+        title: Some(title.into()),
         ..Default::default()
     });
-    let m1 = stored(&s, first).await;
+    p
+}
+
+async fn threads_keep_state_counts_and_their_flow(b: Backend) {
+    let (_db, s) = two_flows(b).await;
+    let first = post("flow-a", "message", ThreadRef::Start(owned_thread("t1", 7)));
+    let m1 = stored(&s, titled(first, Some(7), "Title")).await;
     assert_eq!(m1.thread_id.as_deref(), Some("t1"));
-    let m2 = stored(
-        &s,
-        post("flow-a", "activity", ThreadRef::Existing("t1".into())),
-    )
-    .await;
+    // Only the owning source's `thread` object changes the state: a user's is ignored, and
+    // another source may not post into the thread at all.
+    let by_user = post("flow-a", "activity", ThreadRef::Existing("t1".into()));
+    let m2 = stored(&s, titled(by_user, None, "Rewritten")).await;
     let t = m2.parse().unwrap().thread.unwrap();
     assert_eq!((t.internal_comments, t.activities), (1, 1));
     assert_eq!(t.title.as_deref(), Some("Title"));
+    let by_other = post("flow-a", "activity", ThreadRef::Existing("t1".into()));
+    let refused = s.post_message(titled(by_other, Some(8), "Rewritten")).await;
+    assert!(
+        matches!(refused, Err(StoreError::Forbidden(_))),
+        "{refused:?}"
+    );
+    // A user's own chat thread has no owner: its `thread` object is ignored too.
+    let chat = post("flow-a", "message", ThreadRef::Start(new_thread("t2")));
+    let chat = stored(&s, titled(chat, None, "Mine")).await;
+    assert_eq!(chat.parse().unwrap().thread.unwrap().title, None);
     // The thread belongs to flow-a only.
     let elsewhere = s
         .post_message(post("flow-b", "message", ThreadRef::Existing("t1".into())))
@@ -132,9 +163,9 @@ async fn threads_keep_state_counts_and_their_flow(b: Backend) {
     assert!(s.thread_by_id("flow-b", "t1").await.unwrap().is_none());
     let rec = s.thread_by_id("flow-a", "t1").await.unwrap().unwrap();
     assert!(rec.json.contains("\"activities\":1"));
-    // A failed post leaves nothing behind: the next id is still 3.
-    let m3 = stored(&s, post("flow-a", "status", ThreadRef::None)).await;
-    assert_eq!(m3.id, 3);
+    // Failed posts leave nothing behind: the next id is still 4.
+    let m4 = stored(&s, post("flow-a", "status", ThreadRef::None)).await;
+    assert_eq!(m4.id, 4);
     let listed = s
         .list_threads(ThreadQuery {
             flow_id: "flow-a".into(),

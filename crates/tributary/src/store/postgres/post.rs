@@ -53,14 +53,14 @@ pub async fn post_message(tx: &Transaction<'_>, p: NewPost) -> StoreResult<PostO
     // different nodes never deadlock, and a thread's lookup-then-insert cannot race.
     let (id, thread) = join(
         next_id(tx, &flow_id),
-        find_thread(tx, &flow_id, &p.thread, now),
+        find_thread(tx, &flow_id, &p.thread, p.source_id, now),
     )
     .await;
     let (id, mut thread) = (id?, thread?);
     let mut m = p.message;
     let mut thread_json = None;
     if let Some(t) = thread.as_mut() {
-        thread_json = Some(enter_thread(t, p.update.as_ref(), &mut m, now));
+        thread_json = Some(enter_thread(t, p.update.as_ref(), p.source_id, &mut m, now));
     }
     let own = finish_message(&mut m, &flow_id, id, now);
     let json = splice(&own, thread_json.as_deref());
@@ -97,20 +97,24 @@ pub async fn post_message(tx: &Transaction<'_>, p: NewPost) -> StoreResult<PostO
     )))
 }
 
-/// The post's thread as it is before the post, created when the post starts it.
+/// The post's thread as it is before the post, created when the post starts it. A thread
+/// named by id must be one the posting source (`source_id`) may join.
 async fn find_thread(
     tx: &Transaction<'_>,
     flow_id: &str,
     thread: &ThreadRef,
+    source_id: Option<i64>,
     now: i64,
 ) -> StoreResult<Option<Thread>> {
     Ok(match thread {
         ThreadRef::None => None,
-        ThreadRef::Existing(tid) => Some(
-            load_thread(tx, flow_id, tid)
+        ThreadRef::Existing(tid) => {
+            let t = load_thread(tx, flow_id, tid)
                 .await?
-                .ok_or(StoreError::NotFound("thread"))?,
-        ),
+                .ok_or(StoreError::NotFound("thread"))?;
+            may_join(&t, source_id)?;
+            Some(t)
+        }
         ThreadRef::External(nt) => {
             let found = query_opt(
                 tx,

@@ -180,7 +180,7 @@ async fn store(tx: &Transaction<'_>, posts: &[&NewPost]) -> StoreResult<Vec<Stor
             if t.flow_id != flow_id {
                 return Err(StoreError::NotFound("thread"));
             }
-            let state = enter_thread(&mut t.thread, p.update.as_ref(), &mut m, now);
+            let state = enter_thread(&mut t.thread, p.update.as_ref(), p.source_id, &mut m, now);
             t.posts += 1;
             t.state.clone_from(&state);
             thread_json = Some(state);

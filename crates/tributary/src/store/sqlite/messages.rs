@@ -19,7 +19,9 @@ pub fn post_message(c: &Connection, p: NewPost) -> StoreResult<PostOutcome> {
     let mut thread = match &p.thread {
         ThreadRef::None => None,
         ThreadRef::Existing(id) => {
-            Some(load_thread(c, &flow_id, id)?.ok_or(StoreError::NotFound("thread"))?)
+            let t = load_thread(c, &flow_id, id)?.ok_or(StoreError::NotFound("thread"))?;
+            may_join(&t, p.source_id)?;
+            Some(t)
         }
         ThreadRef::External(nt) => {
             let found: Option<(String, String)> = c
@@ -41,7 +43,7 @@ pub fn post_message(c: &Connection, p: NewPost) -> StoreResult<PostOutcome> {
     let mut m = p.message;
     let mut thread_json = None;
     if let Some(t) = thread.as_mut() {
-        let json = enter_thread(t, p.update.as_ref(), &mut m, now);
+        let json = enter_thread(t, p.update.as_ref(), p.source_id, &mut m, now);
         c.prepare_cached(
             "UPDATE threads SET state = ?2, updated_at = ?3, message_count = message_count + 1 WHERE id = ?1",
         )?
