@@ -31,6 +31,7 @@ mod polldock_guide;
 mod polldock_harness;
 mod sdk;
 mod sources;
+mod store_access;
 mod store_conformance;
 mod store_integrations;
 mod store_messages;
