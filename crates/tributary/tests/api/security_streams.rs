@@ -24,6 +24,7 @@ backend_tests!(
     logging_out_ends_the_pages_event_stream,
     disabling_the_account_ends_its_streams,
     leaving_a_flow_ends_its_streams,
+    archiving_a_flow_ends_its_streams,
     valid_credentials_keep_their_streams,
 );
 
@@ -121,7 +122,10 @@ async fn json_end(s: &mut StreamReader) -> Value {
     })
     .await
     .unwrap_or_else(|_| panic!("the stream still runs {DEADLINE:?} after the change"));
-    assert!(s.next_json().await.is_none(), "stream-end is the last event");
+    assert!(
+        s.next_json().await.is_none(),
+        "stream-end is the last event"
+    );
     assert!(end["cursor"].is_string(), "{end}");
     end
 }
@@ -152,7 +156,11 @@ fn reason(end: &Value) -> &str {
 async fn runs_on(room: &Room, s: &mut StreamReader, sse: bool, text: &str) {
     let until = tokio::time::Instant::now() + KEEPALIVE * 5;
     while let Ok(more) = tokio::time::timeout_at(until, s.fill()).await {
-        assert!(more, "the stream ended: {:?}", String::from_utf8_lossy(&s.buf));
+        assert!(
+            more,
+            "the stream ended: {:?}",
+            String::from_utf8_lossy(&s.buf)
+        );
     }
     let seen = String::from_utf8_lossy(&s.buf).into_owned();
     assert!(!seen.contains("stream-end"), "{seen:?}");
@@ -261,7 +269,10 @@ async fn disabling_the_account_ends_its_streams(b: Backend) {
     let out = admin(&r.app.db, &["user", "disable", "--email", &r.ann.email]).await;
     assert_eq!(out, json!({"id": r.ann.id, "disabled": true}));
     assert_eq!(reason(&json_end(&mut by_token).await), "account_disabled");
-    assert_eq!(reason(&json_end(&mut by_password).await), "account_disabled");
+    assert_eq!(
+        reason(&json_end(&mut by_password).await),
+        "account_disabled"
+    );
     assert_eq!(reason(&sse_end(&mut by_cookie).await), "account_disabled");
     runs_on(&r, &mut bobs, false, "bob stays").await;
     // And the account's credentials no longer open streams.
@@ -277,8 +288,8 @@ async fn leaving_a_flow_ends_its_streams(b: Backend) {
         .await;
     let mut main = StreamReader::open(&r.app, &r.ann, MAIN, &[]).await;
     // A stream of several flows ends as a whole, naming the flow that was left.
-    let both = format!("/stream/flows?filter=acme/main,acme/side&accept=text/event-stream");
-    let mut both = StreamReader::open(&r.app, &r.ann, &both, &[]).await;
+    let both = "/stream/flows?filter=acme/main,acme/side&accept=text/event-stream";
+    let mut both = StreamReader::open(&r.app, &r.ann, both, &[]).await;
     let mut side_only = StreamReader::open(&r.app, &r.ann, "/stream/flows/acme/side", &[]).await;
     let mut bobs = StreamReader::open(&r.app, &r.bob, MAIN, &[]).await;
 
@@ -308,7 +319,33 @@ async fn leaving_a_flow_ends_its_streams(b: Backend) {
         .unwrap();
     assert_eq!(res.status(), 201);
     let m = side_only.next_json().await.expect("still open");
-    assert_eq!((&m["content"], &m["flow"]), (&json!("side"), &json!(side.id)));
+    assert_eq!(
+        (&m["content"], &m["flow"]),
+        (&json!("side"), &json!(side.id))
+    );
+}
+
+async fn archiving_a_flow_ends_its_streams(b: Backend) {
+    let r = room(b).await;
+    let mut anns = StreamReader::open(&r.app, &r.ann, MAIN, &[]).await;
+    let sse = [("accept", "text/event-stream")];
+    let mut bobs = StreamReader::open(&r.app, &r.bob, MAIN, &sse).await;
+
+    // Ann administers the organization, so she may archive the flow.
+    let res = r
+        .app
+        .http
+        .put(r.app.url("/flows/acme/main"))
+        .basic_auth(&r.ann.token, Some(""))
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let end = json_end(&mut anns).await;
+    assert_eq!(reason(&end), "flow_archived", "{end}");
+    assert_eq!(end["content"]["flow"], json!(r.main.id));
+    assert_eq!(reason(&sse_end(&mut bobs).await), "flow_archived");
 }
 
 async fn valid_credentials_keep_their_streams(b: Backend) {
@@ -319,7 +356,10 @@ async fn valid_credentials_keep_their_streams(b: Backend) {
     let mut streams = vec![
         (StreamReader::open(&r.app, &r.ann, MAIN, &[]).await, false),
         (StreamReader::send(by_password, MAIN).await, false),
-        (StreamReader::send(r.get(MAIN).bearer_auth(&bearer), MAIN).await, false),
+        (
+            StreamReader::send(r.get(MAIN).bearer_auth(&bearer), MAIN).await,
+            false,
+        ),
         (cookie_stream(&r.app, &page, MAIN).await, true),
     ];
     // Someone else's revocation touches none of them.

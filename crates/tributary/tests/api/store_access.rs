@@ -47,7 +47,10 @@ async fn the_access_report_names_only_what_still_exists(b: Backend) {
     let mut ann = new_user("ann@x.io", "ann-token");
     ann.password_hash = Some("$argon2id$v=19$...".into());
     let ann = s.create_user(ann).await.unwrap();
-    let bob = s.create_user(new_user("bob@x.io", "bob-token")).await.unwrap();
+    let bob = s
+        .create_user(new_user("bob@x.io", "bob-token"))
+        .await
+        .unwrap();
     let o = org(&s, "Acme").await;
     let main = s
         .create_flow(new_flow("f1", o.id, "main", AccessMode::Invitation), None)
