@@ -17,6 +17,8 @@ pub struct CreateApp {
     pub setup_uri: Option<String>,
     pub configuration_uri: Option<String>,
     pub published: bool,
+    /// Allow the OAuth password grant: only for trusted tools, and only an admin sets it.
+    pub password_grant: bool,
 }
 
 /// Checks that `value` is an absolute http(s) URL, or `urn:ietf:wg:oauth:2.0:oob` where the
@@ -57,7 +59,7 @@ pub async fn create_app(store: &DynStore, input: CreateApp) -> ApiResult<AppReco
                 format!("no user has the email {}", input.owner_email),
             )
         })?;
-    Ok(store
+    let app = store
         .create_app(NewApp {
             owner_id: owner.id,
             name: input.name.trim().to_owned(),
@@ -69,5 +71,11 @@ pub async fn create_app(store: &DynStore, input: CreateApp) -> ApiResult<AppReco
             configuration_uri: input.configuration_uri,
             published: input.published,
         })
-        .await?)
+        .await?;
+    // A second write: every application starts without the grant, so if this one fails the
+    // application is only less capable than asked, never more.
+    if input.password_grant {
+        return manage::set_password_grant(store, app.id, true).await;
+    }
+    Ok(app)
 }

@@ -21,7 +21,12 @@ use crate::state::AppState;
 use crate::store::UserRecord;
 
 mod grant;
+pub mod password;
+mod scopes;
+
 pub use grant::Grant;
+pub use password::Passwords;
+pub use scopes::Scopes;
 
 /// What a request presented.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,112 +37,6 @@ pub enum Credential {
     Password { email: String, password: String },
     /// `Authorization: Bearer` or `?access_token=`.
     Bearer(String),
-}
-
-/// OAuth scopes as a bit set. API tokens and passwords carry every scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Scopes(u8);
-
-impl Scopes {
-    pub const FLOW: Scopes = Scopes(1);
-    pub const PRIVATE: Scopes = Scopes(2);
-    pub const MANAGE: Scopes = Scopes(4);
-    pub const PROFILE: Scopes = Scopes(8);
-    pub const OFFLINE_ACCESS: Scopes = Scopes(16);
-    pub const INTEGRATION: Scopes = Scopes(32);
-    pub const ALL: Scopes = Scopes(63);
-
-    pub fn contains(self, other: Scopes) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// Both sets, usable in constants.
-    pub const fn union(self, other: Scopes) -> Scopes {
-        Scopes(self.0 | other.0)
-    }
-
-    /// Whether any scope of `other` is granted.
-    pub fn intersects(self, other: Scopes) -> bool {
-        self.0 & other.0 != 0
-    }
-
-    /// What a request gets when it names no scope (docs/authentication.md).
-    pub const DEFAULT: Scopes = Scopes(1 | 2);
-
-    /// Every scope with its name and what it allows, in plain words for the consent page.
-    pub const NAMED: [(Scopes, &'static str, &'static str); 6] = [
-        (Scopes::FLOW, "flow", "Read and send messages in your flows"),
-        (
-            Scopes::PRIVATE,
-            "private",
-            "Read and send your private messages",
-        ),
-        (
-            Scopes::MANAGE,
-            "manage",
-            "Manage your flows, organizations and their users",
-        ),
-        (
-            Scopes::PROFILE,
-            "profile",
-            "See your profile: name, nick, email and avatar",
-        ),
-        (
-            Scopes::OFFLINE_ACCESS,
-            "offline_access",
-            "Keep access when you are not using it",
-        ),
-        (
-            Scopes::INTEGRATION,
-            "integration",
-            "Add integrations (sources) to your flows",
-        ),
-    ];
-
-    pub fn bits(self) -> i64 {
-        i64::from(self.0)
-    }
-
-    /// Scopes from stored bits; unknown bits are dropped.
-    pub fn from_bits(bits: i64) -> Scopes {
-        Scopes((bits & i64::from(Scopes::ALL.0)) as u8)
-    }
-
-    /// Parses a scope list separated by spaces or commas (Flowdock answered `flow,private`,
-    /// RFC 6749 uses spaces). An empty list means [`Scopes::DEFAULT`]; an unknown name is an
-    /// error naming it.
-    pub fn parse(list: &str) -> Result<Scopes, String> {
-        let mut bits = 0u8;
-        for name in list.split([' ', ',', '+']).filter(|s| !s.is_empty()) {
-            let (scope, _, _) = Scopes::NAMED
-                .iter()
-                .find(|(_, n, _)| *n == name)
-                .ok_or_else(|| format!("unknown scope `{name}`"))?;
-            bits |= scope.0;
-        }
-        Ok(if bits == 0 {
-            Scopes::DEFAULT
-        } else {
-            Scopes(bits)
-        })
-    }
-
-    /// The scope names, space-separated as RFC 6749 §3.3 writes them.
-    pub fn to_list(self) -> String {
-        Scopes::NAMED
-            .iter()
-            .filter(|(s, _, _)| self.contains(*s))
-            .map(|(_, n, _)| *n)
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
-
-impl std::ops::BitOr for Scopes {
-    type Output = Scopes;
-    fn bitor(self, rhs: Scopes) -> Scopes {
-        Scopes(self.0 | rhs.0)
-    }
 }
 
 /// An authenticated user and what it may do.
@@ -236,19 +135,12 @@ pub async fn authenticate_with_app(
             user.ok_or_else(invalid)?
         }
         Some(Credential::Password { email, password }) => {
+            let user = state.store.user_by_email(&email).await?;
             let user = state
-                .store
-                .user_by_email(&email)
+                .passwords
+                .check(user, &password)
                 .await?
                 .ok_or_else(invalid)?;
-            let hash = user.password_hash.clone().ok_or_else(invalid)?;
-            let ok =
-                tokio::task::spawn_blocking(move || secrets::verify_password(&hash, &password))
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-            if !ok {
-                return Err(invalid());
-            }
             grant = Grant::Password(user.password_hash.clone().unwrap_or_default());
             user
         }
@@ -426,26 +318,5 @@ mod tests {
             Some(Credential::Bearer("q+".into()))
         );
         assert_eq!(credential(&HeaderMap::new(), Some("x=1")), None);
-    }
-
-    #[test]
-    fn scopes_compose() {
-        assert!(Scopes::ALL.contains(Scopes::INTEGRATION));
-        assert!(!Scopes::FLOW.contains(Scopes::INTEGRATION));
-    }
-
-    #[test]
-    fn scopes_parse_and_print() {
-        assert_eq!(Scopes::parse("").unwrap(), Scopes::DEFAULT);
-        assert_eq!(
-            Scopes::parse("flow integration").unwrap(),
-            Scopes::FLOW | Scopes::INTEGRATION
-        );
-        assert_eq!(Scopes::parse("flow,private").unwrap(), Scopes::DEFAULT);
-        assert!(Scopes::parse("flow admin").unwrap_err().contains("admin"));
-        assert_eq!(Scopes::DEFAULT.to_list(), "flow private");
-        assert_eq!(Scopes::from_bits(Scopes::ALL.bits()), Scopes::ALL);
-        assert!((Scopes::FLOW | Scopes::PROFILE).intersects(Scopes::PROFILE));
-        assert!(!Scopes::FLOW.intersects(Scopes::INTEGRATION | Scopes::MANAGE));
     }
 }

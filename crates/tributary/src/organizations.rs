@@ -101,6 +101,7 @@ pub async fn list_organizations(
     State(state): State<AppState>,
     principal: Principal,
 ) -> ApiResult<Json<Vec<Organization>>> {
+    crate::users::may_see_people(&principal)?;
     let orgs = state.store.orgs_of_user(principal.user.id).await?;
     let mut out = Vec::with_capacity(orgs.len());
     for org in &orgs {
@@ -116,6 +117,7 @@ pub async fn show_organization(
     principal: Principal,
     Path(org): Path<String>,
 ) -> ApiResult<Json<Organization>> {
+    crate::users::may_see_people(&principal)?;
     let org = member_org(&state, &principal, &org).await?;
     let members = state.store.org_members(org.id).await?;
     Ok(Json(view(&state.urls, &org, Some(&members))))
@@ -127,6 +129,7 @@ pub async fn list_organization_users(
     principal: Principal,
     Path(org): Path<String>,
 ) -> ApiResult<Json<Vec<User>>> {
+    crate::users::may_see_people(&principal)?;
     let org = member_org(&state, &principal, &org).await?;
     let members = state.store.org_members(org.id).await?;
     Ok(Json(

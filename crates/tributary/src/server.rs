@@ -28,6 +28,7 @@ pub fn state(store: DynStore, public_url: &str) -> AppState {
         streams: Streams::new(crate::stream::KEEPALIVE),
         files: crate::files::FileSettings::default(),
         actions: crate::actions::ActionSettings::default(),
+        passwords: crate::auth::Passwords::default(),
     }
 }
 

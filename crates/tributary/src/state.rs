@@ -18,6 +18,8 @@ pub struct AppState {
     pub streams: Streams,
     /// How thread actions call integrations (issue 9).
     pub actions: crate::actions::ActionSettings,
+    /// Every password check goes through here (issue 15).
+    pub passwords: crate::auth::Passwords,
 }
 
 /// Builds the absolute URLs that resources carry (`url`, `web_url`, `links`).

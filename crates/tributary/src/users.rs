@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use tributary_types::User;
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::secrets;
 use crate::state::{AppState, Urls};
@@ -102,9 +102,27 @@ fn looks_like_email(s: &str) -> bool {
     }
 }
 
+/// 403 unless the credential may read its owner's own profile ([`Scopes::OWN_PROFILE`]).
+pub fn may_see_self(principal: &Principal) -> ApiResult<()> {
+    principal.require_any(
+        Scopes::OWN_PROFILE,
+        "`profile`, `flow`, `private` or `manage`",
+    )
+}
+
+/// 403 unless the credential may read other people and their emails ([`Scopes::PEOPLE`]):
+/// every resource that lists co-members checks this first.
+pub fn may_see_people(principal: &Principal) -> ApiResult<()> {
+    principal.require_any(Scopes::PEOPLE, "`flow` or `manage`")
+}
+
 /// GET /user
-pub async fn show_current_user(State(state): State<AppState>, principal: Principal) -> Json<User> {
-    Json(view(&state.urls, &principal.user))
+pub async fn show_current_user(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<User>> {
+    may_see_self(&principal)?;
+    Ok(Json(view(&state.urls, &principal.user)))
 }
 
 /// GET /users
@@ -112,6 +130,7 @@ pub async fn list_users(
     State(state): State<AppState>,
     principal: Principal,
 ) -> ApiResult<Json<Vec<User>>> {
+    may_see_people(&principal)?;
     let users = state.store.users_visible_to(principal.user.id).await?;
     Ok(Json(users.iter().map(|u| view(&state.urls, u)).collect()))
 }
@@ -123,12 +142,17 @@ pub async fn show_user(
     Path(id): Path<String>,
 ) -> ApiResult<Json<User>> {
     let not_found = || ApiError::NotFound("User not found".into());
-    let id: i64 = id.parse().map_err(|_| not_found())?;
-    if id != principal.user.id
-        && !state
-            .store
-            .share_organization(principal.user.id, id)
-            .await?
+    let id = id.parse::<i64>().ok();
+    if id == Some(principal.user.id) {
+        may_see_self(&principal)?;
+        return Ok(Json(view(&state.urls, &principal.user)));
+    }
+    may_see_people(&principal)?;
+    let id = id.ok_or_else(not_found)?;
+    if !state
+        .store
+        .share_organization(principal.user.id, id)
+        .await?
     {
         return Err(not_found());
     }

@@ -72,6 +72,7 @@ pub async fn create_application(
             setup_uri: form.setup_uri,
             configuration_uri: form.configuration_uri,
             published: false,
+            password_grant: false,
         },
     )
     .await?;

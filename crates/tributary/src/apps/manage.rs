@@ -98,3 +98,16 @@ pub async fn set_published(store: &DynStore, id: i64, published: bool) -> ApiRes
         )
         .await?)
 }
+
+/// Allows the application the OAuth password grant, or takes it back (admins only: the CLI).
+pub async fn set_password_grant(store: &DynStore, id: i64, allowed: bool) -> ApiResult<AppRecord> {
+    Ok(store
+        .update_app(
+            id,
+            AppChanges {
+                password_grant: Some(allowed),
+                ..AppChanges::default()
+            },
+        )
+        .await?)
+}

@@ -127,6 +127,10 @@ enum AppCommand {
         icon_url: Option<String>,
         #[arg(long)]
         published: bool,
+        /// Allow the OAuth password grant (`grant_type=password`): only for trusted tools,
+        /// as RFC 9700 advises against it. Off by default.
+        #[arg(long)]
+        password_grant: bool,
     },
     /// List an application in the public directory; prints {"id", "name", "published"}.
     Publish {
@@ -135,6 +139,14 @@ enum AppCommand {
         /// Take the application off the directory instead.
         #[arg(long)]
         unpublish: bool,
+    },
+    /// Allow an application the OAuth password grant; prints {"id", "name", "password_grant"}.
+    PasswordGrant {
+        #[arg(long)]
+        id: i64,
+        /// Take the grant away instead.
+        #[arg(long)]
+        disallow: bool,
     },
 }
 
@@ -219,6 +231,7 @@ pub async fn run(args: AdminArgs) -> ApiResult<()> {
             configuration_uri,
             icon_url,
             published,
+            password_grant,
         }) => {
             let app = apps::create_app(
                 &store,
@@ -230,6 +243,7 @@ pub async fn run(args: AdminArgs) -> ApiResult<()> {
                     setup_uri,
                     configuration_uri,
                     published,
+                    password_grant,
                 },
             )
             .await?;
@@ -238,6 +252,10 @@ pub async fn run(args: AdminArgs) -> ApiResult<()> {
         AdminCommand::App(AppCommand::Publish { id, unpublish }) => {
             let app = apps::manage::set_published(&store, id, !unpublish).await?;
             json!({"id": app.id, "name": app.name, "published": app.published})
+        }
+        AdminCommand::App(AppCommand::PasswordGrant { id, disallow }) => {
+            let app = apps::manage::set_password_grant(&store, id, !disallow).await?;
+            json!({"id": app.id, "name": app.name, "password_grant": app.password_grant})
         }
         AdminCommand::Source(SourceCommand::Create {
             flow,

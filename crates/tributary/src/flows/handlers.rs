@@ -25,7 +25,9 @@ async fn render(
     f: &FlowForUser,
     with_users: bool,
 ) -> ApiResult<Flow> {
-    let users = if with_users {
+    // Without `flow` or `manage` (an `integration` token finding its flow) the members and
+    // their emails stay out.
+    let users = if with_users && principal.scopes.intersects(Scopes::PEOPLE) {
         let org_members = state.store.org_members(f.flow.org.id).await?;
         let flow_members = state.store.flow_members(&f.flow.id).await?;
         Some(view::users(&state.urls, &org_members, &flow_members))
@@ -126,7 +128,8 @@ pub async fn create_flow(
     Path(org): Path<String>,
     Input(params): Input<CreateParams>,
 ) -> ApiResult<(StatusCode, Json<Flow>)> {
-    principal.require(Scopes::FLOW, "flow")?;
+    // docs/authentication.md: `manage` is "Manage flows, organizations and their users".
+    principal.require(Scopes::MANAGE, "manage")?;
     let not_found = || ApiError::NotFound("Organization not found".into());
     let org_record = state.store.org_by_name(&org).await?.ok_or_else(not_found)?;
     state
@@ -172,14 +175,14 @@ pub async fn update_flow(
     Path((org, flow)): Path<(String, String)>,
     Input(p): Input<UpdateParams>,
 ) -> ApiResult<Json<Flow>> {
-    principal.require(Scopes::FLOW, "flow")?;
-    let current = super::visible_flow(&state.store, principal.user.id, &org, &flow).await?;
     let input = UpdateFlow {
         name: p.name,
         open: p.open,
         disabled: p.disabled,
         access_mode: p.access_mode,
     };
+    super::may_update(&principal, &input)?;
+    let current = super::visible_flow(&state.store, principal.user.id, &org, &flow).await?;
     let f = super::update_flow(&state.store, &principal, current, input).await?;
     Ok(Json(render(&state, &principal, &f, false).await?))
 }

@@ -5,7 +5,7 @@ pub mod view;
 
 use tributary_types::{AccessMode, UpdateFlow};
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::names::{parameterize, RESERVED};
 use crate::secrets;
@@ -111,12 +111,26 @@ pub async fn create_flow(
 /// Applies `PUT /flows/:org/:flow`. Members may rename the flow and change its access mode;
 /// only organization admins may disable (archive) it; anyone who can see an organization flow
 /// may join it by setting `open`.
+/// The scopes a change needs: opening, closing or joining the flow is using it (`flow`);
+/// renaming it, changing its access mode or disabling it is managing it (`manage`).
+pub fn may_update(principal: &Principal, input: &UpdateFlow) -> ApiResult<()> {
+    if input.open.is_some() {
+        principal.require(Scopes::FLOW, "flow")?;
+    }
+    if input.name.is_some() || input.access_mode.is_some() || input.disabled.is_some() {
+        principal.require(Scopes::MANAGE, "manage")?;
+    }
+    // An empty change still reads the flow back.
+    principal.require_any(Scopes::FLOW | Scopes::MANAGE, "`flow` or `manage`")
+}
+
 pub async fn update_flow(
     store: &DynStore,
     principal: &Principal,
     current: FlowForUser,
     input: UpdateFlow,
 ) -> ApiResult<FlowForUser> {
+    may_update(principal, &input)?;
     let user_id = principal.user.id;
     let mut membership = current.membership;
     let name = input.name.as_deref().map(validate_name).transpose()?;

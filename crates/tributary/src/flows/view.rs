@@ -33,22 +33,30 @@ pub fn flow(urls: &Urls, f: &FlowForUser, principal: &Principal, users: Option<V
     }
 }
 
-/// The flow's resources and the methods the caller may use on each.
+/// The flow's resources and the methods the caller may use on each: what membership and the
+/// credential's scopes allow (an `integration` token sees the sources, not the messages).
 fn links(url: &str, f: &FlowForUser, principal: &Principal) -> BTreeMap<String, Link> {
     let joined = f.membership.is_some();
+    let scopes = principal.scopes;
+    let reads = joined && scopes.contains(Scopes::FLOW);
     let link = |href: String, methods: &[&str]| Link {
         href,
         methods: methods.iter().map(|m| (*m).to_owned()).collect(),
     };
     let mut links = BTreeMap::new();
     // PUT stays available to a non-member of an organization flow: it is how one joins.
-    links.insert("self".to_owned(), link(url.to_owned(), &["GET", "PUT"]));
+    let update: &[&str] = if scopes.intersects(Scopes::FLOW | Scopes::MANAGE) {
+        &["GET", "PUT"]
+    } else {
+        &["GET"]
+    };
+    links.insert("self".to_owned(), link(url.to_owned(), update));
     links.insert(
         "users".to_owned(),
-        link(format!("{url}/users"), if joined { &["GET"] } else { &[] }),
+        link(format!("{url}/users"), if reads { &["GET"] } else { &[] }),
     );
     // Members read a flow's sources; creating one needs the `integration` scope.
-    let sources: &[&str] = match (joined, principal.scopes.contains(Scopes::INTEGRATION)) {
+    let sources: &[&str] = match (joined, scopes.contains(Scopes::INTEGRATION)) {
         (false, _) => &[],
         (true, false) => &["GET"],
         (true, true) => &["GET", "POST"],
@@ -61,15 +69,12 @@ fn links(url: &str, f: &FlowForUser, principal: &Principal) -> BTreeMap<String, 
         "messages".to_owned(),
         link(
             format!("{url}/messages"),
-            if joined { &["GET", "POST"] } else { &[] },
+            if reads { &["GET", "POST"] } else { &[] },
         ),
     );
     links.insert(
         "threads".to_owned(),
-        link(
-            format!("{url}/threads"),
-            if joined { &["GET"] } else { &[] },
-        ),
+        link(format!("{url}/threads"), if reads { &["GET"] } else { &[] }),
     );
     links
 }

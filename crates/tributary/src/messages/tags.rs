@@ -201,7 +201,8 @@ pub fn normalise(raw: &str) -> String {
     if t.contains(':') {
         t.to_lowercase()
     } else {
-        t.trim_start_matches(['#', '＃']).to_lowercase()
+        // Trimmed again: `# launch` is the tag `launch`, not ` launch`.
+        t.trim_start_matches(['#', '＃']).trim().to_lowercase()
     }
 }
 

@@ -13,6 +13,8 @@ pub struct OAuthError {
     pub status: StatusCode,
     pub error: &'static str,
     pub description: String,
+    /// Seconds for `Retry-After`, on `temporarily_unavailable`.
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -21,6 +23,7 @@ impl OAuthError {
             status,
             error,
             description: description.into(),
+            retry_after: None,
         }
     }
 
@@ -39,6 +42,11 @@ impl OAuthError {
 
     pub fn invalid_scope(d: impl Into<String>) -> OAuthError {
         OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", d)
+    }
+
+    /// The client is authenticated but may not use this grant (RFC 6749 §5.2).
+    pub fn unauthorized_client(d: impl Into<String>) -> OAuthError {
+        OAuthError::new(StatusCode::BAD_REQUEST, "unauthorized_client", d)
     }
 
     pub fn unsupported_grant_type(d: impl Into<String>) -> OAuthError {
@@ -66,6 +74,17 @@ impl From<ApiError> for OAuthError {
     fn from(e: ApiError) -> Self {
         match e {
             ApiError::Internal(detail) => OAuthError::server_error(detail),
+            ApiError::Unavailable {
+                message,
+                retry_after,
+            } => OAuthError {
+                retry_after: Some(retry_after),
+                ..OAuthError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    message,
+                )
+            },
             other => OAuthError::new(other.status(), "invalid_request", other.to_string()),
         }
     }
@@ -77,6 +96,9 @@ impl IntoResponse for OAuthError {
         let mut response = (self.status, Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,

@@ -195,24 +195,25 @@ async fn password_grant(
     app: &AppRecord,
     params: &Params,
 ) -> Result<IssuedTokens, OAuthError> {
+    // RFC 9700 §2.4: the password grant must not be used, except by the trusted tools an
+    // operator marked (`tributary admin app create --password-grant`).
+    if !app.password_grant {
+        return Err(OAuthError::unauthorized_client(
+            "This application may not use the password grant; an administrator allows it with \
+             `tributary admin app password-grant`",
+        ));
+    }
     let email = required(params, "username")?;
-    let password = required(params, "password")?.to_owned();
+    let password = required(params, "password")?;
     let scopes = Scopes::parse(params.get_str("scope").unwrap_or_default())
         .map_err(OAuthError::invalid_scope)?;
-    let invalid = || OAuthError::invalid_grant("Invalid email or password");
+    let user = state.store.user_by_email(email).await?;
     let user = state
-        .store
-        .user_by_email(email)
+        .passwords
+        .check(user, password)
         .await?
         .filter(|u| !u.disabled)
-        .ok_or_else(invalid)?;
-    let hash = user.password_hash.clone().ok_or_else(invalid)?;
-    let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&hash, &password))
-        .await
-        .map_err(|e| OAuthError::from(ApiError::Internal(e.to_string())))?;
-    if !ok {
-        return Err(invalid());
-    }
+        .ok_or_else(|| OAuthError::invalid_grant("Invalid email or password"))?;
     let (row, issued) = mint(app.id, user.id, scopes, &secrets::new_token(16));
     state.store.create_oauth_token(row).await?;
     Ok(issued)

@@ -108,6 +108,8 @@ pub struct AppRecord {
     pub configuration_uri: Option<String>,
     pub published: bool,
     pub created_at: i64,
+    /// An admin allowed this application the OAuth password grant (off by default).
+    pub password_grant: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -169,6 +171,7 @@ pub struct AppChanges {
     pub configuration_uri: Option<Option<String>>,
     pub client_secret: Option<String>,
     pub published: Option<bool>,
+    pub password_grant: Option<bool>,
 }
 
 /// Changes to a source through `PUT`; `Some(None)` clears the field.

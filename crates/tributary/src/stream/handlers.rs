@@ -48,6 +48,10 @@ pub async fn stream_flows(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
+    // Flows need `flow`; `user=1` alone (private messages) is `private`'s, checked in `open`.
+    if !names.is_empty() {
+        principal.require(Scopes::FLOW, "flow")?;
+    }
     if names.is_empty() && params.user != Some(true) {
         return Err(ApiError::field(
             "filter",
@@ -76,6 +80,7 @@ pub async fn stream_flow(
     Path((org, flow)): Path<(String, String)>,
     Input(params): Input<StreamParams>,
 ) -> ApiResult<Response> {
+    principal.require(Scopes::FLOW, "flow")?;
     let f = visible_flow(&state.store, principal.user.id, &org, &flow).await?;
     let flow = joined(f)?;
     open(state, principal, headers, params, vec![flow])

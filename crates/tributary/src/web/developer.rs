@@ -156,6 +156,7 @@ pub async fn create_application(
                 setup_uri: f.setup_uri,
                 configuration_uri: f.configuration_uri,
                 published: false,
+                password_grant: false,
             },
         )
         .await

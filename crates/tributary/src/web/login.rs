@@ -54,7 +54,7 @@ pub async fn create_session(
         .trim()
         .to_owned();
     let password = params.get_str("password").unwrap_or_default();
-    match session::check_password(&state.store, &email, password).await? {
+    match session::check_password(&state, &email, password).await? {
         Some(user) => {
             let cookie = session::start(&state.store, user.id, browser.secure).await?;
             let mut response = Redirect::to(&return_to).into_response();

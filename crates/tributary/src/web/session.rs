@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::WebError;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::secrets;
 use crate::state::AppState;
 use crate::store::{now_millis, DynStore, UserRecord};
@@ -210,23 +210,16 @@ pub async fn end(store: &DynStore, browser: &Browser) -> ApiResult<HeaderValue> 
     Ok(set_cookie(SESSION_COOKIE, "", 0, browser.secure))
 }
 
-/// Checks an email and password the way every login does: argon2id, off the async threads.
+/// Checks an email and password the way every login does ([`crate::auth::Passwords`]):
+/// a disabled account signs in with nothing.
 pub async fn check_password(
-    store: &DynStore,
+    state: &AppState,
     email: &str,
     password: &str,
 ) -> ApiResult<Option<UserRecord>> {
-    let Some(user) = store.user_by_email(email).await? else {
-        return Ok(None);
-    };
-    let Some(hash) = user.password_hash.clone() else {
-        return Ok(None);
-    };
-    let password = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&hash, &password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((ok && !user.disabled).then_some(user))
+    let user = state.store.user_by_email(email).await?;
+    let user = state.passwords.check(user, password).await?;
+    Ok(user.filter(|u| !u.disabled))
 }
 
 /// Where a login may send the browser: only a path on this site, never `//host` or an

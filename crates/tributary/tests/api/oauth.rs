@@ -43,6 +43,8 @@ pub async fn register(app: &TestApp, owner: &TestUser, redirect_uri: &str) -> Ap
                     .into(),
             ),
             published: false,
+            // The tests' scripts use the password grant, which an admin allows (issue 15).
+            password_grant: true,
         },
     )
     .await

@@ -11,6 +11,7 @@ use crate::store_conformance::{new_flow, new_user, org, store};
 backend_tests!(
     sources_are_found_by_token_and_removal_keeps_the_first_reason,
     apps_need_an_owner,
+    the_password_grant_is_off_until_an_admin_allows_it,
 );
 
 async fn sources_are_found_by_token_and_removal_keeps_the_first_reason(b: Backend) {
@@ -122,6 +123,82 @@ async fn apps_need_an_owner(b: Backend) {
         })
         .await;
     assert!(matches!(res, Err(StoreError::NotFound(_))), "{res:?}");
+}
+
+/// Issue 15: the `password_grant` mark (migration 0008) starts off, and every read of an
+/// application returns it, the `flow_token` read's join included.
+async fn the_password_grant_is_off_until_an_admin_allows_it(b: Backend) {
+    let (_db, s) = store(b).await;
+    let a = s.create_user(new_user("a@x.io", "a")).await.unwrap();
+    let o = org(&s, "Acme").await;
+    s.create_flow(
+        new_flow("f", o.id, "main", AccessMode::Invitation),
+        Some(a.id),
+    )
+    .await
+    .unwrap();
+    let app = s
+        .create_app(NewApp {
+            owner_id: a.id,
+            name: "Script".into(),
+            icon_url: None,
+            client_id: "cid".into(),
+            client_secret: "secret".into(),
+            redirect_uri: "http://localhost/cb".into(),
+            setup_uri: None,
+            configuration_uri: None,
+            published: false,
+        })
+        .await
+        .unwrap();
+    assert!(!app.password_grant);
+    let allow = |on: bool| AppChanges {
+        password_grant: Some(on),
+        ..AppChanges::default()
+    };
+    let marked = s.update_app(app.id, allow(true)).await.unwrap();
+    assert!(marked.password_grant);
+    assert_eq!(
+        (marked.name.as_str(), marked.published),
+        ("Script", false),
+        "nothing else changes"
+    );
+    assert_eq!(s.app_by_id(app.id).await.unwrap(), Some(marked.clone()));
+    assert_eq!(
+        s.app_by_client_id("cid").await.unwrap(),
+        Some(marked.clone())
+    );
+    s.create_source(NewSource {
+        flow_id: "f".into(),
+        app_id: app.id,
+        creator_id: None,
+        name: "repo".into(),
+        external_url: None,
+        flow_token_hash: "tok".into(),
+    })
+    .await
+    .unwrap();
+    let context = s
+        .source_context_by_token_hash("tok")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(context.app, marked);
+    let unmarked = s.update_app(app.id, allow(false)).await.unwrap();
+    assert!(!unmarked.password_grant);
+    // Other changes leave the mark alone.
+    s.update_app(app.id, allow(true)).await.unwrap();
+    let renamed = s
+        .update_app(
+            app.id,
+            AppChanges {
+                name: Some("Script 2".into()),
+                ..AppChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(renamed.password_grant);
 }
 
 mod flow_token {

@@ -10,7 +10,7 @@ use super::flows::{flow_cols, flow_row_at, FLOW_FROM};
 use crate::store::*;
 
 const APP_COLS: &str = "id, owner_id, name, icon_url, client_id, client_secret, redirect_uri, \
-     setup_uri, configuration_uri, published, created_at";
+     setup_uri, configuration_uri, published, created_at, password_grant";
 
 pub(super) fn app_row(r: &Row) -> AppRecord {
     app_row_at(r, 0)
@@ -29,6 +29,7 @@ fn app_row_at(r: &Row, at: usize) -> AppRecord {
         configuration_uri: r.get(at + 8),
         published: r.get(at + 9),
         created_at: r.get(at + 10),
+        password_grant: r.get(at + 11),
     }
 }
 
@@ -111,7 +112,7 @@ pub async fn source_where(
 
 /// Columns of [`SOURCE_COLS`], then [`APP_COLS`] from here, then the flow's.
 const CONTEXT_APP_AT: usize = 12;
-const CONTEXT_FLOW_AT: usize = CONTEXT_APP_AT + 11;
+const CONTEXT_FLOW_AT: usize = CONTEXT_APP_AT + 12;
 
 /// A `flow_token`'s source, application and flow in one statement (`$1`: the token hash).
 pub(super) fn source_context_sql() -> &'static str {
@@ -188,7 +189,8 @@ pub async fn update_app(c: &impl GenericClient, id: i64, ch: AppChanges) -> Stor
                 setup_uri = CASE WHEN $6 THEN $7 ELSE setup_uri END,
                 configuration_uri = CASE WHEN $8 THEN $9 ELSE configuration_uri END,
                 client_secret = COALESCE($10, client_secret),
-                published = COALESCE($11, published)
+                published = COALESCE($11, published),
+            password_grant = COALESCE($12, password_grant)
               WHERE id = $1",
             &[
                 &id,
@@ -202,6 +204,7 @@ pub async fn update_app(c: &impl GenericClient, id: i64, ch: AppChanges) -> Stor
                 &ch.configuration_uri.clone().flatten(),
                 &ch.client_secret,
                 &ch.published,
+                &ch.password_grant,
             ],
         )
         .await?;

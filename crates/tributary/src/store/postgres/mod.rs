@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_oauth.sql")),
     (4, include_str!("migrations/0004_files.sql")),
     (6, include_str!("migrations/0006_action_attempts.sql")),
+    (8, include_str!("migrations/0008_password_grant.sql")),
 ];
 
 /// Any fixed number works; it only has to be the same on every node.

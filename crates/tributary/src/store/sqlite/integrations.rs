@@ -9,7 +9,7 @@ use super::flows::{flow_cols, flow_row_at, FLOW_FROM};
 use crate::store::*;
 
 const APP_COLS: &str = "id, owner_id, name, icon_url, client_id, client_secret, redirect_uri, \
-     setup_uri, configuration_uri, published, created_at";
+     setup_uri, configuration_uri, published, created_at, password_grant";
 
 fn app_row(r: &Row<'_>) -> rusqlite::Result<AppRecord> {
     app_row_at(r, 0)
@@ -28,6 +28,7 @@ fn app_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<AppRecord> {
         configuration_uri: r.get(at + 8)?,
         published: r.get(at + 9)?,
         created_at: r.get(at + 10)?,
+        password_grant: r.get(at + 11)?,
     })
 }
 
@@ -85,7 +86,7 @@ pub fn create_source(c: &Connection, s: NewSource) -> StoreResult<SourceRecord> 
 
 /// Columns of [`SOURCE_COLS`], then [`APP_COLS`] from here, then the flow's.
 const CONTEXT_APP_AT: usize = 12;
-const CONTEXT_FLOW_AT: usize = CONTEXT_APP_AT + 11;
+const CONTEXT_FLOW_AT: usize = CONTEXT_APP_AT + 12;
 
 pub fn source_context_by_token_hash(
     c: &Connection,
@@ -158,7 +159,8 @@ pub fn update_app(c: &Connection, id: i64, ch: AppChanges) -> StoreResult<AppRec
             setup_uri = CASE WHEN ?6 THEN ?7 ELSE setup_uri END,
             configuration_uri = CASE WHEN ?8 THEN ?9 ELSE configuration_uri END,
             client_secret = COALESCE(?10, client_secret),
-            published = COALESCE(?11, published)
+            published = COALESCE(?11, published),
+            password_grant = COALESCE(?12, password_grant)
           WHERE id = ?1",
         params![
             id,
@@ -171,7 +173,8 @@ pub fn update_app(c: &Connection, id: i64, ch: AppChanges) -> StoreResult<AppRec
             ch.configuration_uri.is_some(),
             ch.configuration_uri.flatten(),
             ch.client_secret,
-            ch.published
+            ch.published,
+            ch.password_grant
         ],
     )?;
     if n == 0 {

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_files.sql")),
     (6, include_str!("migrations/0006_action_attempts.sql")),
     (7, include_str!("migrations/0007_search_file.sql")),
+    (8, include_str!("migrations/0008_password_grant.sql")),
 ];
 
 const READERS: usize = 4;
