@@ -20,9 +20,11 @@ use crate::secrets;
 use crate::state::AppState;
 use crate::store::UserRecord;
 
+mod grant;
 pub mod password;
 mod scopes;
 
+pub use grant::Grant;
 pub use password::Passwords;
 pub use scopes::Scopes;
 
@@ -42,6 +44,8 @@ pub enum Credential {
 pub struct Principal {
     pub user: UserRecord,
     pub scopes: Scopes,
+    /// How the user proved itself, so that an open stream can be re-checked later.
+    pub grant: Grant,
 }
 
 impl Principal {
@@ -121,32 +125,44 @@ pub async fn authenticate_with_app(
     let invalid = || ApiError::Unauthorized("Invalid credentials".into());
     let mut scopes = Scopes::ALL;
     let mut app_id = None;
+    let grant;
     let user = match credential {
         None => return Err(ApiError::Unauthorized("Authentication required".into())),
-        Some(Credential::ApiToken(token)) => state
-            .store
-            .user_by_api_token_hash(&secrets::hash_token(&token))
-            .await?
-            .ok_or_else(invalid)?,
+        Some(Credential::ApiToken(token)) => {
+            let hash = secrets::hash_token(&token);
+            let user = state.store.user_by_api_token_hash(&hash).await?;
+            grant = Grant::ApiToken(hash);
+            user.ok_or_else(invalid)?
+        }
         Some(Credential::Password { email, password }) => {
             let user = state.store.user_by_email(&email).await?;
-            state
+            let user = state
                 .passwords
                 .check(user, &password)
                 .await?
-                .ok_or_else(invalid)?
+                .ok_or_else(invalid)?;
+            grant = Grant::Password(user.password_hash.clone().unwrap_or_default());
+            user
         }
         Some(Credential::Bearer(token)) => {
-            let (user, token) = crate::oauth::access_token_user(&state.store, &token).await?;
-            scopes = Scopes::from_bits(token.scopes);
-            app_id = Some(token.app_id);
+            let (user, record) = crate::oauth::access_token_user(&state.store, &token).await?;
+            grant = Grant::AccessToken(secrets::hash_token(&token));
+            scopes = Scopes::from_bits(record.scopes);
+            app_id = Some(record.app_id);
             user
         }
     };
     if user.disabled {
         return Err(ApiError::Unauthorized("This account is disabled".into()));
     }
-    Ok((Principal { user, scopes }, app_id))
+    Ok((
+        Principal {
+            user,
+            scopes,
+            grant,
+        },
+        app_id,
+    ))
 }
 
 /// Whether a request may be authenticated by the browser's session cookie: only a page's
@@ -178,9 +194,13 @@ async fn session_principal(
         return Ok(None);
     }
     let Ok(browser) = crate::web::session::Browser::from_request_parts(parts, state).await;
-    Ok(browser.user(&state.store).await?.map(|user| Principal {
+    let Some(user) = browser.user(&state.store).await? else {
+        return Ok(None);
+    };
+    Ok(browser.session.as_deref().map(|token| Principal {
         user,
         scopes: Scopes::ALL,
+        grant: Grant::session(token),
     }))
 }
 

@@ -9,7 +9,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::ActionResult;
-use crate::auth::{Principal, Scopes};
+use crate::auth::{Grant, Principal, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::iso8601;
@@ -44,6 +44,7 @@ async fn caller(
     Ok(Principal {
         user,
         scopes: Scopes::ALL,
+        grant: Grant::session(browser.session.as_deref().unwrap_or_default()),
     })
 }
 
@@ -89,6 +90,7 @@ pub async fn list_action_attempts(
                 .await?
                 .ok_or_else(|| ApiError::Unauthorized("Sign in first".into()))?,
             scopes: Scopes::ALL,
+            grant: Grant::session(browser.session.as_deref().unwrap_or_default()),
         },
     };
     principal.require_any(Scopes::FLOW | Scopes::MANAGE, "`flow` or `manage`")?;

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::DatabaseArg;
 use crate::error::{ApiError, ApiResult};
+use crate::store::{DynStore, FlowRecord, UserRecord};
 use crate::{apps, flows, organizations, sources, users};
 
 #[derive(Debug, Args)]
@@ -51,6 +52,15 @@ enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Disable an account: its credentials stop working and its open streams end within a
+    /// keep-alive. Prints {"id", "disabled"}.
+    Disable {
+        #[arg(long)]
+        email: String,
+        /// Enable the account again instead.
+        #[arg(long)]
+        enable: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +97,15 @@ enum FlowCommand {
         members: Vec<String>,
         #[arg(long, default_value = "invitation")]
         access_mode: String,
+    },
+    /// Take a user out of a flow; its open streams of the flow end within a keep-alive.
+    /// Prints {"flow", "user_id", "removed"}.
+    RemoveUser {
+        /// ORG/FLOW, by parameterized names.
+        #[arg(long)]
+        flow: String,
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -179,6 +198,11 @@ pub async fn run(args: AdminArgs) -> ApiResult<()> {
             }
             json!({"id": user.id, "api_token": token})
         }
+        AdminCommand::User(UserCommand::Disable { email, enable }) => {
+            let user = user_by_email(&store, &email).await?;
+            store.set_user_disabled(user.id, !enable).await?;
+            json!({"id": user.id, "disabled": !enable})
+        }
         AdminCommand::Org(OrgCommand::Create { name, owner }) => {
             let org = organizations::create_org(&store, &name, owner.as_deref()).await?;
             json!({"id": org.id, "parameterized_name": org.parameterized_name})
@@ -193,6 +217,12 @@ pub async fn run(args: AdminArgs) -> ApiResult<()> {
             members,
             access_mode,
         }) => create_flow(&store, &org, &name, &members, &access_mode).await?,
+        AdminCommand::Flow(FlowCommand::RemoveUser { flow, email }) => {
+            let flow = flow_by_path(&store, &flow).await?;
+            let user = user_by_email(&store, &email).await?;
+            let removed = store.remove_flow_member(&flow.id, user.id).await?;
+            json!({"flow": flow.id, "user_id": user.id, "removed": removed})
+        }
         AdminCommand::App(AppCommand::Create {
             owner,
             name,
@@ -233,13 +263,7 @@ pub async fn run(args: AdminArgs) -> ApiResult<()> {
             name,
             external_url,
         }) => {
-            let (org, flow_name) = flow
-                .split_once('/')
-                .ok_or_else(|| ApiError::field("flow", "must be ORG/FLOW"))?;
-            let flow = store
-                .flow_by_name(org, flow_name)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("Flow {org}/{flow_name} not found")))?;
+            let flow = flow_by_path(&store, &flow).await?;
             let (source, token) =
                 sources::create_source(&store, &flow, app, None, &name, external_url).await?;
             json!({"id": source.id, "flow_token": token})
@@ -254,7 +278,7 @@ pub async fn run(args: AdminArgs) -> ApiResult<()> {
 }
 
 async fn create_flow(
-    store: &crate::store::DynStore,
+    store: &DynStore,
     org: &str,
     name: &str,
     members: &[String],
@@ -277,4 +301,22 @@ async fn create_flow(
         store.set_flow_member(&flow.id, id, true).await?;
     }
     Ok(json!({"id": flow.id, "parameterized_name": flow.parameterized_name}))
+}
+
+/// A flow named `ORG/FLOW` by parameterized names.
+async fn flow_by_path(store: &DynStore, path: &str) -> ApiResult<FlowRecord> {
+    let (org, flow) = path
+        .split_once('/')
+        .ok_or_else(|| ApiError::field("flow", "must be ORG/FLOW"))?;
+    store
+        .flow_by_name(org, flow)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Flow {org}/{flow} not found")))
+}
+
+async fn user_by_email(store: &DynStore, email: &str) -> ApiResult<UserRecord> {
+    store
+        .user_by_email(email)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("No user has the email {email}")))
 }

@@ -4,6 +4,7 @@
 //! Both backends pass the same conformance suite (`tests/api/store_conformance.rs`), so the
 //! rest of the server never needs to know which one it runs on.
 
+pub mod access;
 pub mod actions;
 pub mod blobs;
 pub mod files;
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 
 use crate::bus::Bus;
 
+pub use access::*;
 pub use actions::*;
 pub use blobs::{BlobStore, DynBlobStore};
 pub use files::*;
@@ -42,8 +44,9 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// [`AccessStore`] holds what takes access away and what re-checks it (open streams).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AccessStore + Send + Sync + 'static {
     /// Where this store publishes committed message events, in commit order per flow.
     fn bus(&self) -> &Arc<Bus>;
 

@@ -11,6 +11,10 @@
 //!
 //! The seam between replay and live is gap-free because the bus is subscribed *before* the
 //! store is read (in [`open`]), and live events at or below the last replayed id are skipped.
+//!
+//! The stream also ends, after a final `stream-end` event, when the sweeper finds that its
+//! credential or membership no longer holds (see [`super::revocation`]); its [`Watch`] wakes
+//! it for that.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -25,6 +29,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use super::cursor;
 use super::format::{Format, Gap};
 use super::replay::{self, ReplayStream, Replayed};
+use super::revocation::Watch;
 use super::signals::{Signals, Wait};
 use crate::bus::{Bus, Event};
 use crate::state::AppState;
@@ -42,6 +47,8 @@ pub struct EventStream {
     format: Format,
     signals: Arc<Signals>,
     wait: Wait,
+    /// Where the sweeper says that the stream's access ended.
+    watch: Option<Arc<Watch>>,
     /// The flow polled first, in turn, so that a busy flow cannot starve the others.
     turn: usize,
     done: bool,
@@ -60,9 +67,11 @@ pub fn open(
     flow_ids: Vec<Arc<str>>,
     format: Format,
     resume: Option<String>,
+    watch: Arc<Watch>,
 ) -> EventStream {
     let bus = state.store.bus();
     let mut stream = EventStream::new(bus, flow_ids, format, state.streams.signals());
+    stream.watch = Some(watch);
     let ids = stream.flows.iter().map(|f| f.id.clone()).collect();
     stream.replay = Some(replay::replay(state.store.clone(), ids, format, resume));
     stream
@@ -87,6 +96,7 @@ impl EventStream {
             format,
             wait: signals.wait(),
             signals,
+            watch: None,
             turn: 0,
             done: false,
         }
@@ -100,6 +110,9 @@ impl Stream for EventStream {
         let this = &mut *self;
         if this.done || this.signals.is_stopped() {
             return Poll::Ready(None);
+        }
+        if let Some(end) = this.poll_ending(cx) {
+            return Poll::Ready(Some(Ok(end)));
         }
         if let Some(replay) = &mut this.replay {
             match std::task::ready!(replay.as_mut().poll_next(cx)) {
@@ -141,6 +154,15 @@ impl Stream for EventStream {
 }
 
 impl EventStream {
+    /// The final frame once the sweeper has ended the stream's access; the stream is `done`
+    /// after it. A stream still replaying has no cursor to offer yet.
+    fn poll_ending(&mut self, cx: &mut Context<'_>) -> Option<Bytes> {
+        let ending = self.watch.as_ref()?.poll_ending(cx)?;
+        self.done = true;
+        let cursor = self.replay.is_none().then(|| self.cursor());
+        Some(self.format.end(ending, cursor.as_deref()))
+    }
+
     /// The ready live events, coalesced into one frame; `None` when there are none. Ends the
     /// stream (`done`) after a `gap` notice when the client lagged, or when the bus closed.
     fn poll_live(&mut self, cx: &mut Context<'_>) -> Option<Bytes> {

@@ -7,6 +7,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+use super::revocation::Ending;
 use crate::bus::Event;
 
 /// Why a stream carries a `gap` notice.
@@ -114,6 +115,25 @@ impl Format {
         self.control("gap", body.to_string().as_bytes())
     }
 
+    /// The final event of a stream whose access ended: `stream-end` with the reason (and
+    /// the flow, when a flow was the cause) in `content`, as Flowdock's events carry their
+    /// data, and the cursor to resume from once the client has a valid credential again.
+    /// Event-Stream names it `end`.
+    pub fn end(self, ending: &Ending, cursor: Option<&str>) -> Bytes {
+        let mut content = serde_json::json!({
+            "reason": ending.reason.as_str(),
+            "message": ending.reason.message(),
+        });
+        if let Some(flow) = &ending.flow {
+            content["flow"] = serde_json::json!(&**flow);
+        }
+        let mut body = serde_json::json!({"event": "stream-end", "content": content});
+        if let Some(cursor) = cursor {
+            body["cursor"] = serde_json::json!(cursor);
+        }
+        self.control("end", body.to_string().as_bytes())
+    }
+
     /// A named control event such as `gap`; in the JSON stream its JSON carries `"event"`.
     pub fn control(self, name: &str, json: &[u8]) -> Bytes {
         match self {
@@ -166,6 +186,36 @@ mod tests {
         assert!(!String::from_utf8_lossy(&e).contains("retry:"));
         assert_eq!(&f.keep_alive()[..], b":\n\n");
         assert_eq!(&f.control("gap", b"{}")[..], b"event: gap\ndata: {}\n\n");
+    }
+
+    #[test]
+    fn the_final_event_names_its_reason_in_both_formats() {
+        use super::super::revocation::Reason;
+        let left = Ending {
+            reason: Reason::LeftFlow,
+            flow: Some("f1".into()),
+        };
+        let json = Format::Json.end(&left, Some("7"));
+        let text = std::str::from_utf8(&json).unwrap();
+        let line = text.strip_suffix("\r\n").expect("one JSON line");
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["event"], "stream-end");
+        assert_eq!(v["content"]["reason"], "left_flow");
+        assert_eq!(
+            (&v["content"]["flow"], &v["cursor"]),
+            (&"f1".into(), &"7".into())
+        );
+        let revoked = Ending {
+            reason: Reason::TokenRevoked,
+            flow: None,
+        };
+        let sse = Format::EventStream.end(&revoked, None);
+        let text = std::str::from_utf8(&sse).unwrap();
+        let data = text.strip_prefix("event: end\ndata: ").unwrap();
+        let v: serde_json::Value = serde_json::from_str(data.trim_end()).unwrap();
+        assert_eq!(v["content"]["reason"], "token_revoked");
+        assert!(v.get("cursor").is_none() && v["content"].get("flow").is_none());
+        assert!(text.ends_with("\n\n") && !text.contains("retry:"));
     }
 
     #[test]

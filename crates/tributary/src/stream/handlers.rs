@@ -112,8 +112,11 @@ fn open(
         .map(str::to_owned)
         .or(params.last_event_id);
     // The stream keeps the flows' ids only: the records are not needed once it is open.
-    let ids = flows.iter().map(|f| Arc::from(f.id.as_str())).collect();
-    let body = Body::from_stream(body::open(&state, ids, format, resume));
+    let ids: Vec<Arc<str>> = flows.iter().map(|f| Arc::from(f.id.as_str())).collect();
+    let watch = state
+        .streams
+        .watch(&state.store, principal.user.id, principal.grant, &ids);
+    let body = Body::from_stream(body::open(&state, ids, format, resume, watch));
     let mut response = Response::new(body);
     *response.status_mut() = StatusCode::OK;
     let h = response.headers_mut();

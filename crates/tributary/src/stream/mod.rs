@@ -6,6 +6,7 @@ pub mod cursor;
 pub mod format;
 pub mod handlers;
 mod replay;
+pub mod revocation;
 pub mod signals;
 
 use std::time::Duration;

@@ -13,12 +13,18 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use super::revocation::{Registry, Watch};
+use crate::auth::Grant;
+use crate::store::DynStore;
+
 /// The stream settings every handler shares, and the signal that ends all streams, so that
 /// graceful shutdown does not wait on connections that never finish.
 #[derive(Clone)]
 pub struct Streams {
     pub keepalive: Duration,
     signals: Arc<Signals>,
+    /// What each open stream was opened with, re-checked every keep-alive.
+    revocations: Arc<Registry>,
 }
 
 pub struct Signals {
@@ -40,6 +46,7 @@ impl Streams {
                 stopped: AtomicBool::new(false),
                 ticking: AtomicBool::new(false),
             }),
+            revocations: Arc::default(),
         }
     }
 
@@ -56,6 +63,21 @@ impl Streams {
             tokio::spawn(tick(Arc::downgrade(&self.signals), self.keepalive));
         }
         self.signals.clone()
+    }
+}
+
+impl Streams {
+    /// Registers a new stream of `flows`, opened by `user_id` with `grant`, for the
+    /// re-check every keep-alive; the stream ends when the returned watch says so.
+    pub fn watch(
+        &self,
+        store: &DynStore,
+        user_id: i64,
+        grant: Grant,
+        flows: &[Arc<str>],
+    ) -> Arc<Watch> {
+        self.revocations
+            .watch(store, &self.signals, self.keepalive, user_id, grant, flows)
     }
 }
 

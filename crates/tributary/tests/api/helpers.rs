@@ -162,6 +162,11 @@ impl TestApp {
         Self::spawn_on_with(db, Settings::default(), |_| {}).await
     }
 
+    /// A server with non-default stream settings on an existing database (a second node).
+    pub async fn spawn_on_tuned(db: TestDb, settings: Settings) -> TestApp {
+        Self::spawn_on_with(db, settings, |_| {}).await
+    }
+
     /// A server whose state `configure` adjusts first (file limits, for example).
     pub async fn spawn_with(
         backend: Backend,

@@ -30,6 +30,12 @@ impl StreamReader {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
+        Self::send(req, path).await
+    }
+
+    /// Opens a stream from a request built elsewhere (another credential, a browser's
+    /// cookies) and checks for 200.
+    pub async fn send(req: reqwest::RequestBuilder, path: &str) -> StreamReader {
         let response = req.send().await.expect("stream request");
         assert_eq!(response.status(), 200, "stream {path}");
         StreamReader {

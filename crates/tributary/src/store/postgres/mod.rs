@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: a connection pool, one transaction per write (posts share one
 //! per group, see `poster`), and migrations serialised across nodes by an advisory lock.
 
+mod access;
 mod accounts;
 mod actions;
 mod blobs;

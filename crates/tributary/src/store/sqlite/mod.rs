@@ -2,6 +2,7 @@
 //! and a full-text indexer beside it, and a pool of read-only connections. `open` starts
 //! them; this file maps the [`Store`] trait onto them.
 
+mod access;
 mod accounts;
 mod actions;
 mod checkpoint;
