@@ -13,7 +13,7 @@ use super::input::MessageInput;
 use super::post_files::post_message_with_files;
 pub use super::poster::Poster;
 use super::thread_input::{self, err, limited, MAX_BODY_CHARS, MAX_TITLE_CHARS};
-use super::{sanitize, tags};
+use super::{sanitize, tag_rules, tags};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::files::{attach, upload::Upload};
 use crate::store::*;
@@ -164,22 +164,8 @@ pub(super) async fn prepare(
         err(&mut errors, "tags", reason);
         Vec::new()
     });
-    if explicit_tags.len() > tags::MAX_TAGS {
-        err(
-            &mut errors,
-            "tags",
-            format!("at most {} tags", tags::MAX_TAGS),
-        );
-    }
-    if explicit_tags
-        .iter()
-        .any(|t| t.chars().count() > tags::MAX_TAG_CHARS)
-    {
-        err(
-            &mut errors,
-            "tags",
-            format!("each tag is at most {} characters", tags::MAX_TAG_CHARS),
-        );
+    for reason in tag_rules::check(&explicit_tags, &[]) {
+        err(&mut errors, "tags", reason);
     }
     let uuid = short(&mut errors, "uuid", input.uuid.clone());
     let thread_id = short(&mut errors, "thread_id", input.thread_id.clone());
@@ -395,6 +381,7 @@ pub(super) async fn prepare(
         &members,
         poster.user_id(),
     ));
+    all_tags.extend(input.server_tags.iter().map(|t| tags::normalise(t)));
     let mut seen = std::collections::HashSet::new();
     all_tags.retain(|t| seen.insert(t.clone()));
     message.tags = all_tags;
