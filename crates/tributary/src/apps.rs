@@ -71,3 +71,13 @@ pub async fn create_app(store: &DynStore, input: CreateApp) -> ApiResult<AppReco
         })
         .await?)
 }
+
+/// An application as `user_id` may see it: its owner always, anyone else once it is
+/// published. Otherwise 404, so the ids of unpublished applications reveal nothing.
+pub async fn visible_app(store: &DynStore, user_id: i64, id: i64) -> ApiResult<AppRecord> {
+    store
+        .app_by_id(id)
+        .await?
+        .filter(|a| a.published || a.owner_id == user_id)
+        .ok_or_else(|| ApiError::NotFound("Application not found".into()))
+}

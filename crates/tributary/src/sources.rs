@@ -26,6 +26,15 @@ pub async fn create_source(
     if name.is_empty() {
         return Err(ApiError::field("name", "is required"));
     }
+    // Installing needs membership, whichever path a user comes by (the API, the developer
+    // pages' test source tool); only an operator's command names no user.
+    if let Some(user_id) = creator_id {
+        if store.flow_membership(&flow.id, user_id).await?.is_none() {
+            return Err(ApiError::Forbidden(
+                "Join the flow before adding integrations to it".into(),
+            ));
+        }
+    }
     let app = store
         .app_by_id(app_id)
         .await?

@@ -143,6 +143,7 @@ pub(super) async fn prepare(
     input: MessageInput,
     files: &[Upload],
 ) -> ApiResult<NewPost> {
+    crate::flows::require_active(flow)?;
     let mut errors = FieldErrors::new();
     let event = input
         .event

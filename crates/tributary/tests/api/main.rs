@@ -31,6 +31,7 @@ mod polldock_guide;
 mod polldock_harness;
 mod sdk;
 mod security_small;
+mod security_small_access;
 mod sources;
 mod store_conformance;
 mod store_integrations;
