@@ -120,7 +120,10 @@ static BODY: LazyLock<Builder<'static>> = LazyLock::new(|| {
         ("th", HashSet::from(["colspan", "rowspan"])),
     ]);
     let mut b = base(BODY_TAGS, attributes);
-    b.url_relative(UrlRelative::Custom(Box::new(file_paths_only)));
+    b.url_relative(UrlRelative::Custom(Box::new(file_paths_only)))
+        // Remote images stay (docs/compatibility.md): loading one tells its host that someone
+        // looks, but no client that honours this attribute says from which page.
+        .set_tag_attribute_value("img", "referrerpolicy", "no-referrer");
     b
 });
 
@@ -181,7 +184,7 @@ mod tests {
             body(
                 r#"<p style="color:red">Body with <b>HTML</b><style>p{}</style><img src="https://x.io/a.png" onerror="x()"></p>"#
             ),
-            r#"<p>Body with <b>HTML</b><img src="https://x.io/a.png"></p>"#
+            r#"<p>Body with <b>HTML</b><img src="https://x.io/a.png" referrerpolicy="no-referrer"></p>"#
         );
     }
 
@@ -189,7 +192,7 @@ mod tests {
     fn bodies_keep_relative_file_paths_only() {
         assert_eq!(
             body(r#"<img src="/files/f/k/a.png"><a href="/flows/x">x</a><img src="//evil.io/a">"#),
-            r#"<img src="/files/f/k/a.png"><a rel="nofollow noopener">x</a><img>"#
+            r#"<img src="/files/f/k/a.png" referrerpolicy="no-referrer"><a rel="nofollow noopener">x</a><img referrerpolicy="no-referrer">"#
         );
         assert_eq!(
             inline(r#"<a href="/files/f/k/a.png">x</a>"#),
