@@ -158,7 +158,8 @@ pub async fn push_team_inbox(
             .or_default()
             .push("only html is supported".into());
     }
-    if let Some(link) = present(&p.link) {
+    // Checked untrimmed: a line break around the link is refused, not dropped.
+    if let Some(link) = p.link.as_deref().filter(|l| !l.trim().is_empty()) {
         if !super::sanitize::is_web_url(link) {
             errors
                 .entry("link".into())

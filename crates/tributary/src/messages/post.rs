@@ -105,12 +105,8 @@ fn author(errors: &mut FieldErrors, v: &Value) -> Option<Author> {
     let avatar = v
         .get("avatar")
         .and_then(Value::as_str)
-        .filter(|s| !s.is_empty());
-    if let Some(a) = avatar {
-        if !sanitize::is_web_url(a) {
-            err(errors, "author.avatar", "must be an http or https URL");
-        }
-    }
+        .filter(|s| !s.is_empty())
+        .and_then(|a| crate::urls::check_web(errors, "author.avatar", a));
     let email = v
         .get("email")
         .and_then(Value::as_str)
@@ -120,7 +116,7 @@ fn author(errors: &mut FieldErrors, v: &Value) -> Option<Author> {
     }
     Some(Author {
         name: name.to_owned(),
-        avatar: avatar.map(str::to_owned),
+        avatar,
         email: email.map(str::to_owned),
     })
 }

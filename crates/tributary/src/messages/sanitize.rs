@@ -156,9 +156,7 @@ pub fn body(html: &str) -> String {
 
 /// A URL field (`external_url`, `link`, an avatar): http or https only.
 pub fn is_web_url(s: &str) -> bool {
-    url::Url::parse(s.trim())
-        .map(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
-        .unwrap_or(false)
+    crate::urls::normalise_web(s).is_ok()
 }
 
 #[cfg(test)]
