@@ -32,6 +32,7 @@ mod polldock_harness;
 mod sdk;
 mod security_small;
 mod security_small_access;
+mod security_small_metrics;
 mod security_small_urls;
 mod sources;
 mod store_conformance;
