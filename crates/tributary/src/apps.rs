@@ -4,9 +4,9 @@ pub mod handlers;
 pub mod manage;
 pub mod view;
 
-use crate::error::{ApiError, ApiResult};
-use crate::secrets;
+use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::store::{AppRecord, DynStore, NewApp};
+use crate::{secrets, urls};
 
 #[derive(Debug, Clone, Default)]
 pub struct CreateApp {
@@ -21,35 +21,53 @@ pub struct CreateApp {
     pub password_grant: bool,
 }
 
-/// Checks that `value` is an absolute http(s) URL, or `urn:ietf:wg:oauth:2.0:oob` where the
-/// OAuth out-of-band flow allows it.
-pub(crate) fn check_uri(field: &str, value: &str, allow_oob: bool) -> ApiResult<()> {
-    if allow_oob && value == "urn:ietf:wg:oauth:2.0:oob" {
-        return Ok(());
-    }
-    match url::Url::parse(value) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
-        _ => Err(ApiError::field(
-            field,
-            "must be an absolute http or https URL",
-        )),
+/// The placeholders an application's setup and configuration URIs may hold
+/// (`sources::setup` expands them).
+const SETUP_PLACEHOLDERS: &[&str] = &["flow_id", "flow_url"];
+const CONFIGURATION_PLACEHOLDERS: &[&str] = &["source_id", "source_url"];
+
+/// Checks every URI of an application and replaces each with its normalised form; blank
+/// optional ones become `None`. The API, the developer pages and the CLI all come here.
+pub(crate) fn normalise_uris(
+    redirect_uri: &mut String,
+    icon_url: &mut Option<String>,
+    setup_uri: &mut Option<String>,
+    configuration_uri: &mut Option<String>,
+) -> ApiResult<()> {
+    let mut errors = FieldErrors::new();
+    let redirect = urls::check_redirect(&mut errors, "redirect_uri", redirect_uri);
+    *icon_url = urls::check_optional(&mut errors, "icon_url", icon_url.take(), &[]);
+    *setup_uri = urls::check_optional(
+        &mut errors,
+        "setup_uri",
+        setup_uri.take(),
+        SETUP_PLACEHOLDERS,
+    );
+    *configuration_uri = urls::check_optional(
+        &mut errors,
+        "configuration_uri",
+        configuration_uri.take(),
+        CONFIGURATION_PLACEHOLDERS,
+    );
+    match redirect {
+        Some(r) if errors.is_empty() => {
+            *redirect_uri = r;
+            Ok(())
+        }
+        _ => Err(ApiError::Validation(errors)),
     }
 }
 
-pub async fn create_app(store: &DynStore, input: CreateApp) -> ApiResult<AppRecord> {
+pub async fn create_app(store: &DynStore, mut input: CreateApp) -> ApiResult<AppRecord> {
     if input.name.trim().is_empty() {
         return Err(ApiError::field("name", "is required"));
     }
-    check_uri("redirect_uri", &input.redirect_uri, true)?;
-    for (field, value) in [
-        ("setup_uri", &input.setup_uri),
-        ("configuration_uri", &input.configuration_uri),
-        ("icon_url", &input.icon_url),
-    ] {
-        if let Some(v) = value {
-            check_uri(field, v, false)?;
-        }
-    }
+    normalise_uris(
+        &mut input.redirect_uri,
+        &mut input.icon_url,
+        &mut input.setup_uri,
+        &mut input.configuration_uri,
+    )?;
     let owner = store
         .user_by_email(&input.owner_email)
         .await?
@@ -78,4 +96,14 @@ pub async fn create_app(store: &DynStore, input: CreateApp) -> ApiResult<AppReco
         return manage::set_password_grant(store, app.id, true).await;
     }
     Ok(app)
+}
+
+/// An application as `user_id` may see it: its owner always, anyone else once it is
+/// published. Otherwise 404, so the ids of unpublished applications reveal nothing.
+pub async fn visible_app(store: &DynStore, user_id: i64, id: i64) -> ApiResult<AppRecord> {
+    store
+        .app_by_id(id)
+        .await?
+        .filter(|a| a.published || a.owner_id == user_id)
+        .ok_or_else(|| ApiError::NotFound("Application not found".into()))
 }

@@ -15,6 +15,10 @@ pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// Serve `/metrics` here only, not on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
+    /// `/metrics` needs `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret>,
     pub database: String,
     pub public_url: String,
     pub max_body_bytes: usize,
@@ -34,6 +38,8 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<String>,
+    pub metrics_listen: Option<String>,
+    pub metrics_token: Option<String>,
     pub database: Option<String>,
     pub public_url: Option<String>,
     pub max_body_bytes: Option<usize>,
@@ -47,6 +53,8 @@ pub struct FileConfig {
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     pub listen: Option<String>,
+    pub metrics_listen: Option<String>,
+    pub metrics_token: Option<String>,
     pub database: Option<String>,
     pub public_url: Option<String>,
     pub max_body_bytes: Option<usize>,
@@ -55,6 +63,22 @@ pub struct Overrides {
     pub allow_private_action_targets: Option<bool>,
     pub action_ca_file: Option<PathBuf>,
     pub file: Option<PathBuf>,
+}
+
+/// A secret from the configuration; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
 }
 
 impl Config {
@@ -75,6 +99,18 @@ impl Config {
         let listen: SocketAddr = listen_text
             .parse()
             .map_err(|_| format!("--listen must be HOST:PORT, got {listen_text:?}"))?;
+        let metrics_listen = match o.metrics_listen.or(file.metrics_listen) {
+            None => None,
+            Some(text) => Some(
+                text.parse::<SocketAddr>()
+                    .map_err(|_| format!("--metrics-listen must be HOST:PORT, got {text:?}"))?,
+            ),
+        };
+        let metrics_token = o
+            .metrics_token
+            .or(file.metrics_token)
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| Secret(t.trim().to_owned()));
         let public_url = o
             .public_url
             .or(file.public_url)
@@ -83,6 +119,8 @@ impl Config {
             .map_err(|e| format!("--public-url {public_url:?} is not a URL: {e}"))?;
         Ok(Config {
             listen,
+            metrics_listen,
+            metrics_token,
             database: o
                 .database
                 .or(file.database)
@@ -209,6 +247,49 @@ mod tests {
             Config::load(Overrides::default()).unwrap().action_ca_file,
             None
         );
+    }
+
+    #[test]
+    fn metrics_settings_come_from_the_file_or_flags_and_stay_out_of_debug() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(
+            &path,
+            "metrics_listen = \"127.0.0.1:9100\"\nmetrics_token = \"from-file\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Overrides {
+            file: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.metrics_listen.map(|a| a.port()), Some(9100));
+        assert_eq!(
+            c.metrics_token.as_ref().map(Secret::expose),
+            Some("from-file")
+        );
+        assert!(!format!("{c:?}").contains("from-file"));
+        let c = Config::load(Overrides {
+            file: Some(path),
+            metrics_token: Some("from-flag".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            c.metrics_token.as_ref().map(Secret::expose),
+            Some("from-flag")
+        );
+        let c = Config::load(Overrides {
+            metrics_token: Some(" ".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!((c.metrics_listen, c.metrics_token), (None, None));
+        assert!(Config::load(Overrides {
+            metrics_listen: Some("nope".into()),
+            ..Default::default()
+        })
+        .is_err());
     }
 
     #[test]

@@ -25,5 +25,6 @@ pub mod state;
 pub mod store;
 pub mod stream;
 pub mod threads;
+pub mod urls;
 pub mod users;
 pub mod web;

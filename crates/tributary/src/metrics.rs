@@ -9,8 +9,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::secrets;
+use crate::state::AppState;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -28,9 +33,62 @@ struct Histogram {
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
+    access: MetricsAccess,
+}
+
+/// Who may read `/metrics`, and on which listener (README, "Operations"). By default anyone
+/// who reaches the API listener may: route names and request counts are not secret, but an
+/// operator may well not want them public.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsAccess {
+    /// The hash of the bearer token `/metrics` requires, when one is set.
+    token_hash: Option<String>,
+    /// Served on a listener of its own (`--metrics-listen`); the API listener answers 404.
+    own_listener: bool,
+}
+
+impl MetricsAccess {
+    /// A blank token means none.
+    pub fn new(token: Option<&str>, own_listener: bool) -> MetricsAccess {
+        MetricsAccess {
+            token_hash: token
+                .filter(|t| !t.trim().is_empty())
+                .map(secrets::hash_token),
+            own_listener,
+        }
+    }
+
+    pub fn own_listener(&self) -> bool {
+        self.own_listener
+    }
+
+    /// Whether the request may read the metrics: it carries `Authorization: Bearer <token>`
+    /// (compared in constant time), or no token is set.
+    pub fn allows(&self, headers: &HeaderMap) -> bool {
+        let Some(expected) = &self.token_hash else {
+            return true;
+        };
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .is_some_and(|(_, token)| secrets::token_matches(token.trim(), expected))
+    }
 }
 
 impl Metrics {
+    pub fn new(access: MetricsAccess) -> Metrics {
+        Metrics {
+            access,
+            ..Metrics::default()
+        }
+    }
+
+    pub fn access(&self) -> &MetricsAccess {
+        &self.access
+    }
+
     pub fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         if let Ok(mut m) = self.requests.lock() {
             *m.entry((method.to_owned(), route.to_owned(), status))
@@ -94,6 +152,26 @@ impl Metrics {
     }
 }
 
+/// GET /metrics: the Prometheus text, for the holder of the metrics token when one is set.
+pub async fn show_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !state.metrics.access.allows(&headers) {
+        let mut refused = ApiError::Unauthorized(
+            "The metrics need `Authorization: Bearer <metrics token>`".into(),
+        )
+        .into_response();
+        refused.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"metrics\""),
+        );
+        return refused;
+    }
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
@@ -135,5 +213,29 @@ mod tests {
         assert!(text.contains(
             "tributary_http_request_duration_seconds_count{method=\"GET\",route=\"/flows\"} 2"
         ));
+    }
+
+    #[test]
+    fn a_token_needs_its_bearer_header() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+            h
+        };
+        assert!(MetricsAccess::default().allows(&HeaderMap::new()));
+        assert!(MetricsAccess::new(Some(" "), false).allows(&HeaderMap::new()));
+        let guarded = MetricsAccess::new(Some("s3cret"), false);
+        assert!(!guarded.allows(&HeaderMap::new()));
+        assert!(guarded.allows(&with("Bearer s3cret")));
+        assert!(guarded.allows(&with("bearer s3cret")));
+        for bad in [
+            "Bearer s3cre",
+            "Bearer s3crett",
+            "Basic s3cret",
+            "Bearers3cret",
+            "s3cret",
+        ] {
+            assert!(!guarded.allows(&with(bad)), "{bad}");
+        }
     }
 }

@@ -21,6 +21,16 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Whether `given` is the token whose [`hash_token`] is `expected_hash`, compared in constant
+/// time: for tokens checked against configuration (the metrics token) rather than looked up.
+pub fn token_matches(given: &str, expected_hash: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    hash_token(given)
+        .as_bytes()
+        .ct_eq(expected_hash.as_bytes())
+        .into()
+}
+
 /// An argon2id hash in PHC string form.
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
@@ -65,6 +75,8 @@ mod tests {
         assert_ne!(a, new_token(16));
         assert_eq!(hash_token(&a), hash_token(&a));
         assert_ne!(hash_token(&a), a);
+        assert!(token_matches(&a, &hash_token(&a)));
+        assert!(!token_matches(&a[1..], &hash_token(&a)));
     }
 
     #[test]

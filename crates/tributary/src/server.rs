@@ -4,9 +4,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Request, Uri};
-use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{middleware, Json, Router};
 use tokio::net::TcpListener;
@@ -87,7 +86,7 @@ pub fn router(mut state: AppState, max_body_bytes: usize) -> Router {
         )
         .merge(crate::files::routes())
         .route("/healthz", get(healthz))
-        .route("/metrics", get(render_metrics))
+        .merge(metrics_route(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -158,11 +157,21 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 
-async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+/// `/metrics` on the API listener, unless the metrics have a listener of their own.
+fn metrics_route(state: &AppState) -> Router<AppState> {
+    match state.metrics.access().own_listener() {
+        true => Router::new(),
+        false => Router::new().route("/metrics", get(metrics::show_metrics)),
+    }
+}
+
+/// The metrics listener (`--metrics-listen`): `/metrics` and nothing else.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::show_metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
 }
 
 async fn not_found() -> ApiError {

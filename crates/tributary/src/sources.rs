@@ -26,6 +26,16 @@ pub async fn create_source(
     if name.is_empty() {
         return Err(ApiError::field("name", "is required"));
     }
+    let external_url = crate::urls::optional_web_url("external_url", external_url)?;
+    // Installing needs membership, whichever path a user comes by (the API, the developer
+    // pages' test source tool); only an operator's command names no user.
+    if let Some(user_id) = creator_id {
+        if store.flow_membership(&flow.id, user_id).await?.is_none() {
+            return Err(ApiError::Forbidden(
+                "Join the flow before adding integrations to it".into(),
+            ));
+        }
+    }
     let app = store
         .app_by_id(app_id)
         .await?
@@ -190,20 +200,6 @@ pub async fn source_in_flow(
         .ok_or_else(not_found)
 }
 
-/// An optional URL field: blank means none, anything else must be absolute http(s).
-pub fn optional_url(field: &str, value: Option<String>) -> ApiResult<Option<String>> {
-    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => match url::Url::parse(&v) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(Some(v)),
-            _ => Err(ApiError::field(
-                field,
-                "must be an absolute http or https URL",
-            )),
-        },
-    }
-}
-
 /// The changes of a `PUT`: an absent field stays, an empty string clears it.
 pub fn source_changes(
     error_message: Option<String>,
@@ -227,7 +223,7 @@ pub fn source_changes(
     };
     let configuration_url = match configuration_url {
         None => None,
-        Some(u) => Some(optional_url("configuration_url", Some(u))?),
+        Some(u) => Some(crate::urls::optional_web_url("configuration_url", Some(u))?),
     };
     Ok(crate::store::SourceChanges {
         error_message,

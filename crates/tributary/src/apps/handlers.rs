@@ -82,15 +82,16 @@ pub async fn create_application(
 /// GET /oauth/applications/:id
 ///
 /// The owner sees the client secret; anyone else signed in sees the public part that
-/// sources link to.
+/// sources link to, once the application is published.
 pub async fn show_application(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Application>> {
-    let not_found = || ApiError::NotFound("Application not found".into());
-    let id: i64 = id.parse().map_err(|_| not_found())?;
-    let app = state.store.app_by_id(id).await?.ok_or_else(not_found)?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound("Application not found".into()))?;
+    let app = super::visible_app(&state.store, principal.user.id, id).await?;
     if app.owner_id == principal.user.id && principal.scopes.contains(Scopes::MANAGE) {
         Ok(Json(view::owned(&state.urls, &app)))
     } else {

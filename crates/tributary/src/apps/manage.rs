@@ -1,6 +1,6 @@
 //! Changing applications after creation: editing, rotating the secret, publishing.
 
-use super::check_uri;
+use super::normalise_uris;
 use crate::error::{ApiError, ApiResult};
 use crate::secrets;
 use crate::store::{AppChanges, AppRecord, DynStore};
@@ -15,33 +15,23 @@ pub struct AppForm {
     pub configuration_uri: Option<String>,
 }
 
-fn blank_to_none(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 impl AppForm {
-    /// Trims, turns blanks into `None`, and checks every URI.
+    /// Trims the name, turns blank URIs into `None`, and checks and normalises every URI.
     pub fn validated(self) -> ApiResult<AppForm> {
-        let form = AppForm {
+        // URIs are not trimmed here: a line break around one is refused, not dropped.
+        let mut form = AppForm {
             name: self.name.trim().to_owned(),
-            icon_url: blank_to_none(self.icon_url),
-            redirect_uri: self.redirect_uri.trim().to_owned(),
-            setup_uri: blank_to_none(self.setup_uri),
-            configuration_uri: blank_to_none(self.configuration_uri),
+            ..self
         };
         if form.name.is_empty() {
             return Err(ApiError::field("name", "is required"));
         }
-        check_uri("redirect_uri", &form.redirect_uri, true)?;
-        for (field, value) in [
-            ("icon_url", &form.icon_url),
-            ("setup_uri", &form.setup_uri),
-            ("configuration_uri", &form.configuration_uri),
-        ] {
-            if let Some(v) = value {
-                check_uri(field, v, false)?;
-            }
-        }
+        normalise_uris(
+            &mut form.redirect_uri,
+            &mut form.icon_url,
+            &mut form.setup_uri,
+            &mut form.configuration_uri,
+        )?;
         Ok(form)
     }
 }

@@ -4,8 +4,9 @@ use clap::Args;
 use serde_json::json;
 
 use super::DatabaseArg;
-use crate::config::{Config, Overrides};
+use crate::config::{Config, Overrides, Secret};
 use crate::error::{ApiError, ApiResult};
+use crate::metrics::{Metrics, MetricsAccess};
 use crate::store::DynStore;
 use crate::{flows, organizations, server, users};
 
@@ -14,6 +15,12 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "TRIBUTARY_LISTEN")]
     listen: Option<String>,
+    /// Serve `/metrics` on this address, and only there (the API listener answers 404).
+    #[arg(long, env = "TRIBUTARY_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// Require `Authorization: Bearer <token>` for `/metrics`.
+    #[arg(long, env = "TRIBUTARY_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// The URL clients reach this server at, used in `url` and `web_url` fields.
     #[arg(long, env = "TRIBUTARY_PUBLIC_URL")]
     public_url: Option<String>,
@@ -27,8 +34,9 @@ pub struct ServeArgs {
     /// in the database with PostgreSQL]
     #[arg(long, env = "TRIBUTARY_FILES_DIR")]
     files_dir: Option<std::path::PathBuf>,
-    /// A TOML file with any of: listen, database, public_url, max_body_bytes,
-    /// max_upload_bytes, files_dir, allow_private_action_targets, action_ca_file.
+    /// A TOML file with any of: listen, metrics_listen, metrics_token, database, public_url,
+    /// max_body_bytes, max_upload_bytes, files_dir, allow_private_action_targets,
+    /// action_ca_file.
     #[arg(long, env = "TRIBUTARY_CONFIG")]
     config: Option<std::path::PathBuf>,
     /// Let thread actions call private, loopback and link-local addresses (refused by
@@ -49,6 +57,8 @@ pub struct ServeArgs {
 pub async fn run(args: ServeArgs) -> ApiResult<()> {
     let config = Config::load(Overrides {
         listen: args.listen,
+        metrics_listen: args.metrics_listen,
+        metrics_token: args.metrics_token,
         database: args.db.database,
         public_url: args.public_url,
         max_body_bytes: args.max_body_bytes,
@@ -72,10 +82,16 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
         let seed = seed_demo(&store, &config.public_url).await?;
         println!("{seed}");
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| ApiError::BadRequest(format!("cannot listen on {}: {e}", config.listen)))?;
+    let listener = bind(config.listen).await?;
+    let metrics_listener = match config.metrics_listen {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
     let mut state = server::state(store, &config.public_url);
+    state.metrics = std::sync::Arc::new(Metrics::new(MetricsAccess::new(
+        config.metrics_token.as_ref().map(Secret::expose),
+        metrics_listener.is_some(),
+    )));
     state.files.max_upload_bytes = config.max_upload_bytes;
     if let Some(dir) = &config.files_dir {
         state.blobs = std::sync::Arc::new(crate::store::blobs::FsBlobStore::open(dir)?);
@@ -89,16 +105,31 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
         .map(|a| a.to_string())
         .unwrap_or_default();
     tracing::info!(server.listen = %bound, server.public_url = %config.public_url, "server.started");
+    // The metrics listener ends with the server: it holds no stream worth draining.
+    let metrics_server = metrics_listener.map(|l| {
+        tracing::info!(server.metrics_listen = %l.local_addr().map(|a| a.to_string()).unwrap_or_default(), "server.metrics_listening");
+        let router = server::metrics_router(state.clone());
+        tokio::spawn(server::serve(l, router, std::future::pending()))
+    });
     let shutdown = server::shutdown_streams(&state, server::shutdown_signal());
-    server::serve(
+    let served = server::serve(
         listener,
         server::router(state, config.max_body_bytes),
         shutdown,
     )
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    .await;
+    if let Some(task) = metrics_server {
+        task.abort();
+    }
+    served.map_err(|e| ApiError::Internal(e.to_string()))?;
     tracing::info!("server.stopped");
     Ok(())
+}
+
+async fn bind(addr: std::net::SocketAddr) -> ApiResult<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("cannot listen on {addr}: {e}")))
 }
 
 /// With SQLite only one node may serve: a second would never see the first one's live events,

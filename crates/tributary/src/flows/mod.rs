@@ -53,6 +53,15 @@ async fn visible(store: &DynStore, user_id: i64, flow: FlowRecord) -> ApiResult<
     Ok(FlowForUser { flow, membership })
 }
 
+/// An archived (disabled) flow keeps its history readable, but takes no new messages and
+/// opens no new streams. Every post and every stream passes here once its flow is resolved.
+pub fn require_active(flow: &FlowRecord) -> ApiResult<()> {
+    match flow.disabled {
+        false => Ok(()),
+        true => Err(ApiError::Forbidden("This flow is archived".into())),
+    }
+}
+
 fn validate_name(name: &str) -> ApiResult<String> {
     let name = name.trim();
     if name.is_empty() {

@@ -12,9 +12,9 @@ use tributary_types::Message;
 use super::idempotency::json_response;
 use super::post::MAX_CONTENT_CHARS;
 use super::read::{joined_flow, message_id};
-use super::tags;
+use super::{tag_rules, tags};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::input::Input;
 use crate::state::AppState;
 use crate::store::{content_text, now_millis, MessageChange, NewEvent, StoredMessage};
@@ -130,21 +130,13 @@ pub async fn update_message(
     let mut new_tags = match &p.tags {
         Some(v) => {
             let explicit = tags::from_param(v).map_err(|r| ApiError::field("tags", r))?;
-            if explicit.len() > tags::MAX_TAGS {
-                return Err(ApiError::field(
-                    "tags",
-                    format!("at most {} tags", tags::MAX_TAGS),
-                ));
+            let refused = tag_rules::check(&explicit, &old_tags);
+            if !refused.is_empty() {
+                let errors = FieldErrors::from([("tags".to_owned(), refused)]);
+                return Err(ApiError::Validation(errors));
             }
-            let mut t = tags::resolve(&explicit, None, &members, Some(me));
-            // A comment's link to its parent is not the user's to drop.
-            t.extend(
-                old_tags
-                    .iter()
-                    .filter(|t| t.starts_with("influx:"))
-                    .cloned(),
-            );
-            t
+            let wanted = tags::resolve(&explicit, None, &members, Some(me));
+            tag_rules::after_edit(wanted, &old_tags, me)
         }
         None => old_tags.clone(),
     };

@@ -42,6 +42,10 @@ pub struct MessageInput {
     /// An inbox item that names no thread starts its own (the legacy team inbox push).
     #[serde(skip)]
     pub new_thread: bool,
+    /// Tags the server adds itself (the legacy push's `:source:` and `:project:`): posters
+    /// may not send reserved tags in `tags`.
+    #[serde(skip)]
+    pub server_tags: Vec<String>,
 }
 
 /// Form bodies nest one level (`thread[title]`); deeper keys arrive as `status][color`.

@@ -158,7 +158,8 @@ pub async fn push_team_inbox(
             .or_default()
             .push("only html is supported".into());
     }
-    if let Some(link) = present(&p.link) {
+    // Checked untrimmed: a line break around the link is refused, not dropped.
+    if let Some(link) = p.link.as_deref().filter(|l| !l.trim().is_empty()) {
         if !super::sanitize::is_web_url(link) {
             errors
                 .entry("link".into())
@@ -170,13 +171,12 @@ pub async fn push_team_inbox(
         return Err(ApiError::Validation(errors));
     }
     let from = present(&p.from_address).unwrap_or_default();
-    let mut tags = super::tags::from_param(&p.tags).map_err(|r| ApiError::field("tags", r))?;
-    tags.push(format!(
+    let mut server_tags = vec![format!(
         ":source:{}",
         slug(present(&p.source).unwrap_or_default())
-    ));
+    )];
     if let Some(project) = present(&p.project) {
-        tags.push(format!(":project:{}", slug(project)));
+        server_tags.push(format!(":project:{}", slug(project)));
     }
     let subject = present(&p.subject).unwrap_or_default();
     let input = MessageInput {
@@ -185,7 +185,8 @@ pub async fn push_team_inbox(
         body: p.content.clone(),
         author: json!({"name": present(&p.from_name).unwrap_or(from), "email": from}),
         thread: json!({"title": subject, "body": p.content, "external_url": present(&p.link)}),
-        tags: json!(tags),
+        tags: p.tags.clone(),
+        server_tags,
         new_thread: true,
         ..MessageInput::default()
     };

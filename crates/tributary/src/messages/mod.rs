@@ -14,6 +14,7 @@ pub mod post_files;
 pub mod poster;
 pub mod read;
 pub mod sanitize;
+pub mod tag_rules;
 pub mod tags;
 pub mod thread_input;
 

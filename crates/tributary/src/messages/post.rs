@@ -13,7 +13,7 @@ use super::input::MessageInput;
 use super::post_files::post_message_with_files;
 pub use super::poster::Poster;
 use super::thread_input::{self, err, limited, MAX_BODY_CHARS, MAX_TITLE_CHARS};
-use super::{sanitize, tags};
+use super::{sanitize, tag_rules, tags};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::files::{attach, upload::Upload};
 use crate::store::*;
@@ -105,12 +105,8 @@ fn author(errors: &mut FieldErrors, v: &Value) -> Option<Author> {
     let avatar = v
         .get("avatar")
         .and_then(Value::as_str)
-        .filter(|s| !s.is_empty());
-    if let Some(a) = avatar {
-        if !sanitize::is_web_url(a) {
-            err(errors, "author.avatar", "must be an http or https URL");
-        }
-    }
+        .filter(|s| !s.is_empty())
+        .and_then(|a| crate::urls::check_web(errors, "author.avatar", a));
     let email = v
         .get("email")
         .and_then(Value::as_str)
@@ -120,7 +116,7 @@ fn author(errors: &mut FieldErrors, v: &Value) -> Option<Author> {
     }
     Some(Author {
         name: name.to_owned(),
-        avatar: avatar.map(str::to_owned),
+        avatar,
         email: email.map(str::to_owned),
     })
 }
@@ -143,6 +139,7 @@ pub(super) async fn prepare(
     input: MessageInput,
     files: &[Upload],
 ) -> ApiResult<NewPost> {
+    crate::flows::require_active(flow)?;
     let mut errors = FieldErrors::new();
     let event = input
         .event
@@ -164,22 +161,8 @@ pub(super) async fn prepare(
         err(&mut errors, "tags", reason);
         Vec::new()
     });
-    if explicit_tags.len() > tags::MAX_TAGS {
-        err(
-            &mut errors,
-            "tags",
-            format!("at most {} tags", tags::MAX_TAGS),
-        );
-    }
-    if explicit_tags
-        .iter()
-        .any(|t| t.chars().count() > tags::MAX_TAG_CHARS)
-    {
-        err(
-            &mut errors,
-            "tags",
-            format!("each tag is at most {} characters", tags::MAX_TAG_CHARS),
-        );
+    for reason in tag_rules::check(&explicit_tags, &[]) {
+        err(&mut errors, "tags", reason);
     }
     let uuid = short(&mut errors, "uuid", input.uuid.clone());
     let thread_id = short(&mut errors, "thread_id", input.thread_id.clone());
@@ -395,6 +378,7 @@ pub(super) async fn prepare(
         &members,
         poster.user_id(),
     ));
+    all_tags.extend(input.server_tags.iter().map(|t| tags::normalise(t)));
     let mut seen = std::collections::HashSet::new();
     all_tags.retain(|t| seen.insert(t.clone()));
     message.tags = all_tags;

@@ -18,6 +18,12 @@ use crate::store::{DynStore, FlowRecord, MessageQuery, StoredMessage};
 pub const DEFAULT_LIMIT: i64 = 30;
 pub const MAX_LIMIT: i64 = 100;
 const MAX_SEARCH_TERMS: usize = 16;
+/// Longest `search`, in characters.
+pub const MAX_SEARCH_CHARS: usize = 1000;
+/// Most tags one `tags` filter may name: each is a join in the list query.
+pub const MAX_FILTER_TAGS: usize = 20;
+/// Largest `skip`: an offset costs a scan of everything it skips; `until_id` pages further.
+pub const MAX_SKIP: i64 = 10_000;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListParams {
@@ -84,8 +90,11 @@ async fn query(
         }
     };
     let skip = p.skip.unwrap_or(0);
-    if skip < 0 {
-        bad("skip", "must not be negative");
+    if !(0..=MAX_SKIP).contains(&skip) {
+        bad(
+            "skip",
+            &format!("must be between 0 and {MAX_SKIP}; page further back with until_id"),
+        );
     }
     let events = match tags::from_param(&p.event) {
         Ok(e) => e.into_iter().map(|e| e.trim().to_owned()).collect(),
@@ -98,16 +107,13 @@ async fn query(
         bad("tags", "must be a comma-separated list of tags");
         Vec::new()
     });
-    let search: Vec<String> = p
-        .search
-        .as_deref()
-        .unwrap_or("")
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect();
-    if search.len() > MAX_SEARCH_TERMS {
-        bad("search", "has too many keywords");
+    if raw_tags.len() > MAX_FILTER_TAGS {
+        bad("tags", &format!("may name at most {MAX_FILTER_TAGS} tags"));
     }
+    let search = search_terms(p.search.as_deref().unwrap_or("")).unwrap_or_else(|reason| {
+        bad("search", &reason);
+        Vec::new()
+    });
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -141,6 +147,27 @@ async fn query(
         search,
         skip,
     })
+}
+
+/// The keywords of `search`, split at whitespace. The store quotes each one for its engine;
+/// what no engine can take (control characters, NUL above all) is refused here.
+fn search_terms(search: &str) -> Result<Vec<String>, String> {
+    let chars = search.chars().count();
+    if chars > MAX_SEARCH_CHARS {
+        return Err(format!(
+            "is too long ({chars} characters, the limit is {MAX_SEARCH_CHARS})"
+        ));
+    }
+    let terms: Vec<String> = search.split_whitespace().map(str::to_owned).collect();
+    if terms.iter().any(|t| t.chars().any(char::is_control)) {
+        return Err("must not contain control characters".into());
+    }
+    if terms.len() > MAX_SEARCH_TERMS {
+        return Err(format!(
+            "has too many keywords (at most {MAX_SEARCH_TERMS})"
+        ));
+    }
+    Ok(terms)
 }
 
 /// A JSON array of stored messages, joined without re-serialising.

@@ -120,7 +120,10 @@ static BODY: LazyLock<Builder<'static>> = LazyLock::new(|| {
         ("th", HashSet::from(["colspan", "rowspan"])),
     ]);
     let mut b = base(BODY_TAGS, attributes);
-    b.url_relative(UrlRelative::Custom(Box::new(file_paths_only)));
+    b.url_relative(UrlRelative::Custom(Box::new(file_paths_only)))
+        // Remote images stay (docs/compatibility.md): loading one tells its host that someone
+        // looks, but no client that honours this attribute says from which page.
+        .set_tag_attribute_value("img", "referrerpolicy", "no-referrer");
     b
 });
 
@@ -153,9 +156,7 @@ pub fn body(html: &str) -> String {
 
 /// A URL field (`external_url`, `link`, an avatar): http or https only.
 pub fn is_web_url(s: &str) -> bool {
-    url::Url::parse(s.trim())
-        .map(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
-        .unwrap_or(false)
+    crate::urls::normalise_web(s).is_ok()
 }
 
 #[cfg(test)]
@@ -181,7 +182,7 @@ mod tests {
             body(
                 r#"<p style="color:red">Body with <b>HTML</b><style>p{}</style><img src="https://x.io/a.png" onerror="x()"></p>"#
             ),
-            r#"<p>Body with <b>HTML</b><img src="https://x.io/a.png"></p>"#
+            r#"<p>Body with <b>HTML</b><img src="https://x.io/a.png" referrerpolicy="no-referrer"></p>"#
         );
     }
 
@@ -189,7 +190,7 @@ mod tests {
     fn bodies_keep_relative_file_paths_only() {
         assert_eq!(
             body(r#"<img src="/files/f/k/a.png"><a href="/flows/x">x</a><img src="//evil.io/a">"#),
-            r#"<img src="/files/f/k/a.png"><a rel="nofollow noopener">x</a><img>"#
+            r#"<img src="/files/f/k/a.png" referrerpolicy="no-referrer"><a rel="nofollow noopener">x</a><img referrerpolicy="no-referrer">"#
         );
         assert_eq!(
             inline(r#"<a href="/files/f/k/a.png">x</a>"#),

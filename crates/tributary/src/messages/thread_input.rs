@@ -69,15 +69,7 @@ pub fn parse(v: &Value, errors: &mut FieldErrors) -> Option<ThreadUpdate> {
         }
     }
     if let Some(url) = string_at(errors, "thread.external_url", map.get("external_url")) {
-        if sanitize::is_web_url(url) {
-            u.external_url = Some(url.trim().to_owned());
-        } else {
-            err(
-                errors,
-                "thread.external_url",
-                "must be an http or https URL",
-            );
-        }
+        u.external_url = crate::urls::check_web(errors, "thread.external_url", url);
     }
     match map.get("status") {
         None | Some(Value::Null) => {}

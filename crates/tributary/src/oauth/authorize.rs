@@ -67,14 +67,15 @@ pub async fn validate(
     let Some(app) = store.app_by_client_id(&client_id).await? else {
         return page("No application has this client_id.");
     };
-    let redirect_uri =
-        match params.redirect_uri.as_deref().filter(|r| !r.is_empty()) {
-            None => app.redirect_uri.clone(),
-            Some(given) if given == app.redirect_uri => given.to_owned(),
-            Some(_) => return page(
+    let redirect_uri = match params.redirect_uri.as_deref().filter(|r| !r.is_empty()) {
+        None => app.redirect_uri.clone(),
+        Some(given) if crate::urls::same_redirect_uri(given, &app.redirect_uri) => given.to_owned(),
+        Some(_) => {
+            return page(
                 "The redirect_uri does not match the callback URL registered for this application.",
-            ),
-        };
+            )
+        }
+    };
     let back = |error: &str, description: &str| {
         Ok(Err(refusal(
             &redirect_uri,

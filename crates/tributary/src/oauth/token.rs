@@ -103,7 +103,7 @@ async fn code_grant(
     let redirect_ok = match (&code.redirect_uri, given) {
         (Some(expected), Some(given)) => expected == given,
         (Some(_), None) => false,
-        (None, Some(given)) => given == app.redirect_uri,
+        (None, Some(given)) => crate::urls::same_redirect_uri(given, &app.redirect_uri),
         (None, None) => true,
     };
     if !redirect_ok {

@@ -54,14 +54,13 @@ pub async fn create_source(
             ))
         }
     };
-    let external_url = super::optional_url("external_url", p.external_url)?;
     let (source, token) = super::create_source(
         &state.store,
         &flow,
         app_id,
         Some(principal.user.id),
         &p.name,
-        external_url,
+        p.external_url,
     )
     .await?;
     let app = state

@@ -87,10 +87,11 @@ pub async fn stream_flow(
 }
 
 /// Streaming a flow, like reading it, needs membership; an organization flow one could join
-/// but has not is a 403 rather than a 404, as its existence is no secret to the caller.
+/// but has not is a 403 rather than a 404, as its existence is no secret to the caller. An
+/// archived flow has nothing new to stream.
 fn joined(f: FlowForUser) -> ApiResult<FlowRecord> {
     match f.membership {
-        Some(_) => Ok(f.flow),
+        Some(_) => crate::flows::require_active(&f.flow).map(|()| f.flow),
         None => Err(ApiError::Forbidden("Join the flow to stream it".into())),
     }
 }

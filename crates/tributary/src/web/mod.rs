@@ -210,9 +210,10 @@ async fn page_headers(State(state): State<AppState>, mut req: Request, next: Nex
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // No referrer at all: remote images in inbox bodies learn nothing of the page.
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
+        HeaderValue::from_static("no-referrer"),
     );
     if !h.contains_key(header::CACHE_CONTROL) {
         // Pages carry secrets and CSRF tokens: never cache them.

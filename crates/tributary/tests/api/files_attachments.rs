@@ -54,7 +54,7 @@ async fn activity_attachments_are_stored_and_cid_references_rewritten(b: Backend
     let body = m.body.clone().unwrap();
     assert!(
         body.contains(&format!(
-            "<img src=\"{}\">",
+            "<img src=\"{}\" referrerpolicy=\"no-referrer\">",
             shot_a["path"].as_str().unwrap()
         )),
         "{body}"

@@ -155,8 +155,14 @@ async fn sources_have_the_documented_shape_in_every_list(b: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
-    // The application link answers with the public view; only the owner sees the secret.
+    // The application link answers the owner with the secret; anyone else gets the public
+    // view once the application is published, and a 404 before.
     let bob = app.user("bob").await;
+    let unpublished = bob.client.applications().get(dev.id).await.unwrap_err();
+    assert_eq!(unpublished.status(), Some(404));
+    tributary::apps::manage::set_published(&app.store, dev.id, true)
+        .await
+        .unwrap();
     let public = bob.client.applications().get(dev.id).await.unwrap();
     assert_eq!(public.client_secret, None);
     let own = ann.client.applications().get(dev.id).await.unwrap();

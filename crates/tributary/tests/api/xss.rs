@@ -87,7 +87,8 @@ fn body_allowed(tag: &str, attr: Option<&str>) -> bool {
     let Some(a) = attr else { return true };
     match tag {
         "a" => ["href", "title", "rel"].contains(&a),
-        "img" => ["src", "alt", "title", "width", "height"].contains(&a),
+        // `referrerpolicy` is the server's own (always `no-referrer`), never the sender's.
+        "img" => ["src", "alt", "title", "width", "height", "referrerpolicy"].contains(&a),
         "abbr" | "acronym" => a == "title",
         "td" | "th" => a == "colspan" || a == "rowspan",
         _ => false,

@@ -83,7 +83,10 @@ pub async fn list_messages(
         }
     }
     if !q.search.is_empty() {
-        let p = push(&mut args, Box::new(q.search.join(" ")));
+        // plainto_tsquery reads words only, never operators; PostgreSQL text cannot hold NUL,
+        // so control characters go (the API refuses them before they get here).
+        let words: String = q.search.join(" ").replace(|c: char| c.is_control(), " ");
+        let p = push(&mut args, Box::new(words));
         sql.push_str(&format!(
             " AND m.search_vector @@ plainto_tsquery('simple', {p})"
         ));

@@ -32,11 +32,17 @@ pub fn message_by_id(c: &Connection, flow_id: &str, id: i64) -> StoreResult<Opti
         .optional()?)
 }
 
-/// Quotes each keyword so FTS5 reads it as a plain term; juxtaposed terms must all match.
+/// Quotes each keyword so FTS5 reads it as a plain string, never as syntax (`AND`, `NEAR`,
+/// `*`, `^`, `col:`, parentheses, `-`): inside double quotes only `"` is special, and it is
+/// doubled. Juxtaposed strings must all match. Control characters are dropped (a NUL ends
+/// FTS5's parse); the API refuses them before they get here.
 fn fts_query(terms: &[String]) -> String {
     terms
         .iter()
-        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .map(|t| {
+            let plain: String = t.chars().filter(|c| !c.is_control()).collect();
+            format!("\"{}\"", plain.replace('"', "\"\""))
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -151,4 +157,20 @@ pub fn list_threads(c: &Connection, q: ThreadQuery) -> StoreResult<Vec<ThreadRec
         .query_map(params_from_iter(args), thread_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn keywords_are_quoted_strings_whatever_they_hold() {
+        let q =
+            |terms: &[&str]| fts_query(&terms.iter().map(|t| t.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            q(&["deploy", "AND", "NEAR(a"]),
+            r#""deploy" "AND" "NEAR(a""#
+        );
+        assert_eq!(q(&[r#"a"b"#, "\0x\u{1}"]), r#""a""b" "x""#);
+    }
 }
