@@ -37,6 +37,12 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 503 with `Retry-After`: busy (too many uploads at once), try again later.
+    #[error("{message}")]
+    Unavailable {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Details are logged, never sent: they may hold SQL or paths.
     #[error("Internal server error")]
     Internal(String),
@@ -64,6 +70,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -109,11 +116,21 @@ impl IntoResponse for ApiError {
             tracing::error!(error.detail = %detail, "request.internal_error");
         }
         let mut response = (self.status(), Json(self.body())).into_response();
-        if let ApiError::Unauthorized(_) = self {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"Flowdock\""),
-            );
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"Flowdock\""),
+                );
+            }
+            ApiError::Unavailable {
+                retry_after_secs, ..
+            } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            _ => {}
         }
         response
     }
