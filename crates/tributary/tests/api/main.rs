@@ -30,6 +30,7 @@ mod oauth_tokens;
 mod polldock_guide;
 mod polldock_harness;
 mod sdk;
+mod security_uploads;
 mod sources;
 mod store_conformance;
 mod store_integrations;
