@@ -492,6 +492,15 @@ fn reset_peak(pid: u32) {
 
 const MIB: u64 = 1024 * 1024;
 
+/// How a streamed upload says how long it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// `Content-Length`: the server can refuse before it reads anything.
+    Declared,
+    /// `Transfer-Encoding: chunked`: the server reads up to its body limit first.
+    Chunked,
+}
+
 /// Posts a JSON `file` of `file_bytes` zero bytes in base64 to `base` + `path`, written in
 /// chunks of one shared buffer so that the test holds no copy of it. The answer, if the server
 /// gave one (it may close the connection while the client is still sending), and the length
@@ -501,6 +510,7 @@ async fn stream_json_upload(
     path: &str,
     auth: &[(&str, String)],
     file_bytes: u64,
+    framing: Framing,
 ) -> (Result<Raw, String>, u64) {
     let head: &[u8] =
         br#"{"event":"file","content":{"file_name":"zeros.bin","content_type":"application/octet-stream","data":""#;
@@ -508,10 +518,12 @@ async fn stream_json_upload(
     let chars = file_bytes / 3 * 4;
     let len = head.len() as u64 + chars + tail.len() as u64;
     let addr = base.strip_prefix("http://").unwrap();
-    let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Content-Length: {len}\r\n"
-    );
+    let mut request =
+        format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n");
+    request += &match framing {
+        Framing::Declared => format!("Content-Length: {len}\r\n"),
+        Framing::Chunked => "Transfer-Encoding: chunked\r\n".to_owned(),
+    };
     for (k, v) in auth {
         request += &format!("{k}: {v}\r\n");
     }
@@ -520,14 +532,28 @@ async fn stream_json_upload(
     let chunk = vec![b'A'; MIB as usize];
     let sent = async {
         sock.write_all(request.as_bytes()).await?;
-        sock.write_all(head).await?;
+        let mut pieces = vec![head];
         let mut left = chars;
         while left > 0 {
             let n = left.min(MIB);
-            sock.write_all(&chunk[..n as usize]).await?;
+            pieces.push(&chunk[..n as usize]);
             left -= n;
         }
-        sock.write_all(tail).await
+        pieces.push(tail);
+        for piece in pieces {
+            if framing == Framing::Chunked {
+                sock.write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+                    .await?;
+            }
+            sock.write_all(piece).await?;
+            if framing == Framing::Chunked {
+                sock.write_all(b"\r\n").await?;
+            }
+        }
+        if framing == Framing::Chunked {
+            sock.write_all(b"0\r\n\r\n").await?;
+        }
+        Ok::<_, std::io::Error>(())
     };
     // A refused upload ends in a closed connection; its answer may still be readable.
     let _ = sent.await;
@@ -617,38 +643,48 @@ const DEMO_MESSAGES: &str = "/flows/demo/main/messages";
 
 async fn unauthenticated_uploads_leave_the_servers_memory_flat(b: Backend) {
     // A fresh process per measurement: freed memory stays resident in the allocator.
-    let mut server = Demo::start(b).await;
-    let idle = server.idle();
-    let started = std::time::Instant::now();
-    let attempts = (0..3).map(|_| stream_json_upload(&server.base, DEMO_MESSAGES, &[], 100 * MIB));
-    for (outcome, _) in futures_util::future::join_all(attempts).await {
-        // The answer is 401, or the connection is closed while the client is still sending.
-        if let Ok(raw) = outcome {
-            assert_refused(&raw, 401);
+    for framing in [Framing::Declared, Framing::Chunked] {
+        let mut server = Demo::start(b).await;
+        let idle = server.idle();
+        let started = std::time::Instant::now();
+        let attempts = (0..3)
+            .map(|_| stream_json_upload(&server.base, DEMO_MESSAGES, &[], 100 * MIB, framing));
+        for (outcome, _) in futures_util::future::join_all(attempts).await {
+            // The answer is 401, or the connection is closed while the client still sends.
+            if let Ok(raw) = outcome {
+                assert_refused(&raw, 401);
+            }
         }
+        let refused_in = started.elapsed();
+        let peak = server.peak();
+        let delta = peak.saturating_sub(idle);
+        eprintln!(
+            "[{b:?}] 3 unauthenticated 100 MiB uploads at once ({framing:?}): idle {} MiB, \
+             peak {} MiB, delta {:.1} MiB, refused in {refused_in:.2?}",
+            idle / MIB,
+            peak / MIB,
+            delta as f64 / MIB as f64
+        );
+        let _ = server.child.start_kill();
+        assert!(
+            delta < 64 * MIB,
+            "peak {peak} is {delta} bytes above idle {idle}"
+        );
     }
-    let refused_in = started.elapsed();
-    let peak = server.peak();
-    let delta = peak.saturating_sub(idle);
-    eprintln!(
-        "[{b:?}] 3 unauthenticated 100 MiB uploads at once: idle {} MiB, peak {} MiB, \
-         delta {:.1} MiB, refused in {refused_in:.2?}",
-        idle / MIB,
-        peak / MIB,
-        delta as f64 / MIB as f64
-    );
-    let _ = server.child.start_kill();
-    assert!(
-        delta < 64 * MIB,
-        "peak {peak} is {delta} bytes above idle {idle}"
-    );
 
     // One authenticated 100 MiB upload: the server holds no copy of it, let alone four.
     let mut server = Demo::start(b).await;
     let idle = server.idle();
     let started = std::time::Instant::now();
     let auth = [basic(&server.token)];
-    let (outcome, len) = stream_json_upload(&server.base, DEMO_MESSAGES, &auth, 100 * MIB).await;
+    let (outcome, len) = stream_json_upload(
+        &server.base,
+        DEMO_MESSAGES,
+        &auth,
+        100 * MIB,
+        Framing::Chunked,
+    )
+    .await;
     let took = started.elapsed();
     let answer = outcome.unwrap();
     assert_eq!(answer.status, 201, "{answer:?}");
