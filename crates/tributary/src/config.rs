@@ -11,6 +11,8 @@ pub const DEFAULT_DATABASE: &str = "sqlite://./tributary-data/tributary.db";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Largest uploaded file: 100 MiB.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
+/// Uploads (bodies larger than `max_body_bytes`) that run at once.
+pub const DEFAULT_MAX_CONCURRENT_UPLOADS: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -23,6 +25,7 @@ pub struct Config {
     pub public_url: String,
     pub max_body_bytes: usize,
     pub max_upload_bytes: u64,
+    pub max_concurrent_uploads: usize,
     /// Keep uploaded files in this directory instead of the store's default (beside the
     /// SQLite file, or in PostgreSQL).
     pub files_dir: Option<PathBuf>,
@@ -44,6 +47,7 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub max_body_bytes: Option<usize>,
     pub max_upload_bytes: Option<u64>,
+    pub max_concurrent_uploads: Option<usize>,
     pub files_dir: Option<PathBuf>,
     pub allow_private_action_targets: Option<bool>,
     pub action_ca_file: Option<PathBuf>,
@@ -59,6 +63,7 @@ pub struct Overrides {
     pub public_url: Option<String>,
     pub max_body_bytes: Option<usize>,
     pub max_upload_bytes: Option<u64>,
+    pub max_concurrent_uploads: Option<usize>,
     pub files_dir: Option<PathBuf>,
     pub allow_private_action_targets: Option<bool>,
     pub action_ca_file: Option<PathBuf>,
@@ -117,6 +122,13 @@ impl Config {
             .unwrap_or_else(|| format!("http://{listen}"));
         url::Url::parse(&public_url)
             .map_err(|e| format!("--public-url {public_url:?} is not a URL: {e}"))?;
+        let max_concurrent_uploads = o
+            .max_concurrent_uploads
+            .or(file.max_concurrent_uploads)
+            .unwrap_or(DEFAULT_MAX_CONCURRENT_UPLOADS);
+        if max_concurrent_uploads == 0 {
+            return Err("--max-concurrent-uploads must be at least 1".into());
+        }
         Ok(Config {
             listen,
             metrics_listen,
@@ -134,6 +146,7 @@ impl Config {
                 .max_upload_bytes
                 .or(file.max_upload_bytes)
                 .unwrap_or(DEFAULT_MAX_UPLOAD_BYTES),
+            max_concurrent_uploads,
             files_dir: o.files_dir.or(file.files_dir),
             allow_private_action_targets: o
                 .allow_private_action_targets
@@ -201,6 +214,41 @@ mod tests {
         })
         .unwrap();
         assert_eq!(c.max_upload_bytes, 20);
+    }
+
+    #[test]
+    fn concurrent_uploads_come_from_the_file_or_flags_and_are_at_least_one() {
+        assert_eq!(
+            Config::load(Overrides::default())
+                .unwrap()
+                .max_concurrent_uploads,
+            DEFAULT_MAX_CONCURRENT_UPLOADS
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, "max_concurrent_uploads = 2\n").unwrap();
+        let from_file = |o: Overrides| {
+            Config::load(Overrides {
+                file: Some(path.clone()),
+                ..o
+            })
+        };
+        assert_eq!(
+            from_file(Overrides::default())
+                .unwrap()
+                .max_concurrent_uploads,
+            2
+        );
+        let flag = Overrides {
+            max_concurrent_uploads: Some(8),
+            ..Default::default()
+        };
+        assert_eq!(from_file(flag).unwrap().max_concurrent_uploads, 8);
+        let zero = Overrides {
+            max_concurrent_uploads: Some(0),
+            ..Default::default()
+        };
+        assert!(from_file(zero).is_err());
     }
 
     #[test]

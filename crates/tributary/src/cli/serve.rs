@@ -30,13 +30,17 @@ pub struct ServeArgs {
     /// Largest uploaded file, in bytes [default: 104857600]
     #[arg(long, env = "TRIBUTARY_MAX_UPLOAD_BYTES")]
     max_upload_bytes: Option<u64>,
+    /// Uploads (bodies over the body limit) that run at once; more wait briefly, then get
+    /// 503 with Retry-After [default: 4]
+    #[arg(long, env = "TRIBUTARY_MAX_CONCURRENT_UPLOADS")]
+    max_concurrent_uploads: Option<usize>,
     /// Keep uploaded files in this directory [default: `files/` beside an SQLite database;
     /// in the database with PostgreSQL]
     #[arg(long, env = "TRIBUTARY_FILES_DIR")]
     files_dir: Option<std::path::PathBuf>,
     /// A TOML file with any of: listen, metrics_listen, metrics_token, database, public_url,
-    /// max_body_bytes, max_upload_bytes, files_dir, allow_private_action_targets,
-    /// action_ca_file.
+    /// max_body_bytes, max_upload_bytes, max_concurrent_uploads, files_dir,
+    /// allow_private_action_targets, action_ca_file.
     #[arg(long, env = "TRIBUTARY_CONFIG")]
     config: Option<std::path::PathBuf>,
     /// Let thread actions call private, loopback and link-local addresses (refused by
@@ -63,6 +67,7 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
         public_url: args.public_url,
         max_body_bytes: args.max_body_bytes,
         max_upload_bytes: args.max_upload_bytes,
+        max_concurrent_uploads: args.max_concurrent_uploads,
         files_dir: args.files_dir,
         allow_private_action_targets: args.allow_private_action_targets.then_some(true),
         action_ca_file: args.action_ca_file,
@@ -93,6 +98,9 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
         metrics_listener.is_some(),
     )));
     state.files.max_upload_bytes = config.max_upload_bytes;
+    state
+        .files
+        .set_max_concurrent_uploads(config.max_concurrent_uploads);
     if let Some(dir) = &config.files_dir {
         state.blobs = std::sync::Arc::new(crate::store::blobs::FsBlobStore::open(dir)?);
     }

@@ -1,16 +1,18 @@
 //! Multipart uploads: text fields go to the parameters by the form rules, file parts
 //! (`content` with a file name, `attachments[<id>]`) stream into spool files, each within the
-//! upload limit.
+//! upload limit. Past `max_body_bytes` of body the request must pass the [`Gate`], with the
+//! credential outside the body or a `flow_token` field before that point.
 
 use axum::body::Body;
 use serde_json::{Map, Value};
 
+use super::gate::{gated, pull, Gate};
 use super::upload::{body_too_large, file_too_large, spool_error, Part, Upload};
 use super::FileSettings;
 use crate::error::{ApiError, ApiResult};
 use crate::input::merge_field;
+use crate::state::AppState;
 use crate::store::blobs::Spool;
-use crate::store::DynBlobStore;
 
 /// Longest `attachments[<id>]` id.
 const MAX_CONTENT_ID_CHARS: usize = 64;
@@ -57,9 +59,10 @@ pub(super) async fn read_multipart(
     body: Body,
     content_type: &str,
     params: &mut Map<String, Value>,
-    limits: &FileSettings,
-    blobs: &DynBlobStore,
+    gate: &Gate<'_>,
+    state: &AppState,
 ) -> ApiResult<Vec<Upload>> {
+    let (limits, blobs) = (&state.files, &state.blobs);
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| ApiError::BadRequest("A multipart body needs a boundary".into()))?;
     // Room for the files at the limit plus the other fields; a body beyond that is refused
@@ -71,26 +74,20 @@ pub(super) async fn read_multipart(
     let constraints =
         multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(whole));
     let mut multipart =
-        multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
+        multer::Multipart::with_constraints(gated(gate, body), boundary, constraints);
+    // A refusal of the gate (401, 410, 503) rather than the error multer makes of it.
+    let error = |e: multer::Error| gate.refusal().unwrap_or_else(|| multipart_error(e, limits));
     let mut files = Vec::new();
     let mut field_bytes = 0usize;
     // A file over the limit is read to the end and dropped, so that the client, which is
     // still sending, gets the 413 rather than a reset connection.
     let mut too_large: Option<ApiError> = None;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| multipart_error(e, limits))?
-    {
+    while let Some(mut field) = pull(gate, multipart.next_field()).await.map_err(error)? {
         let name = field.name().unwrap_or("").to_owned();
         let part = file_part(&name, field.file_name().is_some())?;
         let Some(part) = part else {
             let mut text = Vec::new();
-            while let Some(chunk) = field
-                .chunk()
-                .await
-                .map_err(|e| multipart_error(e, limits))?
-            {
+            while let Some(chunk) = pull(gate, field.chunk()).await.map_err(error)? {
                 field_bytes += chunk.len();
                 if field_bytes > limits.max_body_bytes {
                     return Err(body_too_large(limits));
@@ -100,6 +97,9 @@ pub(super) async fn read_multipart(
             let text = String::from_utf8(text)
                 .map_err(|_| ApiError::field(&name, "must be UTF-8 text"))?;
             merge_field(params, &name, text);
+            if name == "flow_token" {
+                gate.note_flow_token(params);
+            }
             continue;
         };
         let file_name = field.file_name().unwrap_or("").to_owned();
@@ -109,15 +109,11 @@ pub(super) async fn read_multipart(
                 .await
                 .map_err(spool_error)?,
         );
-        while let Some(chunk) = field
-            .chunk()
-            .await
-            .map_err(|e| multipart_error(e, limits))?
-        {
+        while let Some(chunk) = pull(gate, field.chunk()).await.map_err(error)? {
             let Some(s) = spool.as_mut() else { continue };
             if s.size() + chunk.len() as u64 > limits.max_upload_bytes {
                 spool = None;
-                too_large.get_or_insert_with(|| file_too_large(&name, limits));
+                too_large.get_or_insert_with(|| file_too_large(&name, limits.max_upload_bytes));
                 continue;
             }
             s.write(&chunk).await.map_err(spool_error)?;

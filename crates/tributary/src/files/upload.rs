@@ -1,33 +1,28 @@
 //! Reading a post whose body may carry files: multipart (the file in `content`, inbox
 //! attachments in `attachments[<id>]`), or JSON whose `content` holds a base64 `data`.
 //!
-//! Files stream into spool files of the blob store, never whole into memory (a JSON upload is
-//! necessarily in memory once, bounded by the limit). Every other field lands in [`Params`]
+//! Files stream into spool files of the blob store, never whole into memory, multipart parts
+//! (`multipart`) and base64 alike (`json_upload`). Every other field lands in [`Params`]
 //! exactly as in any other post, so validation, `flow_token`s and idempotency work the same.
+//! A body larger than the plain limit is read on only past the [`Gate`]: authenticated from
+//! outside the body, and in its turn.
 
-use axum::body::Body;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use base64::Engine;
-use futures_util::StreamExt;
 use serde_json::{json, Map, Value};
+use tokio::sync::OwnedSemaphorePermit;
 
+use super::gate::Gate;
 use super::{image, mime, FileSettings};
 use crate::error::{ApiError, ApiResult};
-use crate::input::{merge_body, merge_form, Params};
+use crate::input::{merge_form, Params};
+use crate::messages::poster::Poster;
 use crate::state::AppState;
-use crate::store::blobs::{new_key, Spool, SpooledFile};
+use crate::store::blobs::{new_key, SpooledFile};
 use crate::store::DynBlobStore;
 
 /// Longest kept file name, in characters.
 const MAX_NAME_CHARS: usize = 255;
-
-/// Base64 as clients send it: padded or not (whitespace is removed first).
-const BASE64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// Where in the request a file came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +120,11 @@ impl Upload {
 pub struct PostBody {
     pub params: Params,
     pub files: Vec<Upload>,
+    /// Who posts, when the body was larger than the plain limit and so was authenticated
+    /// before it was read (see `gate`); otherwise the handler resolves it.
+    pub poster: Option<Poster>,
+    /// The upload's turn (`FileSettings::uploads`), held until the post is answered.
+    pub upload_permit: Option<OwnedSemaphorePermit>,
 }
 
 impl PostBody {
@@ -148,78 +148,35 @@ impl FromRequest<AppState> for PostBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
         let mut params = Map::new();
-        if let Some(query) = req.uri().query() {
+        if let Some(query) = parts.uri.query() {
             merge_form(&mut params, query.as_bytes());
         }
-        let content_type = req
-            .headers()
+        let content_type = parts
+            .headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let limits = &state.files;
-        if content_type
-            .to_ascii_lowercase()
-            .starts_with("multipart/form-data")
-        {
-            let files = super::multipart::read_multipart(
-                req.into_body(),
-                &content_type,
-                &mut params,
-                limits,
-                &state.blobs,
-            )
-            .await?;
-            return Ok(PostBody {
-                params: Params(params),
-                files,
-            });
-        }
-        // Only JSON can carry a file; form bodies keep to the plain body limit.
         let lowered = content_type.to_ascii_lowercase();
-        let may_carry_file = lowered.is_empty() || lowered.contains("json");
-        let limit = if may_carry_file {
-            json_limit(limits)
+        let gate = Gate::new(state, &parts, &params);
+        let files = if lowered.starts_with("multipart/form-data") {
+            super::multipart::read_multipart(body, &content_type, &mut params, &gate, state).await?
         } else {
-            limits.max_body_bytes
+            super::json_upload::read_json(body, &lowered, &mut params, &gate, state).await?
         };
-        let body = read_limited(req.into_body(), limit).await?.ok_or_else(|| {
-            if may_carry_file {
-                ApiError::PayloadTooLarge(format!(
-                    "Request body is too large: the limit is {limit} bytes, room for a \
-                         file of at most {} bytes (the upload limit) in base64 and the other \
-                         fields",
-                    limits.max_upload_bytes
-                ))
-            } else {
-                body_too_large(limits)
-            }
-        })?;
-        merge_body(&mut params, &content_type.to_ascii_lowercase(), &body)?;
-        let is_file = params.get("event").and_then(Value::as_str).map(str::trim) == Some("file");
-        if body.len() > limits.max_body_bytes && !is_file {
-            return Err(body_too_large(limits));
-        }
-        drop(body);
-        let files = if is_file {
-            json_file(&mut params, limits, &state.blobs).await?
-        } else {
-            Vec::new()
+        let (poster, upload_permit) = match gate.finish(&params)? {
+            Some(passed) => (Some(passed.poster), Some(passed.permit)),
+            None => (None, None),
         };
         Ok(PostBody {
             params: Params(params),
             files,
+            poster,
+            upload_permit,
         })
     }
-}
-
-/// The largest JSON body: the other fields plus a file at the limit in base64 (4/3 of it, and
-/// room for the line breaks some encoders add).
-fn json_limit(l: &FileSettings) -> usize {
-    let file = l.max_upload_bytes.saturating_mul(4) / 3 + l.max_upload_bytes / 16;
-    l.max_body_bytes
-        .saturating_add(usize::try_from(file).unwrap_or(usize::MAX))
 }
 
 pub(super) fn body_too_large(l: &FileSettings) -> ApiError {
@@ -229,75 +186,14 @@ pub(super) fn body_too_large(l: &FileSettings) -> ApiError {
     ))
 }
 
-pub(super) fn file_too_large(field: &str, l: &FileSettings) -> ApiError {
+pub(super) fn file_too_large(field: &str, max_upload_bytes: u64) -> ApiError {
     ApiError::PayloadTooLarge(format!(
-        "File too large: `{field}` is larger than the upload limit of {} bytes",
-        l.max_upload_bytes
+        "File too large: `{field}` is larger than the upload limit of {max_upload_bytes} bytes"
     ))
 }
 
 pub(super) fn spool_error(e: std::io::Error) -> ApiError {
     ApiError::Internal(format!("cannot spool an upload: {e}"))
-}
-
-/// The whole body, or `None` when it is longer than `limit`.
-async fn read_limited(body: Body, limit: usize) -> ApiResult<Option<Vec<u8>>> {
-    let mut stream = body.into_data_stream();
-    let mut out = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|_| ApiError::BadRequest("Could not read the request body".into()))?;
-        if out.len() + chunk.len() > limit {
-            return Ok(None);
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(Some(out))
-}
-
-/// The base64 file of a JSON `file` post. Its `data` is replaced by its digest, so the
-/// parameters stay small and the idempotency hash still covers the file.
-async fn json_file(
-    params: &mut Map<String, Value>,
-    limits: &FileSettings,
-    blobs: &DynBlobStore,
-) -> ApiResult<Vec<Upload>> {
-    let Some(Value::Object(content)) = params.get_mut("content") else {
-        return Ok(Vec::new());
-    };
-    let Some(Value::String(data)) = content.get("data") else {
-        return Ok(Vec::new());
-    };
-    let compact: Vec<u8> = data.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let bytes = BASE64
-        .decode(&compact)
-        .map_err(|_| ApiError::field("content.data", "must be base64"))?;
-    drop(compact);
-    if bytes.len() as u64 > limits.max_upload_bytes {
-        return Err(file_too_large("content", limits));
-    }
-    let name = content
-        .get("file_name")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
-    let given = content
-        .get("content_type")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let mut spool = Spool::create(blobs.spool_dir())
-        .await
-        .map_err(spool_error)?;
-    spool.write(&bytes).await.map_err(spool_error)?;
-    let spooled = spool.finish().await.map_err(spool_error)?;
-    content.insert("data".into(), json!({ "sha256": spooled.sha256 }));
-    Ok(vec![Upload::new(
-        Part::Content,
-        &name,
-        given.as_deref(),
-        spooled,
-        blobs.clone(),
-    )])
 }
 
 /// The last path component of a client's file name (some send full paths), without control

@@ -80,8 +80,18 @@ async fn post(
         Ok(Some(_)) => Some(idempotency::request_hash(uri.path(), &body.hash_params())),
         _ => None,
     };
-    let PostBody { params, files } = body;
-    let poster = poster(&state, &headers, &uri, &params, slot.as_deref()).await?;
+    // A large body's poster was resolved before the body was read; the upload's permit is
+    // held until the post is answered.
+    let PostBody {
+        params,
+        files,
+        poster: checked,
+        upload_permit: _upload_permit,
+    } = body;
+    let poster = match checked {
+        Some(p) => p,
+        None => poster(&state, &headers, &uri, &params, slot.as_deref()).await?,
+    };
     let mut input: MessageInput = params.parse()?;
     if target.comment {
         match input.event.as_deref() {
@@ -193,7 +203,7 @@ pub async fn post_comment(
         target,
         PostBody {
             params,
-            files: Vec::new(),
+            ..PostBody::default()
         },
     )
     .await
@@ -225,7 +235,7 @@ pub async fn post_message_comment(
         target,
         PostBody {
             params,
-            files: Vec::new(),
+            ..PostBody::default()
         },
     )
     .await

@@ -157,29 +157,36 @@ impl SpooledFile {
         self.path.take().unwrap_or_default()
     }
 
-    /// Reads the spooled bytes in chunks of `chunk` bytes, for a store that copies them.
-    pub async fn read_chunks(
-        &self,
-        chunk: usize,
-        mut each: impl FnMut(Vec<u8>) -> Result<(), StoreError>,
-    ) -> StoreResult<()> {
-        let mut file = tokio::fs::File::open(self.path()).await.map_err(io_error)?;
-        loop {
-            let mut buf = vec![0u8; chunk];
-            let mut filled = 0;
-            while filled < chunk {
-                let n = file.read(&mut buf[filled..]).await.map_err(io_error)?;
-                if n == 0 {
-                    break;
-                }
-                filled += n;
+    /// The spooled bytes in chunks of `chunk` bytes, for a store that copies them.
+    pub async fn chunks(&self, chunk: usize) -> StoreResult<SpoolChunks> {
+        let file = tokio::fs::File::open(self.path()).await.map_err(io_error)?;
+        Ok(SpoolChunks { file, chunk })
+    }
+}
+
+/// A spooled file read one chunk at a time, so that copying it holds one chunk in memory.
+pub struct SpoolChunks {
+    file: tokio::fs::File,
+    chunk: usize,
+}
+
+impl SpoolChunks {
+    /// The next chunk, full but for the last; `None` at the end.
+    pub async fn next(&mut self) -> StoreResult<Option<Vec<u8>>> {
+        let mut buf = vec![0u8; self.chunk];
+        let mut filled = 0;
+        while filled < self.chunk {
+            let n = self.file.read(&mut buf[filled..]).await.map_err(io_error)?;
+            if n == 0 {
+                break;
             }
-            if filled == 0 {
-                return Ok(());
-            }
-            buf.truncate(filled);
-            each(buf)?;
+            filled += n;
         }
+        if filled == 0 {
+            return Ok(None);
+        }
+        buf.truncate(filled);
+        Ok(Some(buf))
     }
 }
 

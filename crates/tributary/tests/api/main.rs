@@ -40,6 +40,7 @@ mod security_small;
 mod security_small_access;
 mod security_small_metrics;
 mod security_small_urls;
+mod security_uploads;
 mod sources;
 mod store_access;
 mod store_conformance;

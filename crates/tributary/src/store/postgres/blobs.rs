@@ -38,13 +38,9 @@ impl BlobStore for PgBlobStore {
         if !valid_key(key) {
             return Err(StoreError::NotFound("file"));
         }
-        let mut chunks = Vec::new();
-        // Read before taking a connection; chunks are kept only one blob at a time.
-        file.read_chunks(CHUNK, |c| {
-            chunks.push(c);
-            Ok(())
-        })
-        .await?;
+        // One chunk in memory at a time: an upload is never held whole (issue 15). Reading
+        // the local spool file inside the transaction costs the connection little.
+        let mut chunks = file.chunks(CHUNK).await?;
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         tx.execute(
@@ -55,8 +51,10 @@ impl BlobStore for PgBlobStore {
         let insert = tx
             .prepare("INSERT INTO blob_chunks (key, seq, data) VALUES ($1, $2, $3)")
             .await?;
-        for (seq, data) in chunks.iter().enumerate() {
-            tx.execute(&insert, &[&key, &(seq as i32), data]).await?;
+        let mut seq = 0i32;
+        while let Some(data) = chunks.next().await? {
+            tx.execute(&insert, &[&key, &seq, &data]).await?;
+            seq += 1;
         }
         tx.commit().await?;
         Ok(())
