@@ -33,6 +33,7 @@ use super::revocation::Watch;
 use super::signals::{Signals, Wait};
 use crate::bus::{Bus, Event};
 use crate::state::AppState;
+use crate::store::StoreResult;
 
 /// At most this many ready events go out coalesced in one frame (one write), so that a burst
 /// costs one syscall rather than one per event, and no frame grows without bound.
@@ -61,20 +62,32 @@ struct Flow {
     live: BroadcastStream<Arc<Event>>,
 }
 
-/// Subscribes to the flows' live events at once, before anything is read from the store.
-pub fn open(
+/// Opens a stream: where it starts is read from the store first, then it subscribes to the
+/// flows' live events, and its first poll replays what was stored between the two. A stream
+/// without a resume cursor thus delivers every event committed after it was opened, even one
+/// committed before the client's first read (the client may post as soon as it has the 200).
+pub async fn open(
     state: &AppState,
-    flow_ids: Vec<Arc<str>>,
+    mut flow_ids: Vec<Arc<str>>,
     format: Format,
     resume: Option<String>,
     watch: Arc<Watch>,
-) -> EventStream {
+) -> StoreResult<EventStream> {
+    flow_ids.sort();
+    flow_ids.dedup();
+    let opened_at = replay::newest(&state.store, &flow_ids).await?;
     let bus = state.store.bus();
     let mut stream = EventStream::new(bus, flow_ids, format, state.streams.signals());
     stream.watch = Some(watch);
     let ids = stream.flows.iter().map(|f| f.id.clone()).collect();
-    stream.replay = Some(replay::replay(state.store.clone(), ids, format, resume));
-    stream
+    stream.replay = Some(replay::replay(
+        state.store.clone(),
+        ids,
+        format,
+        resume,
+        opened_at,
+    ));
+    Ok(stream)
 }
 
 impl EventStream {

@@ -69,7 +69,7 @@ pub async fn stream_flows(
             flows.push(flow);
         }
     }
-    open(state, principal, headers, params, flows)
+    open(state, principal, headers, params, flows).await
 }
 
 /// GET /stream/flows/:org/:flow
@@ -83,7 +83,7 @@ pub async fn stream_flow(
     principal.require(Scopes::FLOW, "flow")?;
     let f = visible_flow(&state.store, principal.user.id, &org, &flow).await?;
     let flow = joined(f)?;
-    open(state, principal, headers, params, vec![flow])
+    open(state, principal, headers, params, vec![flow]).await
 }
 
 /// Streaming a flow, like reading it, needs membership; an organization flow one could join
@@ -96,7 +96,7 @@ fn joined(f: FlowForUser) -> ApiResult<FlowRecord> {
     }
 }
 
-fn open(
+async fn open(
     state: AppState,
     principal: Principal,
     headers: HeaderMap,
@@ -117,7 +117,7 @@ fn open(
     let watch = state
         .streams
         .watch(&state.store, principal.user.id, principal.grant, &ids);
-    let body = Body::from_stream(body::open(&state, ids, format, resume, watch));
+    let body = Body::from_stream(body::open(&state, ids, format, resume, watch).await?);
     let mut response = Response::new(body);
     *response.status_mut() = StatusCode::OK;
     let h = response.headers_mut();
