@@ -122,7 +122,16 @@ const BODY_TAGS: &[&str] = &[
     "wbr",
 ];
 const SAFE_ATTRIBUTES: &[&str] = &[
-    "href", "src", "title", "alt", "width", "height", "colspan", "rowspan", "rel",
+    "href",
+    "src",
+    "title",
+    "alt",
+    "width",
+    "height",
+    "colspan",
+    "rowspan",
+    "rel",
+    "referrerpolicy",
 ];
 
 fn markup() -> impl Strategy<Value = String> {
@@ -194,6 +203,10 @@ fn assert_script_free(html: &str, allowed: &[&str]) -> Result<(), TestCaseError>
                 SAFE_ATTRIBUTES.contains(&attr.as_str()),
                 "attribute {attr} in {html:?}"
             );
+            if attr == "referrerpolicy" {
+                // Remote images send no referrer (docs/compatibility.md, issue 15).
+                prop_assert_eq!(value.as_str(), "no-referrer", "in {:?}", html);
+            }
             if attr == "href" || attr == "src" {
                 let v = value.to_ascii_lowercase();
                 prop_assert!(
