@@ -4,19 +4,19 @@
 //! [`post_message`] is the reusable entry point: handlers, the legacy push API and any server
 //! code that posts on a source's behalf (the "new integration" inbox item) go through it.
 
-use base64::Engine;
-use rand::RngCore;
 use serde_json::{json, Value};
 use tributary_types::{Author, Message};
 
 use super::input::MessageInput;
 use super::post_files::post_message_with_files;
 pub use super::poster::Poster;
-use super::thread_input::{self, err, limited, MAX_BODY_CHARS, MAX_TITLE_CHARS};
+use super::thread_input::{self, MAX_BODY_CHARS, MAX_TITLE_CHARS};
 use super::{sanitize, tag_rules, tags};
-use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::error::{err, limited, ApiError, ApiResult, FieldErrors};
 use crate::files::{attach, upload::Upload};
 use crate::store::*;
+// The demo seed (store/sqlite/seed.rs) still names it here.
+pub use crate::threads::new_thread_id;
 
 /// Longest chat content (docs/messages.md).
 pub const MAX_CONTENT_CHARS: usize = 8096;
@@ -56,13 +56,6 @@ pub async fn post_message_with(
     claim: Option<IdempotencyClaim>,
 ) -> ApiResult<PostOutcome> {
     post_message_with_files(store, poster, flow, input, Vec::new(), claim).await
-}
-
-/// A random thread id in Flowdock's form (27 URL-safe characters).
-pub fn new_thread_id() -> String {
-    let mut buf = [0u8; 20];
-    rand::thread_rng().fill_bytes(&mut buf);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
 fn text_content(errors: &mut FieldErrors, v: &Value) -> Option<String> {
