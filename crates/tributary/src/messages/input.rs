@@ -65,7 +65,7 @@ pub struct Target {
 
 /// A post as an endpoint received it: the client's parameters and the path's [`Target`].
 /// Server code that posts (the legacy push, the pages, a new source's inbox item) has no
-/// target: [`From<MessageInput>`] gives it the empty one.
+/// target: `From<MessageInput>` gives it the empty one.
 #[derive(Debug, Clone, Default)]
 pub struct PostInput {
     pub params: MessageInput,
@@ -126,7 +126,7 @@ impl MessageInput {
     /// (for example the "new integration" item when a source is added).
     pub fn inbox_item(title: &str, body: Option<&str>, author: &str) -> MessageInput {
         MessageInput {
-            event: Some("activity".into()),
+            event: Some(super::kinds::EventKind::Activity.as_str().into()),
             title: Some(title.to_owned()),
             body: body.map(str::to_owned),
             author: serde_json::json!({ "name": author }),

@@ -51,7 +51,8 @@ fn event_kind(input: &PostInput) -> ApiResult<EventKind> {
     let event = input.params.event.as_deref();
     if input.target.comment {
         return match event {
-            None | Some("") | Some("comment") => Ok(EventKind::Comment),
+            None | Some("") => Ok(EventKind::Comment),
+            Some(e) if e == EventKind::Comment.as_str() => Ok(EventKind::Comment),
             Some(_) => Err(ApiError::field("event", "must be comment on this endpoint")),
         };
     }
