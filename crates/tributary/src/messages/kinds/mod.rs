@@ -65,3 +65,53 @@ fn event_kind(input: &PostInput) -> ApiResult<EventKind> {
         ApiError::field("event", format!("must be one of {}", names.join(", ")))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messages::input::{MessageInput, Target};
+
+    fn kind_of(event: Option<&str>, comment: bool) -> Result<EventKind, String> {
+        let input = PostInput {
+            params: MessageInput {
+                event: event.map(str::to_owned),
+                ..MessageInput::default()
+            },
+            target: Target {
+                comment,
+                ..Target::default()
+            },
+        };
+        event_kind(&input).map_err(|e| match e {
+            ApiError::Validation(errors) => format!("{errors:?}"),
+            other => format!("{other:?}"),
+        })
+    }
+
+    #[test]
+    fn the_event_is_read_once_and_trimmed() {
+        assert_eq!(kind_of(Some(" status "), false), Ok(EventKind::Status));
+        assert_eq!(
+            kind_of(None, false),
+            Err(r#"{"event": ["is required"]}"#.into())
+        );
+        assert_eq!(
+            kind_of(Some("action"), false),
+            Err(r#"{"event": ["must be one of message, status, comment, file, activity, discussion"]}"#.into())
+        );
+    }
+
+    #[test]
+    fn the_comment_endpoints_fix_the_event() {
+        for event in [None, Some(""), Some("comment")] {
+            assert_eq!(kind_of(event, true), Ok(EventKind::Comment), "{event:?}");
+        }
+        for event in [Some("message"), Some(" comment")] {
+            assert_eq!(
+                kind_of(event, true),
+                Err(r#"{"event": ["must be comment on this endpoint"]}"#.into()),
+                "{event:?}"
+            );
+        }
+    }
+}
