@@ -21,7 +21,7 @@ use crate::store::{DynStore, FlowRecord};
 
 /// Validates and sanitises `input` by its kind into a [`Draft`] whose tags are still to be
 /// resolved. Field errors are collected and answered together; a missing comment parent
-/// answers 404 before them, as Flowdock does.
+/// answers 404 before them.
 pub async fn parse<'a>(
     store: &DynStore,
     poster: &'a Poster,
