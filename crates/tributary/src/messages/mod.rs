@@ -8,9 +8,9 @@ pub mod edit;
 pub mod handlers;
 pub mod idempotency;
 pub mod input;
+pub mod kinds;
 pub mod legacy;
 pub mod post;
-pub mod post_files;
 pub mod poster;
 pub mod read;
 pub mod sanitize;
@@ -26,8 +26,8 @@ use crate::state::AppState;
 use crate::store::{FlowForUser, FlowRecord};
 
 pub use input::MessageInput;
+pub use post::post_message_with_files;
 pub use post::{post_message, Poster};
-pub use post_files::post_message_with_files;
 
 /// Reading and writing a flow's messages needs membership: a visible flow the caller has not
 /// joined answers 403, an invisible one 404 (from `visible_flow`).
