@@ -4,6 +4,7 @@
 //! `{"message": ..., "errors": {...}}` on stderr and exits non-zero, so scripts can rely on both.
 
 mod admin;
+mod demo;
 mod serve;
 
 use std::process::ExitCode;
