@@ -127,7 +127,7 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
     if let Some(task) = metrics_server {
         task.abort();
     }
-    served.map_err(|e| ApiError::Internal(e.to_string()))?;
+    served.map_err(ApiError::internal)?;
     tracing::info!("server.stopped");
     Ok(())
 }
@@ -150,7 +150,7 @@ fn single_node_lock(database: &str) -> ApiResult<Option<std::fs::File>> {
         database.strip_prefix("sqlite://").unwrap_or(database)
     );
     let file = std::fs::File::create(&path)
-        .map_err(|e| ApiError::Internal(format!("cannot create {path}: {e}")))?;
+        .map_err(|e| ApiError::internal(format!("cannot create {path}: {e}")))?;
     match file.try_lock() {
         Ok(()) => Ok(Some(file)),
         Err(_) => Err(ApiError::Conflict(format!(

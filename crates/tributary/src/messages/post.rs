@@ -43,7 +43,7 @@ pub async fn post_message(
 ) -> ApiResult<StoredMessage> {
     match post_message_with(store, poster, flow, input, None).await? {
         PostOutcome::Stored(m) => Ok(m),
-        PostOutcome::Replay(_) => Err(ApiError::Internal("replay without a key".into())),
+        PostOutcome::Replay(_) => Err(ApiError::internal("replay without a key")),
     }
 }
 
@@ -291,7 +291,7 @@ pub(super) async fn prepare(
             }
             let parsed = parent
                 .parse()
-                .map_err(|e| ApiError::Internal(format!("stored message {}: {e}", parent.id)))?;
+                .map_err(|e| ApiError::internal(format!("stored message {}: {e}", parent.id)))?;
             message.content =
                 json!({"title": parent_title(&parsed), "text": text.clone().unwrap_or_default()});
             message.tags.push(format!("influx:{}", parent.id));

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod actions;
 pub mod blobs;
+mod error;
 pub mod files;
 mod fs_blobs;
 pub mod messages;
@@ -23,26 +24,11 @@ use crate::bus::Bus;
 pub use access::*;
 pub use actions::*;
 pub use blobs::{BlobStore, DynBlobStore};
+pub(crate) use error::GroupFailure;
+pub use error::{BoxError, StoreError, StoreResult};
 pub use files::*;
 pub use messages::*;
 pub use models::*;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// A unique constraint refused the write; the string names what was taken.
-    #[error("{0} is already taken")]
-    Conflict(&'static str),
-    /// A referenced row does not exist.
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    /// The write is not the caller's to make (another source's thread); the string says why.
-    #[error("{0}")]
-    Forbidden(&'static str),
-    #[error("database error: {0}")]
-    Backend(String),
-}
-
-pub type StoreResult<T> = Result<T, StoreError>;
 
 /// [`AccessStore`] holds what takes access away and what re-checks it (open streams).
 #[async_trait]

@@ -40,7 +40,7 @@ async fn query_one(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Res
 pub(super) type PgError = tokio_postgres::Error;
 
 pub(super) fn parse_thread(state: &str) -> StoreResult<Thread> {
-    serde_json::from_str(state).map_err(|e| StoreError::Backend(format!("bad thread state: {e}")))
+    serde_json::from_str(state).map_err(|e| StoreError::backend("bad thread state", e))
 }
 
 pub(super) async fn load_thread(

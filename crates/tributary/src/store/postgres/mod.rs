@@ -55,13 +55,13 @@ impl Drop for PgStore {
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
-        StoreError::Backend(e.to_string())
+        StoreError::Backend(Box::new(e))
     }
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        StoreError::Backend(e.to_string())
+        StoreError::Backend(Box::new(e))
     }
 }
 
@@ -83,7 +83,7 @@ impl PgStore {
     pub async fn connect(url: &str, bus: Arc<Bus>) -> StoreResult<PgStore> {
         let config: tokio_postgres::Config = url
             .parse()
-            .map_err(|e| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
+            .map_err(|e| StoreError::backend("bad PostgreSQL URL", e))?;
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
@@ -94,7 +94,7 @@ impl PgStore {
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .build()
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
         let listener = notify::spawn_listener(config, pool.clone(), bus.clone());
         let spool = std::env::temp_dir().join("tributary-uploads");
         let blobs: DynBlobStore = Arc::new(blobs::PgBlobStore::new(pool.clone(), spool));

@@ -73,7 +73,7 @@ pub fn post_message(c: &Connection, p: NewPost) -> StoreResult<PostOutcome> {
 }
 
 fn parse_thread(state: &str) -> StoreResult<Thread> {
-    serde_json::from_str(state).map_err(|e| StoreError::Backend(format!("bad thread state: {e}")))
+    serde_json::from_str(state).map_err(|e| StoreError::backend("bad thread state", e))
 }
 
 fn load_thread(c: &Connection, flow_id: &str, id: &str) -> StoreResult<Option<Thread>> {

@@ -171,7 +171,7 @@ fn load_or_create_thread(
         .optional()?;
     if let Some(state) = found {
         return serde_json::from_str(&state)
-            .map_err(|e| StoreError::Backend(format!("bad thread state: {e}")));
+            .map_err(|e| StoreError::backend("bad thread state", e));
     }
     let nt = NewThread {
         id: crate::messages::post::new_thread_id(),

@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 use super::checkpoint::Checkpointer;
 use super::search::{self, SearchIndex};
 use crate::bus::{Bus, Event};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{GroupFailure, StoreError, StoreResult};
 
 /// Most jobs folded into one transaction; bounds the latency a job can add to its group.
 const MAX_GROUP: usize = 512;
@@ -157,7 +157,8 @@ fn run(
             continue;
         }
         let mut replies: Vec<Reply> = group.into_iter().map(|job| job(&conn)).collect();
-        let committed = exec(&conn, "COMMIT").map_err(|e| StoreError::Backend(e.to_string()));
+        let committed =
+            exec(&conn, "COMMIT").map_err(|e| GroupFailure::new(StoreError::backend("commit", e)));
         let staged = search::take_staged();
         if committed.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
@@ -175,10 +176,7 @@ fn run(
             );
         }
         for reply in replies {
-            (reply.send)(match &committed {
-                Ok(()) => Ok(()),
-                Err(e) => Err(StoreError::Backend(e.to_string())),
-            });
+            (reply.send)(committed.as_ref().copied().map_err(GroupFailure::error));
         }
     }
 }
