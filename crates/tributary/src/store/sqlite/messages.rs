@@ -5,14 +5,16 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use tributary_types::{Message, Thread};
 
-use super::search::{self, SearchOp};
+use super::search::SearchOps;
+use super::writer::Written;
 use crate::store::*;
 
-pub fn post_message(c: &Connection, p: NewPost) -> StoreResult<PostOutcome> {
+/// Answers with the message's event and its search text, for the writer to hand on.
+pub fn post_message(c: &Connection, p: NewPost) -> StoreResult<Written<PostOutcome>> {
     let now = now_millis();
     if let Some(claim) = &p.claim {
         if let Some(r) = idempotent_response(c, &claim.scope, &claim.key)? {
-            return Ok(PostOutcome::Replay(r));
+            return Ok(Written::answer(PostOutcome::Replay(r)));
         }
     }
     let flow_id = p.message.flow.clone();
@@ -52,24 +54,19 @@ pub fn post_message(c: &Connection, p: NewPost) -> StoreResult<PostOutcome> {
     }
     let id = next_id(c, &flow_id)?;
     let own = finish_message(&mut m, &flow_id, id, now);
-    insert_message(
-        c,
-        &m,
-        &own,
-        p.user_id,
-        p.source_id,
-        p.parent_id,
-        p.search_text,
-    )?;
+    let rowid = insert_message(c, &m, &own, p.user_id, p.source_id, p.parent_id)?;
     super::files::insert_attachments(c, &m)?;
     let json = splice(&own, thread_json.as_deref());
     if let Some(claim) = &p.claim {
         let body = if claim.body_is_message { &*json } else { "{}" };
         remember(c, claim, body, now, id)?;
     }
-    Ok(PostOutcome::Stored(StoredMessage::written(
-        m, p.user_id, json,
-    )))
+    let stored = StoredMessage::written(m, p.user_id, json);
+    Ok(Written {
+        events: vec![stored.to_event()],
+        search: SearchOps::default().index(rowid, p.search_text),
+        answer: PostOutcome::Stored(stored),
+    })
 }
 
 fn parse_thread(state: &str) -> StoreResult<Thread> {
@@ -115,6 +112,7 @@ fn next_id(c: &Connection, flow_id: &str) -> StoreResult<i64> {
     .map_err(|e| super::constraint(e, "message id", "flow"))
 }
 
+/// Inserts the message's row and tags; returns its rowid, the search index's key.
 pub(super) fn insert_message(
     c: &Connection,
     m: &Message,
@@ -122,8 +120,7 @@ pub(super) fn insert_message(
     user_id: Option<i64>,
     source_id: Option<i64>,
     parent_id: Option<i64>,
-    search_text: String,
-) -> StoreResult<()> {
+) -> StoreResult<i64> {
     c.prepare_cached(
         "INSERT INTO messages (flow_id, id, event, user_id, source_id, app, thread_id, parent_id, body, sent)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -134,19 +131,15 @@ pub(super) fn insert_message(
     .map_err(|e| super::constraint(e, "message id", "flow"))?;
     let rowid = c.last_insert_rowid();
     write_tags(c, &m.flow, m.id, &m.tags)?;
-    if !search_text.is_empty() {
-        search::stage(SearchOp::Index(rowid, search_text));
-    }
-    Ok(())
+    Ok(rowid)
 }
 
 /// Takes a message out of the index, now and (through `search_changes`) at the next start
 /// if the process stops before the indexer has applied it.
-fn unindex(c: &Connection, rowid: i64) -> StoreResult<()> {
-    search::stage(SearchOp::Remove(rowid));
+fn unindex(c: &Connection, rowid: i64) -> StoreResult<SearchOps> {
     c.prepare_cached("INSERT OR IGNORE INTO search_changes (rowid) VALUES (?1)")?
         .execute([rowid])?;
-    Ok(())
+    Ok(SearchOps::default().remove(rowid))
 }
 
 fn write_tags(c: &Connection, flow_id: &str, id: i64, tags: &[String]) -> StoreResult<()> {
@@ -214,7 +207,8 @@ pub fn idempotent_response(
     .optional()?)
 }
 
-pub fn change_message(c: &Connection, ch: MessageChange) -> StoreResult<ChangeOutcome> {
+/// Rewrites one message and records the edit's events, which are published with it.
+pub fn change_message(c: &Connection, ch: MessageChange) -> StoreResult<Written<ChangeOutcome>> {
     let now = now_millis();
     let (rowid, thread_id): (i64, Option<String>) = c
         .query_row(
@@ -236,10 +230,7 @@ pub fn change_message(c: &Connection, ch: MessageChange) -> StoreResult<ChangeOu
         params![ch.flow_id, ch.id],
     )?;
     write_tags(c, &ch.flow_id, ch.id, &m.tags)?;
-    unindex(c, rowid)?;
-    if !ch.search_text.is_empty() {
-        search::stage(SearchOp::Index(rowid, ch.search_text));
-    }
+    let search = unindex(c, rowid)?.index(rowid, ch.search_text);
     let state: Option<String> = match &thread_id {
         Some(t) => c
             .query_row("SELECT state FROM threads WHERE id = ?1", [t], |r| r.get(0))
@@ -260,13 +251,17 @@ pub fn change_message(c: &Connection, ch: MessageChange) -> StoreResult<ChangeOu
         let mut e = ev.message;
         let id = next_id(c, &ch.flow_id)?;
         let own = finish_message(&mut e, &ch.flow_id, id, now);
-        insert_message(c, &e, &own, ev.user_id, None, Some(ch.id), String::new())?;
+        insert_message(c, &e, &own, ev.user_id, None, Some(ch.id))?;
         events.push(StoredMessage {
             thread_id: None,
             ..StoredMessage::written(e, ev.user_id, own.into())
         });
     }
-    Ok(ChangeOutcome { message, events })
+    Ok(Written {
+        events: events.iter().map(StoredMessage::to_event).collect(),
+        search,
+        answer: ChangeOutcome { message, events },
+    })
 }
 
 /// Removes the message and records its `message-delete` event, which is returned.
@@ -275,7 +270,7 @@ pub fn delete_message(
     flow_id: &str,
     id: i64,
     deletion: NewEvent,
-) -> StoreResult<StoredMessage> {
+) -> StoreResult<Written<StoredMessage>> {
     let (rowid, event, thread_id): (i64, String, Option<String>) = c
         .query_row(
             "SELECT rowid, event, thread_id FROM messages WHERE flow_id = ?1 AND id = ?2",
@@ -292,7 +287,7 @@ pub fn delete_message(
         "DELETE FROM message_tags WHERE flow_id = ?1 AND message_id = ?2",
         params![flow_id, id],
     )?;
-    unindex(c, rowid)?;
+    let search = unindex(c, rowid)?;
     if let Some(tid) = thread_id {
         if let Some(mut t) = load_thread(c, flow_id, &tid)? {
             count(&mut t, Counter::for_event(&event), -1);
@@ -305,9 +300,14 @@ pub fn delete_message(
     let mut e = deletion.message;
     let event_id = next_id(c, flow_id)?;
     let own = finish_message(&mut e, flow_id, event_id, now_millis());
-    insert_message(c, &e, &own, deletion.user_id, None, Some(id), String::new())?;
-    Ok(StoredMessage {
+    insert_message(c, &e, &own, deletion.user_id, None, Some(id))?;
+    let event = StoredMessage {
         thread_id: None,
         ..StoredMessage::written(e, deletion.user_id, own.into())
+    };
+    Ok(Written {
+        events: vec![event.to_event()],
+        search,
+        answer: event,
     })
 }

@@ -412,14 +412,7 @@ impl Store for SqliteStore {
         // The writer answers after the group's COMMIT, in commit order: acknowledged means
         // durable, and a publisher fed from these answers sees ids in order.
         self.writer
-            .write_events(move |c| {
-                let outcome = messages::post_message(c, post)?;
-                let events = match &outcome {
-                    PostOutcome::Stored(m) => vec![m.to_event()],
-                    PostOutcome::Replay(_) => Vec::new(),
-                };
-                Ok((outcome, events))
-            })
+            .write_job(move |c| messages::post_message(c, post))
             .await
     }
     async fn idempotent_response(
@@ -448,11 +441,7 @@ impl Store for SqliteStore {
     }
     async fn change_message(&self, change: MessageChange) -> StoreResult<ChangeOutcome> {
         self.writer
-            .write_events(move |c| {
-                let outcome = messages::change_message(c, change)?;
-                let events = outcome.events.iter().map(StoredMessage::to_event).collect();
-                Ok((outcome, events))
-            })
+            .write_job(move |c| messages::change_message(c, change))
             .await
     }
     async fn delete_message(
@@ -463,11 +452,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<StoredMessage> {
         let flow_id = flow_id.to_owned();
         self.writer
-            .write_events(move |c| {
-                let event = messages::delete_message(c, &flow_id, id, deletion)?;
-                let published = vec![event.to_event()];
-                Ok((event, published))
-            })
+            .write_job(move |c| messages::delete_message(c, &flow_id, id, deletion))
             .await
     }
     async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>> {

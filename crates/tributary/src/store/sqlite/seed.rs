@@ -14,6 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use tributary_types::{Author, Message, Thread, ThreadSource, ThreadStatus};
 
 use super::messages::insert_message;
+use super::search::{self, SearchOp};
 
 use crate::store::*;
 
@@ -48,7 +49,7 @@ pub fn bulk_seed(
     let c = Connection::open(path)?;
     c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     super::open::configure(&c)?;
-    let index = super::search::open(&super::search::index_path(path))?;
+    let index = search::open(&search::index_path(path))?;
     let (flow_id, app_id, source_name): (String, i64, String) = c
         .query_row(
             "SELECT flow_id, app_id, name FROM sources WHERE id = ?1",
@@ -87,6 +88,7 @@ pub fn bulk_seed(
         let n = BATCH.min(spec.count - done);
         c.execute_batch("BEGIN IMMEDIATE")?;
         let now = now_millis();
+        let mut ops = Vec::with_capacity(n as usize);
         for _ in 0..n {
             last_id += 1;
             let it = item(last_id);
@@ -129,8 +131,9 @@ pub fn bulk_seed(
                 thread: None,
             };
             let own = finish_message(&mut m, &flow_id, last_id, now);
-            let search = format!("{} {} {}", it.title, it.body, it.thread_title);
-            insert_message(&c, &m, &own, None, Some(spec.source_id), None, search)?;
+            let rowid = insert_message(&c, &m, &own, None, Some(spec.source_id), None)?;
+            let text = format!("{} {} {}", it.title, it.body, it.thread_title);
+            ops.push(SearchOp::Index(rowid, text));
         }
         c.execute(
             "INSERT INTO flow_counters (flow_id, last_message_id) VALUES (?1, ?2)
@@ -138,7 +141,7 @@ pub fn bulk_seed(
             params![flow_id, last_id],
         )?;
         c.execute_batch("COMMIT")?;
-        super::search::apply(&index, super::search::take_staged())?;
+        search::apply(&index, ops)?;
         done += n;
         progress(done, spec.count);
     }
