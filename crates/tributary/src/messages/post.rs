@@ -227,7 +227,11 @@ pub(super) async fn prepare(
     };
     let new_thread = |external: Option<String>| NewThread {
         id: new_thread_id(),
-        origin: if is_source || !chat { "inbox" } else { "chat" },
+        origin: if is_source || !chat {
+            ThreadOrigin::Inbox
+        } else {
+            ThreadOrigin::Chat
+        },
         source_id: match poster {
             Poster::Source { source, .. } => Some(source.id),
             Poster::User(_) => None,

@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use base64::Engine;
+use rand::RngCore;
 use serde_json::Value;
 use tributary_types::{Message, Thread, ThreadSource, ThreadUpdate};
 
@@ -20,12 +22,37 @@ pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 pub struct NewThread {
     /// Random id, used only when the thread does not exist yet.
     pub id: String,
-    /// `chat` for threads started in chat, `inbox` for integration threads.
-    pub origin: &'static str,
+    pub origin: ThreadOrigin,
     pub source_id: Option<i64>,
     pub app_id: Option<i64>,
     pub external_thread_id: Option<String>,
     pub source: Option<ThreadSource>,
+}
+
+/// Where a thread started: the `origin` column, by which thread lists filter `chat` and
+/// `inbox`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadOrigin {
+    /// Started in chat, by a user's message.
+    Chat,
+    /// Started by an integration (or a user) in the team inbox.
+    Inbox,
+}
+
+impl ThreadOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreadOrigin::Chat => "chat",
+            ThreadOrigin::Inbox => "inbox",
+        }
+    }
+}
+
+/// A random thread id in Flowdock's form (27 URL-safe characters).
+pub fn new_thread_id() -> String {
+    let mut buf = [0u8; 20];
+    rand::thread_rng().fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
 /// Which thread a post goes to.

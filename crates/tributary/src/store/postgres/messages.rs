@@ -68,7 +68,7 @@ pub(super) async fn create_thread(
         c,
         "INSERT INTO threads (id, flow_id, origin, source_id, app_id, external_thread_id, state, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-        &[&nt.id, &flow_id, &nt.origin, &nt.source_id, &nt.app_id, &nt.external_thread_id, &serialise(&state), &now],
+        &[&nt.id, &flow_id, &nt.origin.as_str(), &nt.source_id, &nt.app_id, &nt.external_thread_id, &serialise(&state), &now],
     )
     .await
     .map_err(|e| super::constraint(e, "thread", "flow or source"))?;

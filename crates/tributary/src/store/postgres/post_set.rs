@@ -297,7 +297,7 @@ async fn write_threads(tx: &Transaction<'_>, touched: &[Touched<'_>], now: i64) 
     let old: Vec<&Touched> = touched.iter().filter(|t| t.created.is_none()).collect();
     let ids = column(&new, |(_, nt)| nt.id.as_str());
     let flows = column(&new, |(t, _)| t.flow_id.as_str());
-    let origins = column(&new, |(_, nt)| nt.origin);
+    let origins = column(&new, |(_, nt)| nt.origin.as_str());
     let sources = column(&new, |(_, nt)| nt.source_id);
     let apps = column(&new, |(_, nt)| nt.app_id);
     let externals = column(&new, |(_, nt)| nt.external_thread_id.as_deref());

@@ -90,7 +90,7 @@ fn create_thread(c: &Connection, flow_id: &str, nt: &NewThread, now: i64) -> Sto
     .execute(params![
         nt.id,
         flow_id,
-        nt.origin,
+        nt.origin.as_str(),
         nt.source_id,
         nt.app_id,
         nt.external_thread_id,

@@ -6,6 +6,8 @@
 //! that way takes far too long to set up a read benchmark. Here rows go in large transactions
 //! on a connection of its own. Run it while no server writes to the database (the benchmark
 //! seeds before it starts the server); it is not part of the [`Store`] trait on purpose.
+//! Like the rest of the store it calls nothing above it: the thread ids come from
+//! [`new_thread_id`], not from the post path.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -177,8 +179,8 @@ fn load_or_create_thread(
             .map_err(|e| StoreError::backend("bad thread state", e));
     }
     let nt = NewThread {
-        id: crate::messages::post::new_thread_id(),
-        origin: "inbox",
+        id: new_thread_id(),
+        origin: ThreadOrigin::Inbox,
         source_id: Some(source.id),
         app_id: Some(source.application.id),
         external_thread_id: Some(it.external_thread_id.clone()),
@@ -188,7 +190,7 @@ fn load_or_create_thread(
     c.execute(
         "INSERT INTO threads (id, flow_id, origin, source_id, app_id, external_thread_id, state, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-        params![nt.id, flow_id, nt.origin, nt.source_id, nt.app_id, nt.external_thread_id, serialise(&state), now],
+        params![nt.id, flow_id, nt.origin.as_str(), nt.source_id, nt.app_id, nt.external_thread_id, serialise(&state), now],
     )?;
     Ok(state)
 }
