@@ -14,7 +14,7 @@ use tributary_types::{Message, Thread};
 
 use tokio_postgres::types::ToSql;
 
-use super::messages::{exec, parse_thread, PgError};
+use super::message_rows::{exec, parse_thread, PgError};
 use crate::store::*;
 
 /// Whether every post of the group can take the set-based path. External threads need both

@@ -15,7 +15,7 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension};
 use tributary_types::{Author, Message, Thread, ThreadSource, ThreadStatus};
 
-use super::messages::insert_message;
+use super::message_rows::insert_message;
 use super::search::{self, SearchOp};
 
 use crate::store::*;
