@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
+use tributary_bench::database::Database;
 use tributary_bench::post;
 use tributary_bench::report::Report;
-use tributary_bench::server::{Database, Res, Server};
+use tributary_bench::server::{Res, Server};
 
 use crate::{mib, say, Sizes};
 

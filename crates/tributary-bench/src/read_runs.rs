@@ -5,9 +5,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use tributary::store::sqlite::seed::{self, SeedSpec};
+use tributary_bench::database::Database;
+use tributary_bench::provision::Provisioned;
 use tributary_bench::read;
 use tributary_bench::report::Report;
-use tributary_bench::server::{Database, Provisioned, Res, Server};
+use tributary_bench::server::{Res, Server};
 
 use crate::{say, Sizes};
 

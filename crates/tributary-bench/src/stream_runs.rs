@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
+use tributary_bench::database::Database;
 use tributary_bench::fanout;
+use tributary_bench::provision::Provisioned;
 use tributary_bench::report::Report;
-use tributary_bench::server::{Database, Provisioned, Res, Server};
+use tributary_bench::server::{Res, Server};
 
 use crate::{mib, provision, say, Sizes};
 
