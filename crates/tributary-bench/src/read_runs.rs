@@ -13,7 +13,7 @@ use tributary_bench::server::{Res, Server};
 
 use crate::{say, Sizes};
 
-pub fn label(n: u64) -> String {
+pub(crate) fn label(n: u64) -> String {
     if n >= 1_000_000 && n.is_multiple_of(1_000_000) {
         format!("{}M", n / 1_000_000)
     } else if n >= 1_000 && n.is_multiple_of(1_000) {
@@ -48,7 +48,12 @@ async fn seed_more(db: &Database, prov: &Provisioned, count: u64) -> Res<i64> {
     Ok(newest)
 }
 
-pub async fn read_scenario(bin: &Path, sizes: &Sizes, runs: usize, report: &mut Report) -> Res<()> {
+pub(crate) async fn read_scenario(
+    bin: &Path,
+    sizes: &Sizes,
+    runs: usize,
+    report: &mut Report,
+) -> Res<()> {
     let db = Database::sqlite()?;
     let url = db.url();
     let prov = crate::provision(bin, &url).await?;

@@ -39,7 +39,7 @@ async fn provisioned(db: &Database) -> (PathBuf, Provisioned) {
     let (b, url) = (bin.clone(), db.url());
     let prov = tokio::task::spawn_blocking(move || provision::provision(&b, &url))
         .await
-        .unwrap()
+        .expect("the provisioning task")
         .expect("provision through the admin CLI");
     (bin, prov)
 }
