@@ -28,6 +28,7 @@ pub mod state;
 pub mod store;
 pub mod stream;
 pub mod threads;
+pub mod trace;
 pub mod urls;
 pub mod users;
 pub mod web;

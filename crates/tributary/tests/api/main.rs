@@ -35,6 +35,7 @@ mod oauth_tokens;
 mod polldock_guide;
 mod polldock_harness;
 mod properties;
+mod request_ids;
 mod sdk;
 mod security_outbound;
 mod security_passwords;
