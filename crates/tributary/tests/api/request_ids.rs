@@ -44,81 +44,62 @@ fn is_generated(id: &str) -> bool {
     })
 }
 
+/// `GET path`, with `X-Request-Id: id` when one is given (any bytes a header may carry).
+async fn get(app: &TestApp, path: &str, id: Option<&str>, token: Option<&str>) -> Response {
+    let mut req = app.http.get(app.url(path));
+    if let Some(id) = id {
+        let value = reqwest::header::HeaderValue::from_bytes(id.as_bytes())
+            .unwrap_or_else(|e| panic!("{id:?} should be sendable: {e}"));
+        req = req.header(HEADER, value);
+    }
+    if let Some(token) = token {
+        req = req.basic_auth(token, Some(""));
+    }
+    req.send().await.unwrap()
+}
+
 async fn a_sane_request_id_is_echoed(b: Backend) {
     let app = TestApp::spawn(b).await;
     let ann = app.user("ann").await;
-    for (path, id) in [("/healthz", "client-42"), ("/user", "a.B_c~1:2/3")] {
-        let res = app
-            .http
-            .get(app.url(path))
-            .basic_auth(&ann.token, Some(""))
-            .header(HEADER, id)
-            .send()
-            .await
-            .unwrap();
+    let longest = "z".repeat(128);
+    for (path, id) in [
+        ("/healthz", "client-42"),
+        ("/user", "a.B_c~1:2/3"),
+        ("/healthz", longest.as_str()),
+    ] {
+        let res = get(&app, path, Some(id), Some(&ann.token)).await;
         assert!(res.status().is_success(), "{path}: {}", res.status());
         assert_eq!(id_of(&res), id, "{path}");
     }
-    let longest = "z".repeat(128);
-    let res = app
-        .http
-        .get(app.url("/healthz"))
-        .header(HEADER, &longest)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(id_of(&res), longest);
 }
 
 async fn a_missing_or_insane_request_id_is_replaced(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let first = app.http.get(app.url("/healthz")).send().await.unwrap();
-    let second = app.http.get(app.url("/healthz")).send().await.unwrap();
-    let (first, second) = (id_of(&first), id_of(&second));
+    let first = id_of(&get(&app, "/healthz", None, None).await);
+    let second = id_of(&get(&app, "/healthz", None, None).await);
     assert!(is_generated(&first), "{first}");
     assert!(is_generated(&second), "{second}");
     assert_ne!(first, second, "each request gets its own id");
     let too_long = "z".repeat(129);
-    for insane in ["has a space", "tab\there", too_long.as_str(), "caf\u{e9}"] {
-        let mut req = app.http.get(app.url("/healthz"));
-        req = match reqwest::header::HeaderValue::from_bytes(insane.as_bytes()) {
-            Ok(v) => req.header(HEADER, v),
-            Err(e) => panic!("{insane:?} should be sendable: {e}"),
-        };
-        let res = req.send().await.unwrap();
-        let id = id_of(&res);
+    for insane in [
+        "",
+        "has a space",
+        "tab\there",
+        too_long.as_str(),
+        "caf\u{e9}",
+    ] {
+        let id = id_of(&get(&app, "/healthz", Some(insane), None).await);
         assert!(is_generated(&id), "{insane:?} was answered with {id:?}");
     }
-    let empty = app
-        .http
-        .get(app.url("/healthz"))
-        .header(HEADER, "")
-        .send()
-        .await
-        .unwrap();
-    assert!(is_generated(&id_of(&empty)));
 }
 
 async fn error_answers_carry_the_request_id(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let unrouted = app
-        .http
-        .get(app.url("/no/such/thing"))
-        .header(HEADER, "lost-1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unrouted.status(), 404);
-    assert_eq!(id_of(&unrouted), "lost-1");
-    let anonymous = app
-        .http
-        .get(app.url("/flows"))
-        .header(HEADER, "anon-1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(anonymous.status(), 401);
-    assert_eq!(id_of(&anonymous), "anon-1");
+    for (path, status) in [("/no/such/thing", 404), ("/flows", 401)] {
+        let res = get(&app, path, Some("lost-1"), None).await;
+        assert_eq!(res.status(), status, "{path}");
+        assert_eq!(id_of(&res), "lost-1", "{path}");
+    }
     let wrong_method = app.http.delete(app.url("/healthz")).send().await.unwrap();
     assert_eq!(wrong_method.status(), 405);
     assert!(is_generated(&id_of(&wrong_method)));
@@ -242,14 +223,7 @@ async fn a_server_error_is_logged_once_with_its_request_id_and_cause(b: Backend)
     let app = TestApp::spawn(b).await;
     let ann = app.user("ann").await;
     drop_table(&app, "organizations").await;
-    let res = app
-        .http
-        .get(app.url("/organizations"))
-        .basic_auth(&ann.token, Some(""))
-        .header(HEADER, "broken-1")
-        .send()
-        .await
-        .unwrap();
+    let res = get(&app, "/organizations", Some("broken-1"), Some(&ann.token)).await;
     assert_eq!(res.status(), 500);
     assert_eq!(id_of(&res), "broken-1");
     let body = res.text().await.unwrap();
