@@ -3,8 +3,9 @@
 //! trace layer (method, matched route, request id, then status and latency); and every 5xx
 //! is logged here, once, at ERROR, with the `source()` chain of the error behind it.
 //!
-//! The span and its fields are DEBUG so that, at the default `info`, a request costs no more
-//! than its id: a disabled span is never built (BENCHMARKS.md: CPU per post is the limit).
+//! The span and its fields are DEBUG so that, at the default `info`, a request costs little
+//! more than its id and a clock reading: a disabled span is never built (BENCHMARKS.md: CPU
+//! per post is the limit).
 //! The failure line therefore carries the request's fields itself. Query strings are never
 //! logged (they may hold `flow_token` or `access_token`), nor are headers or bodies.
 
