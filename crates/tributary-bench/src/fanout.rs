@@ -16,7 +16,9 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::body;
 use crate::load::{self, Target};
-use crate::server::{procstat, Provisioned, Res};
+use crate::procstat;
+use crate::provision::Provisioned;
+use crate::server::Res;
 
 /// Connections the posts are spread over (open loop: each post leaves at its scheduled time).
 const POSTERS: usize = 8;

@@ -7,9 +7,12 @@
 
 pub mod body;
 pub mod ceiling;
+pub mod database;
 pub mod fanout;
 pub mod load;
 pub mod post;
+pub mod procstat;
+pub mod provision;
 pub mod read;
 pub mod report;
 pub mod server;

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use tributary_bench::load::Target;
+use tributary_bench::provision::{self, Provisioned};
 use tributary_bench::report::{Goal, Report};
-use tributary_bench::server::{self, Provisioned, Res};
+use tributary_bench::server::{self, Res};
 use tributary_bench::{post, read};
 
 mod post_runs;
@@ -259,7 +260,7 @@ fn mib(kib: u64) -> f64 {
 /// Provisions a user, an organization, a flow, an app and a source through the admin CLI.
 async fn provision(bin: &Path, url: &str) -> Res<Provisioned> {
     let (bin, url) = (bin.to_owned(), url.to_owned());
-    tokio::task::spawn_blocking(move || server::provision(&bin, &url))
+    tokio::task::spawn_blocking(move || provision::provision(&bin, &url))
         .await
         .map_err(|e| e.to_string())?
 }

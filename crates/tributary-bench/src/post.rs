@@ -10,7 +10,7 @@ use hyper::{Method, StatusCode};
 
 use crate::body;
 use crate::load::{self, Load, LoadResult, Target};
-use crate::server::procstat;
+use crate::procstat;
 
 /// Request paths and bodies, shared by the load's connections.
 pub type Bodies = Arc<Vec<(String, Bytes)>>;

@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
+use tributary_bench::database::Database;
 use tributary_bench::post;
 use tributary_bench::report::Report;
-use tributary_bench::server::{Database, Res, Server};
+use tributary_bench::server::{Res, Server};
 
 use crate::{mib, say, Sizes};
 
@@ -37,7 +38,7 @@ fn add_cpu(report: &mut Report, name: &str, per: &str, s: &post::PostStats) {
 }
 
 /// The ceiling at each concurrency; returns its requests per second.
-pub async fn ceiling_run(bin: &Path, sizes: &Sizes, report: &mut Report) -> Res<[f64; 2]> {
+pub(crate) async fn ceiling_run(bin: &Path, sizes: &Sizes, report: &mut Report) -> Res<[f64; 2]> {
     let server = Server::ceiling(bin).await?;
     let bodies = post::bodies("0123456789abcdef0123456789abcdef");
     let mut rates = [0.0; 2];
@@ -63,7 +64,7 @@ pub async fn ceiling_run(bin: &Path, sizes: &Sizes, report: &mut Report) -> Res<
 
 /// The post scenario on a fresh SQLite directory, or a fresh PostgreSQL database when
 /// `pg` is given; returns msg/s at each concurrency.
-pub async fn post_run(
+pub(crate) async fn post_run(
     bin: &Path,
     sizes: &Sizes,
     pg: Option<&str>,

@@ -11,7 +11,7 @@ use tributary::store::sqlite::seed::SeedItem;
 
 use crate::body::THREADS;
 use crate::load::{self, Load, LoadResult, Target};
-use crate::server::Provisioned;
+use crate::provision::Provisioned;
 
 /// The searched word: in the title of every message whose id ends in 07 (1% of them).
 pub const WORD: &str = "kestrel";

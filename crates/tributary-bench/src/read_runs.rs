@@ -5,13 +5,15 @@ use std::path::Path;
 use std::time::Instant;
 
 use tributary::store::sqlite::seed::{self, SeedSpec};
+use tributary_bench::database::Database;
+use tributary_bench::provision::Provisioned;
 use tributary_bench::read;
 use tributary_bench::report::Report;
-use tributary_bench::server::{Database, Provisioned, Res, Server};
+use tributary_bench::server::{Res, Server};
 
 use crate::{say, Sizes};
 
-pub fn label(n: u64) -> String {
+pub(crate) fn label(n: u64) -> String {
     if n >= 1_000_000 && n.is_multiple_of(1_000_000) {
         format!("{}M", n / 1_000_000)
     } else if n >= 1_000 && n.is_multiple_of(1_000) {
@@ -46,7 +48,12 @@ async fn seed_more(db: &Database, prov: &Provisioned, count: u64) -> Res<i64> {
     Ok(newest)
 }
 
-pub async fn read_scenario(bin: &Path, sizes: &Sizes, runs: usize, report: &mut Report) -> Res<()> {
+pub(crate) async fn read_scenario(
+    bin: &Path,
+    sizes: &Sizes,
+    runs: usize,
+    report: &mut Report,
+) -> Res<()> {
     let db = Database::sqlite()?;
     let url = db.url();
     let prov = crate::provision(bin, &url).await?;

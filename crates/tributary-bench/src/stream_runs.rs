@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
+use tributary_bench::database::Database;
 use tributary_bench::fanout;
+use tributary_bench::provision::Provisioned;
 use tributary_bench::report::Report;
-use tributary_bench::server::{Database, Provisioned, Res, Server};
+use tributary_bench::server::{Res, Server};
 
 use crate::{mib, provision, say, Sizes};
 
@@ -17,7 +19,7 @@ async fn fresh_server(bin: &Path) -> Res<(Database, Provisioned, Server)> {
     Ok((db, prov, server))
 }
 
-pub async fn fanout_run(bin: &Path, sizes: &Sizes, report: &mut Report) -> Res<()> {
+pub(crate) async fn fanout_run(bin: &Path, sizes: &Sizes, report: &mut Report) -> Res<()> {
     let (_db, prov, server) = fresh_server(bin).await?;
     let f = fanout::fanout(
         &server.target,
@@ -70,7 +72,7 @@ pub async fn fanout_run(bin: &Path, sizes: &Sizes, report: &mut Report) -> Res<(
     Ok(())
 }
 
-pub async fn idle_run(bin: &Path, sizes: &Sizes, report: &mut Report) -> Res<()> {
+pub(crate) async fn idle_run(bin: &Path, sizes: &Sizes, report: &mut Report) -> Res<()> {
     let (_db, prov, server) = fresh_server(bin).await?;
     let s = fanout::idle(&server.target, server.pid(), &prov, sizes.idle).await?;
     server.stop().await;

@@ -6,7 +6,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use tributary::store::sqlite::seed::{self, SeedSpec};
-use tributary_bench::server::{self, Database, Provisioned, Server};
+use tributary_bench::database::Database;
+use tributary_bench::provision::{self, Provisioned};
+use tributary_bench::server::Server;
 use tributary_bench::{fanout, post, read};
 
 /// The `tributary` binary beside this test's directory (`target/<profile>/`), built when
@@ -35,9 +37,9 @@ fn tributary_bin() -> PathBuf {
 async fn provisioned(db: &Database) -> (PathBuf, Provisioned) {
     let bin = tributary_bin();
     let (b, url) = (bin.clone(), db.url());
-    let prov = tokio::task::spawn_blocking(move || server::provision(&b, &url))
+    let prov = tokio::task::spawn_blocking(move || provision::provision(&b, &url))
         .await
-        .unwrap()
+        .expect("the provisioning task")
         .expect("provision through the admin CLI");
     (bin, prov)
 }

@@ -66,16 +66,25 @@ pub const CLOCK_SKEW: Duration = Duration::from_secs(5);
 /// Why an action request was refused. Answer 401 (or 403) and do nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ActionError {
+    /// The request carries no `FLOWDOCK-TOKEN` header.
     #[error("the FLOWDOCK-TOKEN header is missing")]
     MissingToken,
+    /// The header is not a well-formed token, or a claim the check needs (`exp`,
+    /// `signature`, `sub`) is missing or of the wrong kind; the text says which.
     #[error("the FLOWDOCK-TOKEN header is not a valid token: {0}")]
     Malformed(String),
+    /// The token names another algorithm than HS256 (the one it names): refused, so that
+    /// no `none` or public-key token gets through.
     #[error("the token is signed with {0}; only HS256 is accepted")]
     UnsupportedAlgorithm(String),
+    /// The signature is not the HMAC of the token under the application's client secret.
     #[error("the token's signature does not match the client secret")]
     BadSignature,
+    /// The token's `exp` lies in the past, beyond [`CLOCK_SKEW`].
     #[error("the token has expired")]
     Expired,
+    /// The token's `signature` claim is not the SHA-256 of the body received: the body was
+    /// changed, or the token belongs to another request.
     #[error("the token does not sign this request body")]
     BodyMismatch,
     /// `aud` is missing or names another origin than the integration's own: the token was

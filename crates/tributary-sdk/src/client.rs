@@ -14,18 +14,24 @@ use crate::retry::{self, Retry};
 /// How requests authenticate.
 #[derive(Clone, Debug)]
 pub enum Credentials {
+    /// No credentials: only public endpoints answer.
     None,
     /// A personal API token, sent as the Basic username.
     ApiToken(String),
     /// Email and password, sent as Basic auth.
     Password {
+        /// The user's email address.
         email: String,
+        /// The user's password.
         password: String,
     },
     /// An OAuth 2.0 access token.
     Bearer(String),
 }
 
+/// The REST API as one user sees it: a base URL and credentials. Cheap to clone (the
+/// connection pool is shared); each resource is reached through a method such as
+/// [`Client::flows`].
 #[derive(Clone, Debug)]
 pub struct Client {
     http: reqwest::Client,
@@ -57,6 +63,7 @@ impl Client {
         }
     }
 
+    /// Authenticates with a personal API token (sent as the Basic username).
     pub fn with_api_token(self, token: impl Into<String>) -> Client {
         Client {
             credentials: Credentials::ApiToken(token.into()),
@@ -64,6 +71,7 @@ impl Client {
         }
     }
 
+    /// Authenticates with an email address and password (Basic auth).
     pub fn with_password(self, email: impl Into<String>, password: impl Into<String>) -> Client {
         Client {
             credentials: Credentials::Password {
@@ -74,6 +82,7 @@ impl Client {
         }
     }
 
+    /// Authenticates with an OAuth 2.0 access token (`Authorization: Bearer`).
     pub fn with_bearer(self, token: impl Into<String>) -> Client {
         Client {
             credentials: Credentials::Bearer(token.into()),
@@ -81,38 +90,48 @@ impl Client {
         }
     }
 
+    /// The server's base URL, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base
     }
 
+    /// Flows: list, find, create, update, and their users.
     pub fn flows(&self) -> Flows<'_> {
         Flows { client: self }
     }
 
+    /// Organizations the user belongs to, and their users.
     pub fn organizations(&self) -> Organizations<'_> {
         Organizations { client: self }
     }
 
+    /// Users: the caller, the users the caller can see, and one user by id.
     pub fn users(&self) -> Users<'_> {
         Users { client: self }
     }
 
+    /// OAuth applications the user has registered.
     pub fn applications(&self) -> crate::Applications<'_> {
         crate::Applications { client: self }
     }
 
+    /// Sources (integrations): those the caller can see, and those of a flow.
     pub fn sources(&self) -> crate::Sources<'_> {
         crate::Sources { client: self }
     }
 
+    /// A flow's messages as a user: list (with filters and search), get, post, comment,
+    /// edit and delete.
     pub fn messages(&self) -> crate::Messages<'_> {
         crate::Messages { client: self }
     }
 
+    /// A flow's threads and the messages in each.
     pub fn threads(&self) -> crate::Threads<'_> {
         crate::Threads { client: self }
     }
 
+    /// File uploads and downloads in a flow.
     pub fn files(&self) -> crate::Files<'_> {
         crate::Files { client: self }
     }
@@ -158,7 +177,7 @@ impl Client {
 }
 
 /// Turns an answer into `T`, or into the typed error its status and body describe.
-pub async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, Error> {
+pub(crate) async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, Error> {
     let status = response.status();
     let retry_after = response
         .headers()

@@ -3,38 +3,64 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// Everything a call can fail with. The answers an integration handles differently have a
+/// variant each; any other error status is [`Error::Api`].
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// 401: the credential is missing or wrong.
     #[error("unauthorized: {message}")]
-    Unauthorized { message: String },
+    Unauthorized {
+        /// The server's `message`.
+        message: String,
+    },
     /// 403: the credential is valid but may not do this.
     #[error("forbidden: {message}")]
-    Forbidden { message: String },
+    Forbidden {
+        /// The server's `message`.
+        message: String,
+    },
     /// 404: the resource does not exist, or the caller may not see it.
     #[error("not found: {message}")]
-    NotFound { message: String },
+    NotFound {
+        /// The server's `message`.
+        message: String,
+    },
     /// 400 with field errors.
     #[error("validation error: {errors:?}")]
     Validation {
+        /// The server's `message`.
         message: String,
+        /// What is wrong with each field, by field name.
         errors: BTreeMap<String, Vec<String>>,
     },
     /// 410: the source behind a `flow_token` was removed; stop posting with it.
     #[error("source gone: {reason}")]
-    SourceGone { reason: String },
+    SourceGone {
+        /// Why the source is gone: `removed`, `flow_deleted`, `app_deleted` or `revoked`.
+        reason: String,
+    },
     /// 429: slow down.
     #[error("rate limited; retry after {retry_after:?}")]
-    RateLimited { retry_after: Option<Duration> },
+    RateLimited {
+        /// How long the server asked to wait (`Retry-After`), when it said.
+        retry_after: Option<Duration>,
+    },
     /// The OAuth token endpoint refused (RFC 6749 §5.2): `invalid_grant`, `invalid_client`, ...
     #[error("OAuth error {error}: {}", description.as_deref().unwrap_or(""))]
     OAuth {
+        /// The RFC 6749 error code.
         error: String,
+        /// The server's `error_description`, when it sent one.
         description: Option<String>,
     },
     /// Any other error status.
     #[error("HTTP {status}: {message}")]
-    Api { status: u16, message: String },
+    Api {
+        /// The HTTP status code.
+        status: u16,
+        /// The server's `message`, or the body as text when it had none.
+        message: String,
+    },
     /// The request did not complete.
     #[error("transport error: {0}")]
     Transport(#[from] reqwest::Error),

@@ -14,12 +14,16 @@ use crate::{Client, Error, Integration};
 /// A file to upload.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileUpload {
+    /// The name the flow shows, with its extension.
     pub file_name: String,
+    /// The MIME type, e.g. `image/png`.
     pub content_type: String,
+    /// The file's contents.
     pub bytes: Vec<u8>,
 }
 
 impl FileUpload {
+    /// A file named `file_name` of type `content_type`.
     pub fn new(
         file_name: impl Into<String>,
         content_type: impl Into<String>,
@@ -36,11 +40,14 @@ impl FileUpload {
 /// A downloaded file: the bytes and the headers they came with.
 #[derive(Debug, Clone)]
 pub struct Download {
+    /// The response headers (`Content-Type`, `Content-Disposition`, ...).
     pub headers: HeaderMap,
+    /// The file's contents.
     pub bytes: Vec<u8>,
 }
 
 impl Download {
+    /// One response header as text, when present and valid UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -54,6 +61,7 @@ pub struct Multipart {
 }
 
 impl Multipart {
+    /// An empty body with a fresh boundary.
     pub fn new() -> Multipart {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -65,6 +73,7 @@ impl Multipart {
         }
     }
 
+    /// Adds a text field.
     pub fn text(mut self, name: &str, value: &str) -> Multipart {
         self.body.extend_from_slice(
             format!(
@@ -77,6 +86,7 @@ impl Multipart {
         self
     }
 
+    /// Adds a file field, with its file name and content type.
     pub fn file(mut self, name: &str, file: &FileUpload) -> Multipart {
         self.body.extend_from_slice(
             format!(
@@ -123,10 +133,12 @@ impl Multipart {
         self
     }
 
+    /// The `Content-Type` header to send with the body (it names the boundary).
     pub fn content_type(&self) -> String {
         format!("multipart/form-data; boundary={}", self.boundary)
     }
 
+    /// The body, closed with the final boundary.
     pub fn finish(mut self) -> Vec<u8> {
         self.body
             .extend_from_slice(format!("--{}--\r\n", self.boundary).as_bytes());

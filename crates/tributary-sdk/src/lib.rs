@@ -21,6 +21,9 @@
 //! # Ok(()) }
 //! ```
 
+// Everything public here is an integrator's API: each item says what it is for.
+#![warn(missing_docs)]
+
 pub mod actions;
 mod client;
 mod error;

@@ -26,18 +26,28 @@ fn encode(s: &str) -> String {
 /// Filters of `GET .../messages`; unset fields are left out.
 #[derive(Debug, Clone, Default)]
 pub struct MessageFilter {
+    /// `event=`: only messages of these event types (comma-separated, e.g. `message,comment`).
     pub event: Option<String>,
+    /// `limit=`: at most this many messages.
     pub limit: Option<u32>,
+    /// `sort=asc`: oldest first (the default is newest first).
     pub sort_ascending: bool,
+    /// `since_id=`: only messages after this id.
     pub since_id: Option<i64>,
+    /// `until_id=`: only messages before this id.
     pub until_id: Option<i64>,
+    /// `tags=`: only messages with these tags.
     pub tags: Vec<String>,
+    /// `tag_mode=or`: any of the tags is enough (the default needs all).
     pub tag_mode_or: bool,
+    /// `search=`: only messages whose text holds these words.
     pub search: Option<String>,
+    /// `skip=`: leave out this many matching messages first.
     pub skip: Option<u32>,
 }
 
 impl MessageFilter {
+    /// The query string, with its leading `?`; empty when no filter is set.
     pub fn query(&self) -> String {
         let mut q: Vec<String> = Vec::new();
         if let Some(e) = &self.event {
@@ -228,6 +238,7 @@ pub struct Integration {
 }
 
 impl Integration {
+    /// An integration posting to the server at `base_url` with its source's `flow_token`.
     pub fn new(base_url: impl Into<String>, flow_token: impl Into<String>) -> Integration {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))

@@ -61,6 +61,7 @@ pub struct OAuth {
 /// Where to send the user, and what the callback needs to finish.
 #[derive(Clone, Debug)]
 pub struct AuthorizeRequest {
+    /// The server's `/oauth/authorize` URL with the request's parameters: send the user there.
     pub url: String,
     /// Sent back unchanged with the code; compare before exchanging it.
     pub state: String,
@@ -78,10 +79,13 @@ impl AuthorizeRequest {
 /// An access token and what came with it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tokens {
+    /// The token to send as `Authorization: Bearer` ([`crate::Client::with_bearer`]).
     pub access_token: String,
     /// Issued only with the `offline_access` scope.
     pub refresh_token: Option<String>,
+    /// How long the access token lives, when the server said.
     pub expires_in: Option<Duration>,
+    /// The scopes granted (they may be fewer than those asked for).
     pub scopes: Vec<String>,
 }
 

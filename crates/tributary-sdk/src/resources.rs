@@ -64,14 +64,17 @@ pub struct Organizations<'a> {
 }
 
 impl Organizations<'_> {
+    /// `GET /organizations`: the organizations the caller belongs to.
     pub async fn list(&self) -> Result<Vec<Organization>, Error> {
         self.client.get("/organizations").await
     }
 
+    /// `GET /organizations/:org`.
     pub async fn get(&self, org: &str) -> Result<Organization, Error> {
         self.client.get(&format!("/organizations/{org}")).await
     }
 
+    /// `GET /organizations/:org/users`.
     pub async fn users(&self, org: &str) -> Result<Vec<User>, Error> {
         self.client
             .get(&format!("/organizations/{org}/users"))
@@ -90,10 +93,13 @@ impl Users<'_> {
         self.client.get("/user").await
     }
 
+    /// `GET /users`: the users who share a flow with the caller, and every user of the
+    /// organizations the caller administers.
     pub async fn list(&self) -> Result<Vec<User>, Error> {
         self.client.get("/users").await
     }
 
+    /// `GET /users/:id`.
     pub async fn get(&self, id: i64) -> Result<User, Error> {
         self.client.get(&format!("/users/{id}")).await
     }

@@ -31,19 +31,30 @@ pub use tributary_types::Author;
 /// The ten colours a thread's status badge may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StatusColor {
+    /// Red.
     Red,
+    /// Green.
     Green,
+    /// Yellow.
     Yellow,
+    /// Cyan.
     Cyan,
+    /// Orange.
     Orange,
+    /// Grey.
     Grey,
+    /// Black.
     Black,
+    /// Lime.
     Lime,
+    /// Purple.
     Purple,
+    /// Blue.
     Blue,
 }
 
 impl StatusColor {
+    /// Every colour.
     pub const ALL: [StatusColor; 10] = [
         StatusColor::Red,
         StatusColor::Green,
@@ -79,19 +90,26 @@ impl StatusColor {
 pub enum Action {
     /// A link shown with the thread.
     View {
+        /// The link's text.
         name: String,
+        /// Where the link goes.
         url: String,
+        /// A longer text shown with the link, when set.
         description: Option<String>,
     },
     /// A button; the server sends the signed request to `url` (see [`crate::actions`]).
     Update {
+        /// The button's label.
         name: String,
+        /// Where the server sends the signed request.
         url: String,
+        /// The request's HTTP method (`POST` from [`Action::update`]).
         method: String,
     },
 }
 
 impl Action {
+    /// A link named `name` to `url`.
     pub fn view(name: impl Into<String>, url: impl Into<String>) -> Action {
         Action::View {
             name: name.into(),
@@ -144,6 +162,7 @@ pub struct Thread {
 }
 
 impl Thread {
+    /// A thread titled `title`, with nothing else set.
     pub fn new(title: impl Into<String>) -> Thread {
         Thread {
             title: title.into(),
@@ -157,11 +176,13 @@ impl Thread {
         self
     }
 
+    /// The item's own page in the external service, linked from the thread's title.
     pub fn external_url(mut self, url: impl Into<String>) -> Thread {
         self.external_url = Some(url.into());
         self
     }
 
+    /// The status badge: a colour and a short text such as `open`.
     pub fn status(mut self, color: StatusColor, value: impl Into<String>) -> Thread {
         self.status = Some((color, value.into()));
         self
@@ -175,6 +196,7 @@ impl Thread {
         self
     }
 
+    /// Adds one action. Actions replace the stored ones as a whole.
     pub fn action(mut self, action: Action) -> Thread {
         self.actions.get_or_insert_with(Vec::new).push(action);
         self
@@ -209,15 +231,20 @@ impl Thread {
 /// Something that happened to the external item: "opened the pull request", "voted".
 #[derive(Debug, Clone, PartialEq)]
 pub struct Activity {
+    /// The integration's own id of the item: every message with it lands in one thread.
     pub external_thread_id: String,
+    /// Who did it, in the external service.
     pub author: Author,
     /// What happened, shown as the activity's text.
     pub title: String,
+    /// The thread's state after this activity.
     pub thread: Thread,
+    /// Tags of the message.
     pub tags: Vec<String>,
 }
 
 impl Activity {
+    /// An activity in the thread `external_thread_id`, without tags.
     pub fn new(
         external_thread_id: impl Into<String>,
         author: Author,
@@ -233,6 +260,7 @@ impl Activity {
         }
     }
 
+    /// The message to post (`event: "activity"`), e.g. with [`crate::Integration::post`].
     pub fn to_message(&self) -> PostMessage {
         PostMessage {
             event: "activity".into(),
@@ -249,17 +277,22 @@ impl Activity {
 /// A comment made in the external service, shown as part of the thread's discussion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Discussion {
+    /// The integration's own id of the item: every message with it lands in one thread.
     pub external_thread_id: String,
+    /// Who commented, in the external service.
     pub author: Author,
     /// What happened ("commented").
     pub title: String,
     /// The comment itself, HTML.
     pub body: String,
+    /// The thread's state after this comment.
     pub thread: Thread,
+    /// Tags of the message.
     pub tags: Vec<String>,
 }
 
 impl Discussion {
+    /// A discussion message in the thread `external_thread_id`, without tags.
     pub fn new(
         external_thread_id: impl Into<String>,
         author: Author,
@@ -277,6 +310,7 @@ impl Discussion {
         }
     }
 
+    /// The message to post (`event: "discussion"`), e.g. with [`crate::Integration::post`].
     pub fn to_message(&self) -> PostMessage {
         PostMessage {
             event: "discussion".into(),

@@ -12,8 +12,10 @@ use tributary_sdk::{Error, Integration, Retry};
 /// Answers the first `limited` requests 429 (`Retry-After: 0`), then 202 `{}`. Returns the
 /// base URL and the request counter.
 async fn limiter(limited: usize) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("local address"));
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = seen.clone();
     tokio::spawn(async move {

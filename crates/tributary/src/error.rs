@@ -130,11 +130,8 @@ fn capitalise(s: &str) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(detail) = &self {
-            tracing::error!(error.detail = %detail, "request.internal_error");
-        }
         let mut response = (self.status(), Json(self.body())).into_response();
-        match self {
+        match &self {
             ApiError::Unauthorized(_) => {
                 response.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
@@ -144,10 +141,12 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable { retry_after, .. } => {
                 response
                     .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             _ => {}
         }
+        // Logged once, with its cause chain, by the request log (trace.rs); never sent.
+        crate::trace::Failure::attach(&mut response, self);
         response
     }
 }

@@ -94,7 +94,8 @@ pub fn router(mut state: AppState, max_body_bytes: usize) -> Router {
             metrics::track,
         ))
         .layer(middleware::from_fn(auth::flowdock_user_header))
-        .layer(DefaultBodyLimit::max(max_body_bytes));
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(crate::trace::layer());
     api.with_state(state)
 }
 
@@ -171,6 +172,7 @@ pub fn metrics_router(state: AppState) -> Router {
         .route("/metrics", get(metrics::show_metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(crate::trace::layer())
         .with_state(state)
 }
 

@@ -59,3 +59,10 @@ impl Urls {
         format!("{}/avatars/{user_id}", self.base)
     }
 }
+
+/// `/metrics` takes only the metrics: metrics.rs stays a leaf that never imports the state.
+impl axum::extract::FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Arc<Metrics> {
+        state.metrics.clone()
+    }
+}

@@ -3,6 +3,8 @@
 //! Flowdock user gets the 401 challenge to the pairing page. (The whole guide against a real
 //! Tributary runs in Tributary's suite, `polldock_guide`.)
 
+#![allow(clippy::unwrap_used)] // a test: a panic is the failure report
+
 use std::process::Stdio;
 use std::time::Duration;
 

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::error::ApiError;
 use crate::store::StoreError;
+use crate::trace::Failure;
 
 #[derive(Debug)]
 pub struct OAuthError {
@@ -15,6 +16,8 @@ pub struct OAuthError {
     pub description: String,
     /// Seconds for `Retry-After`, on `temporarily_unavailable`.
     pub retry_after: Option<u64>,
+    /// The error behind a `server_error`, for the request log (trace.rs) to log once.
+    pub cause: Option<Failure>,
 }
 
 impl OAuthError {
@@ -24,6 +27,7 @@ impl OAuthError {
             error,
             description: description.into(),
             retry_after: None,
+            cause: None,
         }
     }
 
@@ -53,19 +57,21 @@ impl OAuthError {
         OAuthError::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", d)
     }
 
-    fn server_error(detail: String) -> OAuthError {
-        tracing::error!(error.detail = %detail, "oauth.internal_error");
-        OAuthError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "Internal server error",
-        )
+    fn server_error(cause: impl std::error::Error + Send + Sync + 'static) -> OAuthError {
+        OAuthError {
+            cause: Some(Failure::new(cause)),
+            ..OAuthError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "Internal server error",
+            )
+        }
     }
 }
 
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
-        OAuthError::server_error(crate::error::cause_chain(&e))
+        OAuthError::server_error(e)
     }
 }
 
@@ -73,9 +79,7 @@ impl From<StoreError> for OAuthError {
 impl From<ApiError> for OAuthError {
     fn from(e: ApiError) -> Self {
         match e {
-            ApiError::Internal(detail) => {
-                OAuthError::server_error(crate::error::cause_chain(&*detail))
-            }
+            e @ ApiError::Internal(_) => OAuthError::server_error(e),
             ApiError::Unavailable {
                 message,
                 retry_after,
@@ -106,6 +110,9 @@ impl IntoResponse for OAuthError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"Tributary OAuth\""),
             );
+        }
+        if let Some(cause) = self.cause {
+            response.extensions_mut().insert(cause);
         }
         response
     }

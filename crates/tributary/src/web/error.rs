@@ -72,9 +72,6 @@ impl IntoResponse for WebError {
             ),
             WebError::Api(e) => {
                 let status = e.status();
-                if let ApiError::Internal(detail) = &e {
-                    tracing::error!(error.detail = %detail, "web.internal_error");
-                }
                 let mut message = e.to_string();
                 if let ApiError::Validation(errors) = &e {
                     for (field, reasons) in errors {
@@ -85,6 +82,7 @@ impl IntoResponse for WebError {
                 response
                     .headers_mut()
                     .remove(header::WWW_AUTHENTICATE);
+                crate::trace::Failure::attach(&mut response, e);
                 response
             }
         }
