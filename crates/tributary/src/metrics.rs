@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 use crate::secrets;
-use crate::state::AppState;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -153,8 +152,8 @@ impl Metrics {
 }
 
 /// GET /metrics: the Prometheus text, for the holder of the metrics token when one is set.
-pub async fn show_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if !state.metrics.access.allows(&headers) {
+pub async fn show_metrics(State(metrics): State<Arc<Metrics>>, headers: HeaderMap) -> Response {
+    if !metrics.access.allows(&headers) {
         let mut refused = ApiError::Unauthorized(
             "The metrics need `Authorization: Bearer <metrics token>`".into(),
         )
@@ -167,7 +166,7 @@ pub async fn show_metrics(State(state): State<AppState>, headers: HeaderMap) -> 
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
+        metrics.render(),
     )
         .into_response()
 }
@@ -178,11 +177,7 @@ fn escape(s: &str) -> String {
 
 /// Records every routed request. Unrouted requests count under `unmatched`, so that scanners
 /// cannot blow up the label set.
-pub async fn track(
-    State(metrics): State<std::sync::Arc<Metrics>>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().as_str().to_owned();
     let route = req

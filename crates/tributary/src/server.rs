@@ -11,9 +11,12 @@ use axum::{middleware, Json, Router};
 use tokio::net::TcpListener;
 use tower::Layer;
 
+use crate::config::{
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENT_UPLOADS, DEFAULT_MAX_UPLOAD_BYTES,
+};
 use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
-use crate::state::{AppState, Streams, Urls};
+use crate::state::{ActionSettings, AppState, FileSettings, Passwords, Streams, Urls};
 use crate::store::DynStore;
 use crate::{auth, flows, organizations, users};
 
@@ -25,9 +28,13 @@ pub fn state(store: DynStore, public_url: &str) -> AppState {
         urls: Urls::new(public_url),
         metrics: Arc::new(Metrics::default()),
         streams: Streams::new(crate::stream::KEEPALIVE),
-        files: crate::files::FileSettings::default(),
-        actions: crate::actions::ActionSettings::default(),
-        passwords: crate::auth::Passwords::default(),
+        files: FileSettings::new(
+            DEFAULT_MAX_UPLOAD_BYTES,
+            DEFAULT_MAX_BODY_BYTES,
+            DEFAULT_MAX_CONCURRENT_UPLOADS,
+        ),
+        actions: ActionSettings::default(),
+        passwords: Passwords::default(),
     }
 }
 

@@ -9,9 +9,9 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::ActionResult;
-use crate::auth::{Grant, Principal, Scopes};
+use crate::auth::{Principal, Scopes};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::{AppState, Grant};
 use crate::store::iso8601;
 use crate::web::session::{Browser, CSRF_FIELD};
 

@@ -7,10 +7,7 @@
 pub mod handlers;
 pub mod outbound;
 pub mod target;
-pub mod tls;
 pub mod token;
-
-use std::time::Duration;
 
 use axum::http::Method;
 use serde::Serialize;
@@ -19,29 +16,6 @@ use serde_json::{json, Value};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{now_millis, ActionOutcome, FlowRecord, NewActionAttempt, UserRecord};
-
-/// Outbound action requests give up after this long.
-pub const TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How this server sends action requests.
-#[derive(Debug, Clone)]
-pub struct ActionSettings {
-    /// `--allow-private-action-targets`: call loopback, private and link-local addresses.
-    pub allow_private_targets: bool,
-    pub timeout: Duration,
-    /// The roots `https://` targets are verified against (`--action-ca-file` adds one).
-    pub tls: tls::ActionTls,
-}
-
-impl Default for ActionSettings {
-    fn default() -> ActionSettings {
-        ActionSettings {
-            allow_private_targets: false,
-            timeout: TIMEOUT,
-            tls: tls::ActionTls::default(),
-        }
-    }
-}
 
 /// What the user is told after a click.
 #[derive(Debug, Clone, PartialEq, Serialize)]

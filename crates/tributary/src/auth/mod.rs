@@ -17,15 +17,11 @@ use base64::Engine;
 
 use crate::error::ApiError;
 use crate::secrets;
-use crate::state::AppState;
+use crate::state::{AppState, Grant};
 use crate::store::UserRecord;
 
-mod grant;
-pub mod password;
 mod scopes;
 
-pub use grant::Grant;
-pub use password::Passwords;
 pub use scopes::Scopes;
 
 /// What a request presented.

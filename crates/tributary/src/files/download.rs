@@ -53,7 +53,7 @@ pub async fn get_file(
             let expires: i64 = expires
                 .parse()
                 .map_err(|_| ApiError::Forbidden("This download link is invalid".into()))?;
-            let secret = state.files.secret(&state).await?;
+            let secret = signing::key(&state).await?;
             match signing::verify(&secret, &flow_id, &id, expires, &signature, now_secs()) {
                 Check::Valid => serve(&state, &flow_id, &id).await,
                 Check::Expired => Err(ApiError::Forbidden(
@@ -94,7 +94,7 @@ pub async fn member_redirect(state: &AppState, flow: FlowRecord, id: &str) -> Ap
         .await?
         .ok_or_else(not_found)?;
     let expires = now_secs() + state.files.url_ttl_secs;
-    let secret = state.files.secret(state).await?;
+    let secret = signing::key(state).await?;
     let signature = signing::sign(&secret, &file.flow_id, &file.id, expires);
     let location = format!(
         "{}{}?expires={expires}&signature={signature}",

@@ -6,8 +6,6 @@ pub mod cursor;
 pub mod format;
 pub mod handlers;
 mod replay;
-pub mod revocation;
-pub mod signals;
 
 use std::time::Duration;
 

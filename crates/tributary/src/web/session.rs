@@ -210,7 +210,7 @@ pub async fn end(store: &DynStore, browser: &Browser) -> ApiResult<HeaderValue> 
     Ok(set_cookie(SESSION_COOKIE, "", 0, browser.secure))
 }
 
-/// Checks an email and password the way every login does ([`crate::auth::Passwords`]):
+/// Checks an email and password the way every login does ([`crate::state::Passwords`]):
 /// a disabled account signs in with nothing.
 pub async fn check_password(
     state: &AppState,
