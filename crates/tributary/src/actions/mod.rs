@@ -83,7 +83,7 @@ pub async fn run_update_action(
         .as_ref()
         .map(|s| s.id)
         .ok_or_else(|| ApiError::BadRequest("Only integration threads have actions".into()))?;
-    let source = crate::sources::live_source(&state.store, source_id).await?;
+    let source = crate::auth::flow_token::live_source(&state.store, source_id).await?;
     let app = state
         .store
         .app_by_id(source.app_id)

@@ -14,9 +14,9 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::gate::Gate;
 use super::{image, mime};
+use crate::auth::poster::Poster;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{merge_form, Params};
-use crate::messages::poster::Poster;
 use crate::state::AppState;
 use crate::state::FileSettings;
 use crate::store::blobs::{new_key, SpooledFile};

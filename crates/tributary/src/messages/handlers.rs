@@ -9,7 +9,7 @@ use axum::Extension;
 use super::idempotency::{self, json_response};
 use super::input::MessageInput;
 use super::post_files::post_message_with_files;
-pub use super::poster::{poster, source_poster, Poster};
+pub use crate::auth::poster::{poster, source_poster, Poster};
 use crate::auth::CallerSlot;
 use crate::error::{ApiError, ApiResult};
 use crate::files::upload::PostBody;

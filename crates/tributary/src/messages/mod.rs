@@ -1,7 +1,7 @@
 //! Messages: posting every event type, reading with Flowdock's filters, editing, deleting,
 //! and the legacy push API.
 //!
-//! The way of a post: credential → [`post::Poster`] → validate and sanitise (`post`,
+//! The way of a post: credential → [`crate::auth::poster::Poster`] → validate and sanitise (`post`,
 //! `thread_input`, `sanitize`, `tags`) → one store call that makes it durable → answer.
 
 pub mod edit;
@@ -11,7 +11,6 @@ pub mod input;
 pub mod legacy;
 pub mod post;
 pub mod post_files;
-pub mod poster;
 pub mod read;
 pub mod sanitize;
 pub mod tag_rules;
@@ -26,7 +25,7 @@ use crate::state::AppState;
 use crate::store::{FlowForUser, FlowRecord};
 
 pub use input::MessageInput;
-pub use post::{post_message, Poster};
+pub use post::post_message;
 pub use post_files::post_message_with_files;
 
 /// Reading and writing a flow's messages needs membership: a visible flow the caller has not

@@ -11,9 +11,9 @@ use tributary_types::{Author, Message};
 
 use super::input::MessageInput;
 use super::post_files::post_message_with_files;
-pub use super::poster::Poster;
 use super::thread_input::{self, err, limited, MAX_BODY_CHARS, MAX_TITLE_CHARS};
 use super::{sanitize, tag_rules, tags};
+pub use crate::auth::poster::Poster;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::files::{attach, upload::Upload};
 use crate::store::*;

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use tributary_types::Source;
 
 use super::view;
+use crate::auth::flow_token::{source_for_token, RemovalReason};
 use crate::auth::{AppPrincipal, Principal, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{lenient, Input, Params};
@@ -104,7 +105,7 @@ pub async fn list_sources(
     params: Params,
 ) -> ApiResult<Json<Vec<Source>>> {
     let records: Vec<SourceRecord> = match flow_token(&params) {
-        Some(token) => vec![super::source_for_token(&state.store, token).await?],
+        Some(token) => vec![source_for_token(&state.store, token).await?],
         None => {
             let principal = caller.0?;
             principal.require_any(READ_SCOPES, READ_NAMES)?;
@@ -176,7 +177,7 @@ pub async fn update_source_by_token(
 ) -> ApiResult<Json<Source>> {
     let token = flow_token(&params)
         .ok_or_else(|| ApiError::Unauthorized("flow_token is required".into()))?;
-    let source = super::source_for_token(&state.store, token).await?;
+    let source = source_for_token(&state.store, token).await?;
     let p: UpdateParams = params.parse()?;
     let changes = super::source_changes(p.error_message, p.configuration_url)?;
     let source = state.store.update_source(source.id, changes).await?;
@@ -194,6 +195,6 @@ pub async fn delete_source(
     principal.require_any(READ_SCOPES, READ_NAMES)?;
     let flow = super::member_flow(&state.store, principal.user.id, &org, &flow).await?;
     let source = super::source_in_flow(&state.store, &flow, &id).await?;
-    super::remove_source(&state.store, source.id, "removed").await?;
+    super::remove(&state.store, source.id, RemovalReason::Removed).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,13 +4,12 @@ pub mod handlers;
 pub mod setup;
 pub mod view;
 
+use crate::auth::flow_token::RemovalReason;
+use crate::auth::poster::Poster;
 use crate::error::{ApiError, ApiResult};
-use crate::messages::{MessageInput, Poster};
+use crate::messages::MessageInput;
 use crate::secrets;
-use crate::store::{AppRecord, DynStore, FlowRecord, NewSource, SourceContext, SourceRecord};
-
-/// Why a source stopped working; sent as `reason` in 410 answers.
-pub const REASONS: &[&str] = &["removed", "flow_deleted", "app_deleted", "revoked"];
+use crate::store::{AppRecord, DynStore, FlowRecord, NewSource, SourceRecord};
 
 /// Creates a source and returns it with its `flow_token`. Only the token's hash is stored, so
 /// this is the one moment the token exists in the clear.
@@ -96,73 +95,16 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// Removes source `id` for `reason`: from the next request on, its `flow_token` answers 410
+/// Gone with the reason.
+pub async fn remove(store: &DynStore, id: i64, reason: RemovalReason) -> ApiResult<SourceRecord> {
+    Ok(store.remove_source(id, reason.as_str()).await?)
+}
+
+/// [`remove`], with the reason by its name, as an operator types it
+/// (`tributary admin source delete --reason`): an unknown name is a field error.
 pub async fn remove_source(store: &DynStore, id: i64, reason: &str) -> ApiResult<SourceRecord> {
-    if !REASONS.contains(&reason) {
-        return Err(ApiError::field(
-            "reason",
-            format!("must be one of {}", REASONS.join(", ")),
-        ));
-    }
-    Ok(store.remove_source(id, reason).await?)
-}
-
-/// Resolves a `flow_token` to its live source: 401 when no source has the token, 410 Gone with
-/// the removal reason when its source was removed. Every path that takes a `flow_token` goes
-/// through here, so a removal takes effect everywhere on the next request.
-pub async fn source_for_token(store: &DynStore, token: &str) -> ApiResult<SourceRecord> {
-    let source = store
-        .source_by_token_hash(&secrets::hash_token(token))
-        .await?
-        .ok_or_else(unknown_token)?;
-    refuse_removed(&source)?;
-    Ok(source)
-}
-
-/// Like [`source_for_token`], with the source's application and flow, in one read: for posts.
-pub async fn source_context_for_token(store: &DynStore, token: &str) -> ApiResult<SourceContext> {
-    let context = store
-        .source_context_by_token_hash(&secrets::hash_token(token))
-        .await?
-        .ok_or_else(unknown_token)?;
-    refuse_removed(&context.source)?;
-    Ok(context)
-}
-
-fn unknown_token() -> ApiError {
-    ApiError::Unauthorized("Unknown flow_token".into())
-}
-
-fn refuse_removed(source: &SourceRecord) -> ApiResult<()> {
-    match source.removed_at {
-        None => Ok(()),
-        Some(_) => Err(ApiError::Gone {
-            message: "This integration was removed from the flow; stop posting with its flow_token"
-                .into(),
-            reason: source
-                .removal_reason
-                .clone()
-                .unwrap_or_else(|| "removed".into()),
-        }),
-    }
-}
-
-/// A source by id that still works: 404 when there is none, 410 Gone with the removal reason
-/// when it was removed (an action of a removed integration's thread must not be sent).
-pub async fn live_source(store: &DynStore, id: i64) -> ApiResult<SourceRecord> {
-    let source = store
-        .source_by_id(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Source not found".into()))?;
-    if source.removed_at.is_some() {
-        return Err(ApiError::Gone {
-            message: "This integration was removed from the flow".into(),
-            reason: source
-                .removal_reason
-                .clone()
-                .unwrap_or_else(|| "removed".into()),
-        });
-    }
-    Ok(source)
+    remove(store, id, reason.parse()?).await
 }
 
 /// Longest `error_message` a source may carry, in characters.

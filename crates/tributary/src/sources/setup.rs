@@ -4,10 +4,10 @@
 use axum::extract::{Path, State};
 use axum::response::Redirect;
 
+use crate::auth::session::PageOrApiUser;
 use crate::error::{ApiError, ApiResult};
 use crate::oauth::authorize::with_query;
 use crate::state::AppState;
-use crate::web::session::PageOrApiUser;
 
 fn encode(v: &str) -> String {
     url::form_urlencoded::byte_serialize(v.as_bytes()).collect()

@@ -193,7 +193,8 @@ mod tests {
 
     use super::super::body;
     use super::*;
-    use crate::messages::{post_message, MessageInput, Poster};
+    use crate::auth::poster::Poster;
+    use crate::messages::{post_message, MessageInput};
     use crate::state::Grant;
 
     /// A stream starts where it was opened, not where its first read happens to be: an event

@@ -14,7 +14,7 @@ use serde_json::Value;
 use tributary_types::Message;
 
 use super::error::WebError;
-use super::session::SignedIn;
+use crate::auth::session::SignedIn;
 use crate::files::{attach::THUMBNAIL_PX, download, image, mime};
 use crate::state::AppState;
 use crate::store::encode_segment;

@@ -3,10 +3,10 @@
 //! focus), and the membership check.
 
 use super::error::WebError;
-use super::session::SignedIn;
 use super::shell::{flow_links, flow_path, FlowLink};
 use super::views::Avatar;
 use super::Nav;
+use crate::auth::session::SignedIn;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{AppRecord, FlowRecord, SourceRecord};

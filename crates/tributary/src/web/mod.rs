@@ -22,7 +22,6 @@ pub mod flow_page;
 pub mod frame;
 pub mod inbox_settings;
 pub mod login;
-pub mod session;
 pub mod shell;
 pub mod text;
 pub mod thread_page;
@@ -36,10 +35,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::auth::session::{self, Browser, FreshSeed, CSRF_COOKIE};
 use crate::state::AppState;
 use crate::store::{DynStore, UserRecord};
 use error::WebError;
-use session::{Browser, FreshSeed, CSRF_COOKIE};
 
 /// Images may come from anywhere (application icons are external URLs); nothing else may.
 /// `form-action` stays unset: the consent form's answer redirects to the client's site.
