@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod names;
 pub mod oauth;
 pub mod organizations;
+pub mod raw_json;
 pub mod secrets;
 pub mod server;
 pub mod sources;

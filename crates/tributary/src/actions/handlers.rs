@@ -12,6 +12,7 @@ use super::ActionResult;
 use crate::auth::session::{Browser, CSRF_FIELD};
 use crate::auth::{Principal, Scopes};
 use crate::error::{ApiError, ApiResult};
+use crate::flows::joined_by;
 use crate::state::AppState;
 use crate::store::iso8601;
 
@@ -59,7 +60,7 @@ pub async fn run_thread_action(
     body: Bytes,
 ) -> ApiResult<Json<ActionResult>> {
     let principal = caller(&state, &headers, &uri, &browser, &body).await?;
-    let flow = crate::messages::read::joined_flow(&state, &principal, &org, &flow).await?;
+    let flow = joined_by(&state.store, &principal, &org, &flow).await?;
     let index: usize = index
         .parse()
         .map_err(|_| ApiError::NotFound("Action not found".into()))?;

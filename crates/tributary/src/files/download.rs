@@ -81,7 +81,7 @@ async fn redirect(
     }
     principal.require(Scopes::FLOW, "flow")?;
     let flow = crate::flows::visible_flow_by_id(&state.store, principal.user.id, flow_id).await?;
-    member_redirect(state, crate::messages::member(flow)?, id).await
+    member_redirect(state, crate::flows::require_joined(flow)?, id).await
 }
 
 /// The 302 to the signed URL of file `id`, for a caller who is a member of `flow` (checked

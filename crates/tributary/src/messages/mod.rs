@@ -20,24 +20,11 @@ pub mod thread_input;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{FlowForUser, FlowRecord};
 
 pub use input::MessageInput;
 pub use post::post_message;
 pub use post_files::post_message_with_files;
-
-/// Reading and writing a flow's messages needs membership: a visible flow the caller has not
-/// joined answers 403, an invisible one 404 (from `visible_flow`).
-pub fn member(f: FlowForUser) -> ApiResult<FlowRecord> {
-    if f.membership.is_none() {
-        return Err(ApiError::Forbidden(
-            "Join the flow before reading or posting messages".into(),
-        ));
-    }
-    Ok(f.flow)
-}
 
 /// The message and thread routes, merged into the server's router.
 pub fn routes() -> Router<AppState> {

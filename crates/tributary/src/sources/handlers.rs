@@ -38,7 +38,7 @@ pub async fn create_source(
     Input(p): Input<CreateParams>,
 ) -> ApiResult<(StatusCode, Json<Source>)> {
     principal.require(Scopes::INTEGRATION, "integration")?;
-    let flow = super::member_flow(&state.store, principal.user.id, &org, &flow).await?;
+    let flow = crate::flows::joined(&state.store, principal.user.id, &org, &flow).await?;
     let app_id = match (app_id, p.application_id) {
         (Some(id), _) => id,
         (None, Some(id)) => {
@@ -122,7 +122,7 @@ pub async fn list_flow_sources(
     Path((org, flow)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<Source>>> {
     principal.require_any(READ_SCOPES, READ_NAMES)?;
-    let flow = super::member_flow(&state.store, principal.user.id, &org, &flow).await?;
+    let flow = crate::flows::joined(&state.store, principal.user.id, &org, &flow).await?;
     let records = state.store.sources_in_flow(&flow.id).await?;
     Ok(Json(view::sources(&state, &records).await?))
 }
@@ -134,7 +134,7 @@ pub async fn show_source(
     Path((org, flow, id)): Path<(String, String, String)>,
 ) -> ApiResult<Json<Source>> {
     principal.require_any(READ_SCOPES, READ_NAMES)?;
-    let flow = super::member_flow(&state.store, principal.user.id, &org, &flow).await?;
+    let flow = crate::flows::joined(&state.store, principal.user.id, &org, &flow).await?;
     let source = super::source_in_flow(&state.store, &flow, &id).await?;
     one(&state, source).await
 }
@@ -164,7 +164,7 @@ pub async fn update_source(
 ) -> ApiResult<Json<Source>> {
     principal.require_any(READ_SCOPES, READ_NAMES)?;
     let changes = super::source_changes(p.error_message, p.configuration_url)?;
-    let flow = super::member_flow(&state.store, principal.user.id, &org, &flow).await?;
+    let flow = crate::flows::joined(&state.store, principal.user.id, &org, &flow).await?;
     let source = super::source_in_flow(&state.store, &flow, &id).await?;
     let source = state.store.update_source(source.id, changes).await?;
     one(&state, source).await
@@ -193,7 +193,7 @@ pub async fn delete_source(
     Path((org, flow, id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     principal.require_any(READ_SCOPES, READ_NAMES)?;
-    let flow = super::member_flow(&state.store, principal.user.id, &org, &flow).await?;
+    let flow = crate::flows::joined(&state.store, principal.user.id, &org, &flow).await?;
     let source = super::source_in_flow(&state.store, &flow, &id).await?;
     super::remove(&state.store, source.id, RemovalReason::Removed).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -110,23 +110,6 @@ pub async fn remove_source(store: &DynStore, id: i64, reason: &str) -> ApiResult
 /// Longest `error_message` a source may carry, in characters.
 pub const MAX_ERROR_MESSAGE_CHARS: usize = 1000;
 
-/// The flow, when `user_id` has joined it: 404 when the user cannot see it (its existence
-/// must not leak), 403 when it is an organization flow the user could join but has not.
-pub async fn member_flow(
-    store: &DynStore,
-    user_id: i64,
-    org: &str,
-    flow: &str,
-) -> ApiResult<FlowRecord> {
-    let f = crate::flows::visible_flow(store, user_id, org, flow).await?;
-    if f.membership.is_none() {
-        return Err(ApiError::Forbidden(
-            "Join the flow before managing its sources".into(),
-        ));
-    }
-    Ok(f.flow)
-}
-
 /// A live source of `flow`, or 404.
 pub async fn source_in_flow(
     store: &DynStore,

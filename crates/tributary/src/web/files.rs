@@ -28,8 +28,7 @@ pub async fn download_file(
     signed: SignedIn,
     Path((org, flow, id, _name)): Path<(String, String, String, String)>,
 ) -> Result<Response, WebError> {
-    let flow = crate::flows::visible_flow(&state.store, signed.user.id, &org, &flow).await?;
-    let flow = crate::messages::member(flow)?;
+    let flow = crate::flows::joined(&state.store, signed.user.id, &org, &flow).await?;
     Ok(download::member_redirect(&state, flow, &id).await?)
 }
 
