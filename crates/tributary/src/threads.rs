@@ -14,6 +14,16 @@ use crate::input::{lenient, Input};
 use crate::raw_json;
 use crate::state::AppState;
 use crate::store::{iso8601, AppFilter, ThreadQuery};
+use axum::routing::get;
+use axum::Router;
+
+/// A flow's threads: the list and one thread. Threads change only through their messages
+/// (`messages::routes`).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/flows/{org}/{flow}/threads", get(list_threads))
+        .route("/flows/{org}/{flow}/threads/{id}", get(show_thread))
+}
 
 /// A page of threads, unless `limit` says otherwise (as for a flow's messages).
 pub const DEFAULT_LIMIT: i64 = 30;

@@ -16,6 +16,21 @@ use serde_json::{json, Value};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{now_millis, ActionOutcome, FlowRecord, NewActionAttempt, UserRecord};
+use axum::routing::{get, post};
+use axum::Router;
+
+/// Running an UpdateAction, and the attempts log per source (issue 9).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/flows/{org}/{flow}/threads/{id}/actions/{index}",
+            post(handlers::run_thread_action),
+        )
+        .route(
+            "/flows/{org}/{flow}/sources/{id}/action_attempts",
+            get(handlers::list_action_attempts),
+        )
+}
 
 /// What the user is told after a click.
 #[derive(Debug, Clone, PartialEq, Serialize)]

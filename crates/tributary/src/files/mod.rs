@@ -35,7 +35,7 @@ pub async fn remove_blobs(state: &AppState, m: &tributary_types::Message) {
     }
 }
 
-/// The download route, merged into the server's router.
+/// The signed download of a file.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/files/{flow}/{id}/{name}", get(download::get_file))
 }

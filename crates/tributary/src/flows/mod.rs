@@ -9,7 +9,24 @@ use crate::auth::{Principal, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::names::{parameterize, RESERVED};
 use crate::secrets;
+use crate::state::AppState;
 use crate::store::{DynStore, FlowChanges, FlowForUser, FlowRecord, NewFlow, StoreError};
+use axum::routing::{get, post};
+use axum::Router;
+
+/// `/flows`: listing, finding, creating, showing and changing flows, and a flow's users.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/flows", get(handlers::list_flows))
+        .route("/flows/all", get(handlers::list_all_flows))
+        .route("/flows/find", get(handlers::find_flow))
+        .route("/flows/{org}", post(handlers::create_flow))
+        .route(
+            "/flows/{org}/{flow}",
+            get(handlers::show_flow).put(handlers::update_flow),
+        )
+        .route("/flows/{org}/{flow}/users", get(handlers::list_flow_users))
+}
 
 pub const MAX_NAME_CHARS: usize = 100;
 

@@ -26,7 +26,7 @@ pub use input::MessageInput;
 pub use post::post_message;
 pub use post_files::post_message_with_files;
 
-/// The message and thread routes, merged into the server's router.
+/// A flow's messages (and a thread's), the comment endpoints, and the legacy push API.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/messages", post(handlers::post_message))
@@ -48,14 +48,6 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/flows/{org}/{flow}/threads/{id}/messages",
             get(read::list_thread_messages).post(handlers::post_thread_message),
-        )
-        .route(
-            "/flows/{org}/{flow}/threads",
-            get(crate::threads::list_threads),
-        )
-        .route(
-            "/flows/{org}/{flow}/threads/{id}",
-            get(crate::threads::show_thread),
         )
         .route(
             "/v1/messages/team_inbox/{token}",

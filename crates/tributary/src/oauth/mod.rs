@@ -14,7 +14,18 @@ pub mod revoke;
 pub mod token;
 
 use crate::secrets;
+use crate::state::AppState;
 use crate::store::{now_millis, NewOAuthToken};
+use axum::routing::post;
+use axum::Router;
+
+/// The token and revocation endpoints. The authorization endpoint is a page
+/// (`web::consent`), and the clients are `apps`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/oauth/token", post(token::create_token))
+        .route("/oauth/revoke", post(revoke::revoke_token))
+}
 
 /// Authorization codes live ten minutes (RFC 6749 §4.1.2 recommends at most ten).
 pub const CODE_TTL_MS: i64 = 10 * 60 * 1000;

@@ -9,7 +9,37 @@ use crate::auth::poster::Poster;
 use crate::error::{ApiError, ApiResult};
 use crate::messages::MessageInput;
 use crate::secrets;
+use crate::state::AppState;
 use crate::store::{AppRecord, DynStore, FlowRecord, NewSource, SourceRecord};
+use axum::routing::get;
+use axum::Router;
+
+/// The Sources API, and the browser redirects that set an integration up.
+pub fn routes() -> Router<AppState> {
+    let one_source = get(handlers::show_source)
+        .put(handlers::update_source)
+        .delete(handlers::delete_source);
+    let flow_sources = get(handlers::list_flow_sources).post(handlers::create_source);
+    Router::new()
+        .route(
+            "/sources",
+            get(handlers::list_sources).put(handlers::update_source_by_token),
+        )
+        .route("/flows/{org}/{flow}/sources", flow_sources.clone())
+        // The example integration posts to `/integrations`.
+        .route("/flows/{org}/{flow}/integrations", flow_sources)
+        .route("/flows/{org}/{flow}/sources/{id}", one_source.clone())
+        // Flowdock's sources documentation spells the single source `/source/:id`.
+        .route("/flows/{org}/{flow}/source/{id}", one_source)
+        .route(
+            "/flows/{org}/{flow}/sources/{id}/configure",
+            get(setup::configure_source),
+        )
+        .route(
+            "/flows/{org}/{flow}/integrations/new",
+            get(setup::start_setup),
+        )
+}
 
 /// Creates a source and returns it with its `flow_token`. Only the token's hash is stored, so
 /// this is the one moment the token exists in the clear.

@@ -79,7 +79,8 @@ pub fn html(t: impl Template) -> Result<Response, WebError> {
     Ok(Html(t.render()?).into_response())
 }
 
-pub fn router(state: AppState) -> Router<AppState> {
+/// Every page, with the page headers (CSP, CSRF seed) that need the state's public URL.
+pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/login", get(login::show_login).post(login::create_session))
         .route("/logout", post(login::delete_session))
@@ -129,7 +130,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/static/tributary.css", get(stylesheet))
         .route("/static/tributary.js", get(script))
         .merge(app_routes())
-        .layer(middleware::from_fn_with_state(state, page_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), page_headers))
 }
 
 /// The application under `/app/`, the account page and the default avatars.
