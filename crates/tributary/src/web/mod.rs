@@ -24,6 +24,7 @@ pub mod inbox_settings;
 pub mod login;
 pub mod shell;
 pub mod text;
+pub mod thread_card;
 pub mod thread_page;
 pub mod views;
 
