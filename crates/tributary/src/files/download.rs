@@ -85,7 +85,7 @@ async fn redirect(
 }
 
 /// The 302 to the signed URL of file `id`, for a caller who is a member of `flow` (checked
-/// with `messages::member`). The API's `GET /files/...` and the pages' download route
+/// with `flows::require_joined`). The API's `GET /files/...` and the pages' download route
 /// (`web::files`) both end here, so there is one signer and one access rule.
 pub async fn member_redirect(state: &AppState, flow: FlowRecord, id: &str) -> ApiResult<Response> {
     let file = state
