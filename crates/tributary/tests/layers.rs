@@ -206,20 +206,20 @@ fn inline_paths(text: &str) -> Vec<(Root, String)> {
             let Some((root, rest)) = root_of(&text[at..]) else {
                 continue;
             };
-            let path = rest
-                .split("::")
-                .map_while(|s| {
-                    let name: String = s.chars().take_while(|c| is_ident(*c)).collect();
-                    let lower = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_');
-                    (lower && !name.is_empty()).then(|| (name.len() == s.len(), name))
-                })
-                .scan(true, |more, (whole, name)| {
-                    let take = *more;
-                    *more = whole;
-                    take.then_some(name)
-                })
-                .collect::<Vec<_>>()
-                .join("::");
+            // Lower-case segments only: the path ends at a type, a `{` or a space.
+            let mut segments = Vec::new();
+            for segment in rest.split("::") {
+                let name: String = segment.chars().take_while(|c| is_ident(*c)).collect();
+                if !name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+                    break;
+                }
+                let whole = name.len() == segment.len();
+                segments.push(name);
+                if !whole {
+                    break;
+                }
+            }
+            let path = segments.join("::");
             if !path.is_empty() {
                 out.push((root, path));
             }
