@@ -1,72 +1,65 @@
 //! Tributary: a self-hosted team inbox and integration platform that speaks the Flowdock API.
 //!
-//! The modules below are listed in the order a request meets them: the shell starts the server,
-//! `server` routes the request to a resource module's `routes()`, its handler authenticates
-//! (`auth`), parses (`input`), calls one domain function, and answers; below the resources lie
-//! the shared `state`, the `store` and the `bus`. Imports only point down this list (the leaf
-//! helpers `error`, `input`, `names`, `secrets`, `urls`, `raw_json` and `metrics` excepted);
-//! `tests/layers.rs` checks it. `docs/ARCHITECTURE.md` tells the same story with file names.
+//! The modules, in the order a request meets them:
+//!
+//! - [`cli`]: the `tributary` binary, `serve` and the `admin` commands; [`config`] layers the
+//!   configuration file, the environment and the flags.
+//! - [`server`]: path normalisation, the middleware stack, and every module's `routes()` merged;
+//!   [`metrics`] counts requests and latencies in a middleware.
+//! - [`web`]: the server-rendered pages (login, developer tools, consent, the app under `/app/`).
+//! - [`stream`]: the Streaming API, a flow's events replayed from the store, then live.
+//! - The resources, each with one `routes()`: [`users`], [`organizations`], [`flows`] (with
+//!   the one membership check, `flows::require_joined`), [`messages`] (posting every event
+//!   kind, reading, editing, the legacy push API), [`threads`], [`files`], [`sources`],
+//!   [`actions`] (thread actions), [`apps`] (developer applications) and [`oauth`] (the token
+//!   and revocation endpoints).
+//! - [`auth`]: credentials to a principal: API tokens, passwords, OAuth bearers, browser
+//!   sessions and `flow_token`s.
+//! - [`state`]: what every request shares (`AppState`): the store, the URLs, the settings,
+//!   the password checker, the open streams' signals and revocation registry.
+//! - [`store`]: the storage traits, with SQLite and PostgreSQL backends.
+//! - [`bus`]: live fan-out of stored events to open streams, in process and across nodes.
+//! - Leaf helpers, usable from any layer: [`input`] (request parameters, parsed leniently),
+//!   [`error`] (`ApiError` and its Flowdock-shaped answer), [`raw_json`] (answers whose JSON is
+//!   already serialised), [`names`] (parameterized names), [`urls`] (web URLs and redirect
+//!   URIs, validated) and [`secrets`] (tokens and hashes).
+//!
+//! Imports only point down this list (leaf helpers excepted); `tests/layers.rs` checks it.
 
 // The shell.
-/// The `tributary` binary: `serve` and the `admin` commands.
 pub mod cli;
-/// The configuration: file, environment and flags, layered.
 pub mod config;
-/// Prometheus request counts and latencies, recorded by a middleware.
 pub mod metrics;
-/// The HTTP server: path normalisation, the middleware stack, every module's routes merged.
 pub mod server;
 
 // The pages and the streaming API, above the resources they show.
-/// The Streaming API: a flow's events replayed from the store, then live from the bus.
 pub mod stream;
-/// The server-rendered pages: login, developer tools, consent, and the app under `/app/`.
 pub mod web;
 
-// The resources, each with one `routes()`.
-/// Thread actions: the buttons that call an integration.
+// The resources.
 pub mod actions;
-/// `/oauth/applications`: developer applications, the OAuth clients.
 pub mod apps;
-/// Files: uploads on posts, attachments, signed downloads.
 pub mod files;
-/// `/flows`: who may see a flow, and the one membership check (`flows::require_joined`).
 pub mod flows;
-/// A flow's messages: posting every event kind, reading, editing, the legacy push API.
 pub mod messages;
-/// The OAuth 2.0 provider: the token and revocation endpoints.
 pub mod oauth;
-/// `/organizations`: organizations and their members.
 pub mod organizations;
-/// Sources: an application installed into a flow, holding its `flow_token`.
 pub mod sources;
-/// A flow's threads, which change only through their messages.
 pub mod threads;
-/// `/user`, `/users`: accounts.
 pub mod users;
 
 // Who is asking.
-/// Credentials to a principal: API tokens, passwords, OAuth bearers, sessions, flow_tokens.
 pub mod auth;
 
 // What every request shares, and where it is kept.
-/// Live fan-out of stored events to open streams, in process and across nodes.
 pub mod bus;
-/// `AppState`: the store, the URLs, the settings, the password checker, the stream signals.
 pub mod state;
-/// The storage traits and their SQLite and PostgreSQL backends.
 pub mod store;
 
-// Leaf helpers, usable from any layer.
-/// `ApiError` and its Flowdock-shaped answer.
+// Leaf helpers.
 pub mod error;
-/// Request input: query, form and JSON merged, parsed leniently.
 pub mod input;
-/// Parameterized names and the reserved ones.
 pub mod names;
-/// Answers whose JSON is already serialised (stored messages and threads).
 pub mod raw_json;
-/// Random tokens, token hashes, password hashes.
 pub mod secrets;
-/// Web URLs and redirect URIs, validated.
 pub mod urls;

@@ -4,7 +4,7 @@
 //! [`Principal`] with the scopes that credential grants. Handlers take `Principal` as an
 //! extractor. OAuth bearer tokens and `flow_token`s resolve through the same function, so new
 //! credential kinds need no change in handlers. A request with no credential at all may
-//! also be a signed-in page's event stream (see [`session::stream_principal`]).
+//! also be a signed-in page's event stream (see `session::stream_principal`).
 
 use std::sync::{Arc, OnceLock};
 
