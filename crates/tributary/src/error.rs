@@ -131,3 +131,27 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// Adds `reason` to the errors of `field`, after any it already has: clients read them in
+/// the order the checks found them.
+pub fn err(errors: &mut FieldErrors, field: &str, reason: impl Into<String>) {
+    errors
+        .entry(field.to_owned())
+        .or_default()
+        .push(reason.into());
+}
+
+/// Whether `s` is at most `max` characters long; when not, says so under `field`.
+pub fn limited(errors: &mut FieldErrors, field: &str, s: &str, max: usize) -> bool {
+    let n = s.chars().count();
+    if n > max {
+        err(
+            errors,
+            field,
+            format!("is too long ({n} characters, the limit is {max})"),
+        );
+        false
+    } else {
+        true
+    }
+}

@@ -1,5 +1,7 @@
-//! HTTP handlers of the posting endpoints. Each works out who posts and where, then calls
-//! `post::post_message_with` once and maps the outcome to Flowdock's status codes.
+//! HTTP handlers of the posting endpoints. Each says where its path aims the post (a
+//! [`Target`]), works out who posts to which flow, then calls `post::post_message_with_files`
+//! once and maps the outcome to Flowdock's status codes. The post itself is checked by its
+//! event kind (`kinds`), not here.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -7,8 +9,8 @@ use axum::response::Response;
 use axum::Extension;
 
 use super::idempotency;
-use super::input::MessageInput;
-use super::post_files::post_message_with_files;
+use super::input::{PostInput, Target};
+use super::post::post_message_with_files;
 pub use crate::auth::poster::{poster, source_poster, Poster};
 use crate::auth::CallerSlot;
 use crate::error::{ApiError, ApiResult};
@@ -18,26 +20,15 @@ use crate::raw_json::response as json_response;
 use crate::state::AppState;
 use crate::store::{FlowRecord, PostOutcome};
 
-/// Where the path says a post goes.
-#[derive(Debug, Default)]
-pub struct Target {
-    pub flow: Option<(String, String)>,
-    pub thread_id: Option<String>,
-    pub parent: Option<i64>,
-    /// The comment endpoints: `event` defaults to, and must be, `comment`.
-    pub comment: bool,
-}
-
 /// The flow a post goes to, checked against what the poster may do.
 async fn target_flow(
     state: &AppState,
     poster: &Poster,
-    target: &Target,
-    input: &MessageInput,
+    input: &PostInput,
 ) -> ApiResult<FlowRecord> {
     match poster {
         Poster::Source { flow, .. } => {
-            let named_other = match (&target.flow, &input.flow) {
+            let named_other = match (&input.target.flow, &input.params.flow) {
                 (Some((org, f)), _) => {
                     org != &flow.org.parameterized_name || f != &flow.parameterized_name
                 }
@@ -52,7 +43,7 @@ async fn target_flow(
             Ok((**flow).clone())
         }
         Poster::User(user) => {
-            let f = match (&target.flow, &input.flow) {
+            let f = match (&input.target.flow, &input.params.flow) {
                 (Some((org, flow)), _) => {
                     crate::flows::visible_flow(&state.store, user.id, org, flow).await?
                 }
@@ -93,20 +84,11 @@ async fn post(
         Some(p) => p,
         None => poster(&state, &headers, &uri, &params, slot.as_deref()).await?,
     };
-    let mut input: MessageInput = params.parse()?;
-    if target.comment {
-        match input.event.as_deref() {
-            None | Some("") | Some("comment") => input.event = Some("comment".into()),
-            Some(_) => return Err(ApiError::field("event", "must be comment on this endpoint")),
-        }
-    }
-    if let Some(parent) = target.parent {
-        input.message = Some(parent);
-    }
-    if let Some(thread) = &target.thread_id {
-        input.thread_id = Some(thread.clone());
-    }
-    let flow = target_flow(&state, &poster, &target, &input).await?;
+    let input = PostInput {
+        params: params.parse()?,
+        target,
+    };
+    let flow = target_flow(&state, &poster, &input).await?;
     let wait = headers.contains_key("x-flowdock-wait-for-message");
     let (status, with_message) = match (&poster, wait) {
         (_, true) => (StatusCode::OK, true),

@@ -1,12 +1,13 @@
-//! The parameters of a post, as clients send them (JSON or form), before validation.
+//! The parameters of a post, as clients send them (JSON or form), and where the endpoint's
+//! path aims it: a [`PostInput`], built once and validated by the kind parsers (`kinds`).
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::input::lenient;
 
-/// What `POST /messages` and its siblings accept. Everything is optional here; `post`
-/// decides per event what is required.
+/// What `POST /messages` and its siblings accept. Everything is optional here; the kind
+/// parsers (`kinds`) decide per event what is required.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct MessageInput {
     #[serde(default, deserialize_with = "lenient::opt_string")]
@@ -48,6 +49,53 @@ pub struct MessageInput {
     pub server_tags: Vec<String>,
 }
 
+/// Where the path of a posting endpoint aims a post. It travels with the parameters rather
+/// than being written into them, so the kind parsers see both and check them in one place.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    /// `/flows/:org/:flow/...`: the flow by its organization's and its own name.
+    pub flow: Option<(String, String)>,
+    /// `.../threads/:id/messages`: wins over a `thread_id` in the body.
+    pub thread_id: Option<String>,
+    /// `.../messages/:id/comments`: wins over a `message` in the body.
+    pub parent: Option<i64>,
+    /// The comment endpoints: `event` defaults to, and must be, `comment`.
+    pub comment: bool,
+}
+
+/// A post as an endpoint received it: the client's parameters and the path's [`Target`].
+/// Server code that posts (the legacy push, the pages, a new source's inbox item) has no
+/// target: `From<MessageInput>` gives it the empty one.
+#[derive(Debug, Clone, Default)]
+pub struct PostInput {
+    pub params: MessageInput,
+    pub target: Target,
+}
+
+impl PostInput {
+    /// The thread the post names: the path's, else the body's `thread_id`.
+    pub fn thread_id(&self) -> Option<&str> {
+        self.target
+            .thread_id
+            .as_deref()
+            .or(self.params.thread_id.as_deref())
+    }
+
+    /// The parent a comment answers: the path's, else the body's `message`.
+    pub fn parent(&self) -> Option<i64> {
+        self.target.parent.or(self.params.message)
+    }
+}
+
+impl From<MessageInput> for PostInput {
+    fn from(params: MessageInput) -> PostInput {
+        PostInput {
+            params,
+            target: Target::default(),
+        }
+    }
+}
+
 /// Form bodies nest one level (`thread[title]`); deeper keys arrive as `status][color`.
 /// This rebuilds the nesting so forms and JSON validate alike.
 pub fn unflatten(v: &Value) -> Value {
@@ -78,7 +126,7 @@ impl MessageInput {
     /// (for example the "new integration" item when a source is added).
     pub fn inbox_item(title: &str, body: Option<&str>, author: &str) -> MessageInput {
         MessageInput {
-            event: Some("activity".into()),
+            event: Some(super::kinds::EventKind::Activity.as_str().into()),
             title: Some(title.to_owned()),
             body: body.map(str::to_owned),
             author: serde_json::json!({ "name": author }),

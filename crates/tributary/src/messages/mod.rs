@@ -8,9 +8,9 @@ pub mod edit;
 pub mod handlers;
 pub mod idempotency;
 pub mod input;
+pub mod kinds;
 pub mod legacy;
 pub mod post;
-pub mod post_files;
 pub mod read;
 pub mod sanitize;
 pub mod tag_rules;
@@ -24,7 +24,7 @@ use crate::state::AppState;
 
 pub use input::MessageInput;
 pub use post::post_message;
-pub use post_files::post_message_with_files;
+pub use post::post_message_with_files;
 
 /// A flow's messages (and a thread's), the comment endpoints, and the legacy push API.
 pub fn routes() -> Router<AppState> {

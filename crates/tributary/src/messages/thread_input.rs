@@ -4,34 +4,15 @@ use serde_json::Value;
 use tributary_types::{ThreadField, ThreadStatus, ThreadUpdate, THREAD_STATUS_COLORS};
 
 use super::sanitize;
-use crate::error::FieldErrors;
+use crate::error::{limited, FieldErrors};
+// `files::attach` still imports `err` from here; the re-export goes once it names
+// `crate::error` itself.
+pub use crate::error::err;
 
 pub const MAX_TITLE_CHARS: usize = 1000;
 pub const MAX_BODY_CHARS: usize = 100_000;
 const MAX_FIELDS: usize = 50;
 const MAX_ACTIONS: usize = 20;
-
-pub fn err(errors: &mut FieldErrors, field: &str, reason: impl Into<String>) {
-    errors
-        .entry(field.to_owned())
-        .or_default()
-        .push(reason.into());
-}
-
-/// A string no longer than `max` characters.
-pub fn limited(errors: &mut FieldErrors, field: &str, s: &str, max: usize) -> bool {
-    let n = s.chars().count();
-    if n > max {
-        err(
-            errors,
-            field,
-            format!("is too long ({n} characters, the limit is {max})"),
-        );
-        false
-    } else {
-        true
-    }
-}
 
 fn string_at<'a>(errors: &mut FieldErrors, field: &str, v: Option<&'a Value>) -> Option<&'a str> {
     match v {

@@ -95,7 +95,8 @@ impl PgStore {
             .max_size(POOL_SIZE)
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let listener = notify::spawn_listener(config, pool.clone(), bus.clone());
+        let (listening, listened) = tokio::sync::oneshot::channel();
+        let listener = notify::spawn_listener(config, pool.clone(), bus.clone(), listening);
         let spool = std::env::temp_dir().join("tributary-uploads");
         let blobs: DynBlobStore = Arc::new(blobs::PgBlobStore::new(pool.clone(), spool));
         let poster = poster::Poster::start(pool.clone());
@@ -107,6 +108,13 @@ impl PgStore {
             blobs,
         };
         store.migrate().await?;
+        // A post committed before the first LISTEN would never reach a stream on this node.
+        if tokio::time::timeout(notify::LISTEN_WAIT, listened)
+            .await
+            .is_err()
+        {
+            tracing::warn!("bus.listen_not_ready");
+        }
         Ok(store)
     }
 

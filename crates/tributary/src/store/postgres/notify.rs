@@ -26,18 +26,25 @@ pub fn payload(flow_id: &str, id: i64) -> String {
     format!("{flow_id}:{id}")
 }
 
+/// How long opening the store waits for the first `LISTEN` before it goes on without it (the
+/// listener keeps retrying; streams opened meanwhile get no live events from this node).
+pub const LISTEN_WAIT: Duration = Duration::from_secs(10);
+
 /// Listens until the returned task is aborted, reconnecting after failures. After each
 /// (re)connect it catches up every subscribed flow, since notifications sent while it was
-/// away are lost.
+/// away are lost. `listening` is told once the first `LISTEN` is in place: until then a
+/// commit's notification would reach no one, so the store waits for it before it serves.
 pub fn spawn_listener(
     config: tokio_postgres::Config,
     pool: Pool,
     bus: Arc<Bus>,
+    listening: tokio::sync::oneshot::Sender<()>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
+        let mut listening = Some(listening);
         loop {
-            match listen(&config, &pool, &bus).await {
+            match listen(&config, &pool, &bus, &mut listening).await {
                 Ok(()) => backoff = Duration::from_millis(100),
                 Err(e) => {
                     tracing::warn!(error = %e, "bus.listener_failed");
@@ -49,7 +56,12 @@ pub fn spawn_listener(
     })
 }
 
-async fn listen(config: &tokio_postgres::Config, pool: &Pool, bus: &Arc<Bus>) -> StoreResult<()> {
+async fn listen(
+    config: &tokio_postgres::Config,
+    pool: &Pool,
+    bus: &Arc<Bus>,
+    listening: &mut Option<tokio::sync::oneshot::Sender<()>>,
+) -> StoreResult<()> {
     let (client, mut connection) = config.connect(NoTls).await?;
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     let driver = tokio::spawn(async move {
@@ -66,6 +78,9 @@ async fn listen(config: &tokio_postgres::Config, pool: &Pool, bus: &Arc<Bus>) ->
         }
     });
     client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    if let Some(tx) = listening.take() {
+        let _ = tx.send(());
+    }
     for flow_id in bus.subscribed_flows() {
         catch_up(pool, bus, &flow_id, None).await?;
     }
