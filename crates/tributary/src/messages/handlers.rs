@@ -11,7 +11,7 @@ use axum::Extension;
 use super::idempotency;
 use super::input::{PostInput, Target};
 use super::post::post_message_with_files;
-pub use crate::auth::poster::{poster, source_poster, Poster};
+use crate::auth::poster::{poster, Poster};
 use crate::auth::CallerSlot;
 use crate::error::{ApiError, ApiResult};
 use crate::files::upload::PostBody;

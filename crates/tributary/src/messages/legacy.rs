@@ -7,10 +7,10 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::handlers::source_poster;
 use super::idempotency;
 use super::input::MessageInput;
-use super::post::{post_message_with, Poster};
+use super::post::post_message_with;
+use crate::auth::poster::{source_poster, Poster};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::input::{lenient, Params};
 use crate::raw_json;

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use super::input::{MessageInput, PostInput};
 use super::kinds::{self, Draft};
 use super::tags;
-pub use crate::auth::poster::Poster;
+use crate::auth::poster::Poster;
 use crate::error::{ApiError, ApiResult};
 use crate::files::{attach, upload::Upload};
 use crate::store::*;
