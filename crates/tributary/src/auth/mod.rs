@@ -180,9 +180,7 @@ impl FromRequestParts<AppState> for Principal {
             },
             some => authenticate(state, some).await?,
         };
-        if let Some(slot) = parts.extensions.get::<CallerSlot>() {
-            let _ = slot.0.set(principal.user.id);
-        }
+        CallerSlot::fill(parts, principal.user.id);
         Ok(principal)
     }
 }
@@ -196,6 +194,13 @@ impl CallerSlot {
     /// (those that accept a `flow_token` in the body as well).
     pub fn record(&self, user_id: i64) {
         let _ = self.0.set(user_id);
+    }
+
+    /// Records the caller in the request's slot, when the middleware gave it one.
+    fn fill(parts: &Parts, user_id: i64) {
+        if let Some(slot) = parts.extensions.get::<CallerSlot>() {
+            slot.record(user_id);
+        }
     }
 }
 
@@ -229,9 +234,7 @@ impl FromRequestParts<AppState> for AppPrincipal {
     ) -> Result<Self, Self::Rejection> {
         let credential = credential(&parts.headers, parts.uri.query());
         let (principal, app_id) = authenticate_with_app(state, credential).await?;
-        if let Some(slot) = parts.extensions.get::<CallerSlot>() {
-            let _ = slot.0.set(principal.user.id);
-        }
+        CallerSlot::fill(parts, principal.user.id);
         Ok(AppPrincipal { principal, app_id })
     }
 }
