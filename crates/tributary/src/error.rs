@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tributary_types::ErrorBody;
 
-use crate::store::StoreError;
+use crate::store::{BoxError, StoreError};
 
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
@@ -40,14 +40,20 @@ pub enum ApiError {
     /// 503: too busy right now; the client may retry after `retry_after` seconds.
     #[error("{message}")]
     Unavailable { message: String, retry_after: u64 },
-    /// Details are logged, never sent: they may hold SQL or paths.
+    /// The cause is logged (with its own causes, through `source()`), never sent: it may
+    /// hold SQL or paths. Build one from a message with [`ApiError::internal`].
     #[error("Internal server error")]
-    Internal(String),
+    Internal(#[source] BoxError),
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
+    /// A 500 whose cause is `detail`: a message, or any error (whose causes it keeps).
+    pub fn internal(detail: impl Into<BoxError>) -> ApiError {
+        ApiError::Internal(detail.into())
+    }
+
     /// A validation error on one field.
     pub fn field(field: &str, reason: impl Into<String>) -> ApiError {
         let mut errors = FieldErrors::new();
@@ -95,9 +101,23 @@ impl From<StoreError> for ApiError {
                 ApiError::NotFound(format!("{} not found", capitalise(what)))
             }
             StoreError::Forbidden(why) => ApiError::Forbidden(why.to_owned()),
-            StoreError::Backend(detail) => ApiError::Internal(detail),
+            // The store's error stays in the chain: `database error: <the driver's error>`.
+            e @ StoreError::Backend(_) => ApiError::Internal(Box::new(e)),
         }
     }
+}
+
+/// An error and its causes, outermost first, joined with `: ` (`database error: disk I/O
+/// error`). For the operator's eyes (logs, the CLI), never a client's.
+pub fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 fn capitalise(s: &str) -> String {

@@ -161,12 +161,3 @@ pub async fn show_thread(
         .ok_or_else(|| ApiError::NotFound("Thread not found".into()))?;
     Ok(raw_json::response(StatusCode::OK, t.json.to_string()))
 }
-
-/// A random thread id in Flowdock's form (27 URL-safe characters).
-pub fn new_thread_id() -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut buf = [0u8; 20];
-    rand::thread_rng().fill_bytes(&mut buf);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
-}

@@ -83,8 +83,8 @@ pub async fn create_user(store: &DynStore, input: CreateUser) -> ApiResult<(User
         Some(p) => Some(
             tokio::task::spawn_blocking(move || secrets::hash_password(&p))
                 .await
-                .map_err(|e| ApiError::Internal(e.to_string()))?
-                .map_err(ApiError::Internal)?,
+                .map_err(|e| ApiError::internal(e.to_string()))?
+                .map_err(ApiError::internal)?,
         ),
         None => None,
     };

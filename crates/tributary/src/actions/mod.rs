@@ -61,7 +61,7 @@ pub async fn run_update_action(
         .await?
         .ok_or_else(|| ApiError::NotFound("Thread not found".into()))?;
     let thread: tributary_types::Thread = serde_json::from_str(&thread.json)
-        .map_err(|e| ApiError::Internal(format!("stored thread: {e}")))?;
+        .map_err(|e| ApiError::internal(format!("stored thread: {e}")))?;
     let action = thread
         .actions
         .get(index)
@@ -113,7 +113,7 @@ pub async fn run_update_action(
     };
     let mut payload = action.clone();
     payload["agent"] = json!({"@type": "Person", "name": user.name, "image": image});
-    let body = serde_json::to_vec(&payload).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = serde_json::to_vec(&payload).map_err(|e| ApiError::internal(e.to_string()))?;
     let now = now_millis();
     // The same parse the target check makes: the token names the origin it is sent to. A
     // URL that does not parse is refused by the check and its token never sent.

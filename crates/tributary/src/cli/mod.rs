@@ -4,6 +4,7 @@
 //! `{"message": ..., "errors": {...}}` on stderr and exits non-zero, so scripts can rely on both.
 
 mod admin;
+mod demo;
 mod serve;
 
 use std::process::ExitCode;
@@ -57,7 +58,7 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            return fail(&ApiError::Internal(format!(
+            return fail(&ApiError::internal(format!(
                 "cannot start the runtime: {e}"
             )))
         }
@@ -77,7 +78,9 @@ pub fn main() -> ExitCode {
 fn fail(e: &ApiError) -> ExitCode {
     let body = match e {
         // The CLI's user is the operator: the detail is theirs to see.
-        ApiError::Internal(detail) => serde_json::json!({"message": detail}),
+        ApiError::Internal(detail) => {
+            serde_json::json!({"message": crate::error::cause_chain(&**detail)})
+        }
         _ => serde_json::to_value(e.body()).unwrap_or_default(),
     };
     eprintln!("{body}");

@@ -1,14 +1,12 @@
-//! `tributary serve`, and the `--demo` seed.
+//! `tributary serve`: configuration, the listeners, and the server until shutdown.
 
 use clap::Args;
-use serde_json::json;
 
-use super::DatabaseArg;
+use super::{demo, DatabaseArg};
 use crate::config::{Config, Overrides, Secret};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::{Metrics, MetricsAccess};
-use crate::store::DynStore;
-use crate::{flows, organizations, server, users};
+use crate::server;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -82,7 +80,7 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
     let store = crate::store::connect(&config.database).await?;
     let _single_node = single_node_lock(&config.database)?;
     if args.demo {
-        let seed = seed_demo(&store, &config.public_url).await?;
+        let seed = demo::seed(&store, &config.public_url).await?;
         println!("{seed}");
     }
     let listener = bind(config.listen).await?;
@@ -127,7 +125,7 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
     if let Some(task) = metrics_server {
         task.abort();
     }
-    served.map_err(|e| ApiError::Internal(e.to_string()))?;
+    served.map_err(ApiError::internal)?;
     tracing::info!("server.stopped");
     Ok(())
 }
@@ -150,7 +148,7 @@ fn single_node_lock(database: &str) -> ApiResult<Option<std::fs::File>> {
         database.strip_prefix("sqlite://").unwrap_or(database)
     );
     let file = std::fs::File::create(&path)
-        .map_err(|e| ApiError::Internal(format!("cannot create {path}: {e}")))?;
+        .map_err(|e| ApiError::internal(format!("cannot create {path}: {e}")))?;
     match file.try_lock() {
         Ok(()) => Ok(Some(file)),
         Err(_) => Err(ApiError::Conflict(format!(
@@ -158,44 +156,4 @@ fn single_node_lock(database: &str) -> ApiResult<Option<std::fs::File>> {
              run more than one node on PostgreSQL"
         ))),
     }
-}
-
-const DEMO_EMAIL: &str = "admin@demo.tributary.local";
-
-/// Creates the demo data once. The password and token are printed only on the run that
-/// creates them, like every other secret.
-async fn seed_demo(store: &DynStore, public_url: &str) -> ApiResult<serde_json::Value> {
-    if store.user_by_email(DEMO_EMAIL).await?.is_some() {
-        return Ok(
-            json!({"demo": "already seeded", "email": DEMO_EMAIL, "flow": format!("{public_url}/flows/demo/main")}),
-        );
-    }
-    let password = crate::secrets::new_token(8);
-    let (user, token) = users::create_user(
-        store,
-        users::CreateUser {
-            email: DEMO_EMAIL.into(),
-            name: "Demo Admin".into(),
-            nick: "admin".into(),
-            password: Some(password.clone()),
-        },
-    )
-    .await?;
-    let org = organizations::create_org(store, "Demo", Some(DEMO_EMAIL)).await?;
-    let flow = flows::create_flow(
-        store,
-        &org.parameterized_name,
-        "Main",
-        tributary_types::AccessMode::Organization,
-        Some(user.id),
-    )
-    .await?;
-    Ok(json!({
-        "demo": "seeded",
-        "email": DEMO_EMAIL,
-        "password": password,
-        "api_token": token,
-        "flow": format!("{public_url}/flows/{}/{}", org.parameterized_name, flow.parameterized_name),
-        "try": format!("curl -u {token}: {public_url}/flows?users=1"),
-    }))
 }

@@ -106,7 +106,7 @@ pub async fn member_redirect(state: &AppState, flow: FlowRecord, id: &str) -> Ap
     let h = res.headers_mut();
     h.insert(
         header::LOCATION,
-        HeaderValue::from_str(&location).map_err(|e| ApiError::Internal(e.to_string()))?,
+        HeaderValue::from_str(&location).map_err(|e| ApiError::internal(e.to_string()))?,
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -121,7 +121,7 @@ async fn serve(state: &AppState, flow_id: &str, id: &str) -> ApiResult<Response>
         .await?
         .ok_or_else(not_found)?;
     let stream = state.blobs.get(&file.id).await?.ok_or_else(|| {
-        ApiError::Internal(format!(
+        ApiError::internal(format!(
             "the blob of file {}/{} is missing",
             file.flow_id, file.id
         ))

@@ -194,7 +194,7 @@ pub(super) fn file_too_large(field: &str, max_upload_bytes: u64) -> ApiError {
 }
 
 pub(super) fn spool_error(e: std::io::Error) -> ApiError {
-    ApiError::Internal(format!("cannot spool an upload: {e}"))
+    ApiError::internal(format!("cannot spool an upload: {e}"))
 }
 
 /// The last path component of a client's file name (some send full paths), without control

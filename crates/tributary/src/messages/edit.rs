@@ -83,7 +83,7 @@ async fn load(state: &AppState, flow_id: &str, id: i64) -> ApiResult<(StoredMess
         .ok_or_else(|| ApiError::NotFound("Message not found".into()))?;
     let parsed = stored
         .parse()
-        .map_err(|e| ApiError::Internal(format!("stored message {id}: {e}")))?;
+        .map_err(|e| ApiError::internal(format!("stored message {id}: {e}")))?;
     Ok((stored, parsed))
 }
 

@@ -17,7 +17,6 @@ use crate::store::*;
 // messages::edit checks edited content against the same limit.
 pub use super::kinds::MAX_CONTENT_CHARS;
 // The demo seed (store/sqlite/seed.rs) still names it here.
-pub use crate::threads::new_thread_id;
 
 /// Posts `input` to `flow` as `poster` and returns the stored message once it is durable.
 /// The caller has checked that the poster may post to the flow.
@@ -29,7 +28,7 @@ pub async fn post_message(
 ) -> ApiResult<StoredMessage> {
     match post_message_with(store, poster, flow, input, None).await? {
         PostOutcome::Stored(m) => Ok(m),
-        PostOutcome::Replay(_) => Err(ApiError::Internal("replay without a key".into())),
+        PostOutcome::Replay(_) => Err(ApiError::internal("replay without a key")),
     }
 }
 

@@ -65,7 +65,7 @@ impl OAuthError {
 
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
-        OAuthError::server_error(e.to_string())
+        OAuthError::server_error(crate::error::cause_chain(&e))
     }
 }
 
@@ -73,7 +73,9 @@ impl From<StoreError> for OAuthError {
 impl From<ApiError> for OAuthError {
     fn from(e: ApiError) -> Self {
         match e {
-            ApiError::Internal(detail) => OAuthError::server_error(detail),
+            ApiError::Internal(detail) => {
+                OAuthError::server_error(crate::error::cause_chain(&*detail))
+            }
             ApiError::Unavailable {
                 message,
                 retry_after,

@@ -89,7 +89,7 @@ impl Passwords {
             inner.verify(hash.as_deref(), &password)
         })
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::internal(e.to_string()))?;
         Ok(user.filter(|_| ok))
     }
 

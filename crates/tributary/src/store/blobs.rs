@@ -60,7 +60,7 @@ pub fn new_key() -> String {
 }
 
 pub(crate) fn io_error(e: io::Error) -> StoreError {
-    StoreError::Backend(format!("blob store: {e}"))
+    StoreError::backend("blob store", e)
 }
 
 /// An upload being written to a temporary file. Dropped before [`Spool::finish`], the file

@@ -1,10 +1,28 @@
-//! Files as the store records them: one row per attachment of a committed message.
+//! Files as the store records them: one row per attachment of a committed message, and the
+//! blob store that keeps their contents. Server secrets live here too: like blobs, they are
+//! things the store keeps for the server rather than rows of the Flowdock domain.
 //!
 //! The rows are derived from the message's own `attachments` inside the post's transaction
 //! (both backends call [`attachment_files`]), so there is one source of truth: a file is
 //! downloadable exactly when the message that carries it is committed.
 
+use async_trait::async_trait;
 use tributary_types::Message;
+
+use super::{DynBlobStore, StoreResult};
+
+/// Files (issue 8). `post_message` records a message's attachments in the `files` table.
+#[async_trait]
+pub trait FileStore: Send + Sync {
+    /// Where this backend keeps file contents unless configured otherwise: a directory beside
+    /// the SQLite database, or the PostgreSQL database itself.
+    fn blobs(&self) -> DynBlobStore;
+    /// A file of a committed message.
+    async fn file_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<FileRecord>>;
+    /// The server secret named `name`, stored from `candidate` the first time it is asked
+    /// for; every node and every restart reads the same value.
+    async fn server_secret(&self, name: &str, candidate: &str) -> StoreResult<String>;
+}
 
 /// One stored file of a flow. `id` is also its blob key.
 #[derive(Debug, Clone, PartialEq, Eq)]

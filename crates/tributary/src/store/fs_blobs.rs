@@ -20,7 +20,7 @@ impl FsBlobStore {
     pub fn open(root: &Path) -> StoreResult<FsBlobStore> {
         let spool = root.join("tmp");
         std::fs::create_dir_all(&spool)
-            .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", spool.display())))?;
+            .map_err(|e| StoreError::backend(format!("cannot create {}", spool.display()), e))?;
         sweep_spool(&spool);
         Ok(FsBlobStore {
             root: root.to_path_buf(),
@@ -57,7 +57,7 @@ impl BlobStore for FsBlobStore {
         // The rename is durable only once the directory entry is.
         tokio::task::spawn_blocking(move || std::fs::File::open(&dir).and_then(|d| d.sync_all()))
             .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?
+            .map_err(|e| StoreError::Backend(Box::new(e)))?
             .map_err(io_error)
     }
 

@@ -1,5 +1,6 @@
-//! Messages and threads as the store holds them, and the write-path logic both backends
-//! share: thread state updates, counts, and the one serialisation of each message.
+//! Messages and threads as the store holds them: the [`MessageStore`] trait and its inputs
+//! and records. The write-path logic both backends share is beside it: thread state in
+//! [`super::threads`], the one serialisation of each message in [`super::message_json`].
 //!
 //! A message row keeps its own JSON (without `thread`); a thread row keeps the thread's JSON.
 //! Reads splice the two, so every message shows its thread's current state without
@@ -7,10 +8,42 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-use tributary_types::{Message, Thread, ThreadSource, ThreadUpdate};
+use async_trait::async_trait;
+use tributary_types::{Message, ThreadSource, ThreadUpdate};
 
-use super::{StoreError, StoreResult};
+use super::StoreResult;
+use crate::bus::Event;
+
+/// Messages and threads: the post path's one write, edits and deletions, and the reads.
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// The one write of a post, in one transaction: replays a known idempotency key, or
+    /// upserts the thread, allocates the flow's next message id, inserts the message, updates
+    /// the thread's state and counts, and records the key. Answers after the commit.
+    async fn post_message(&self, post: NewPost) -> StoreResult<PostOutcome>;
+    /// A remembered answer for the key, when it is younger than `IDEMPOTENCY_TTL_MS`.
+    async fn idempotent_response(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotentResponse>>;
+    async fn message_by_id(&self, flow_id: &str, id: i64) -> StoreResult<Option<StoredMessage>>;
+    /// Matching messages in ascending id order.
+    async fn list_messages(&self, query: MessageQuery) -> StoreResult<Vec<StoredMessage>>;
+    /// Rewrites one message and records the edit's events, in one transaction.
+    async fn change_message(&self, change: MessageChange) -> StoreResult<ChangeOutcome>;
+    /// Removes the message, takes it out of its thread's counts, and records the
+    /// `message-delete` event `deletion` (returned), so streams learn of it in order.
+    async fn delete_message(
+        &self,
+        flow_id: &str,
+        id: i64,
+        deletion: NewEvent,
+    ) -> StoreResult<StoredMessage>;
+    async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>>;
+    /// Threads by `updated_at`, newest first.
+    async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>>;
+}
 
 /// How long an idempotency key is remembered (DESIGN §3.2).
 pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
@@ -20,12 +53,30 @@ pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 pub struct NewThread {
     /// Random id, used only when the thread does not exist yet.
     pub id: String,
-    /// `chat` for threads started in chat, `inbox` for integration threads.
-    pub origin: &'static str,
+    pub origin: ThreadOrigin,
     pub source_id: Option<i64>,
     pub app_id: Option<i64>,
     pub external_thread_id: Option<String>,
     pub source: Option<ThreadSource>,
+}
+
+/// Where a thread started: the `origin` column, by which thread lists filter `chat` and
+/// `inbox`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadOrigin {
+    /// Started in chat, by a user's message.
+    Chat,
+    /// Started by an integration (or a user) in the team inbox.
+    Inbox,
+}
+
+impl ThreadOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreadOrigin::Chat => "chat",
+            ThreadOrigin::Inbox => "inbox",
+        }
+    }
 }
 
 /// Which thread a post goes to.
@@ -39,26 +90,6 @@ pub enum ThreadRef {
     External(NewThread),
     /// A thread of its own.
     Start(NewThread),
-}
-
-/// The thread count a message adds to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Counter {
-    None,
-    Activities,
-    InternalComments,
-    ExternalComments,
-}
-
-impl Counter {
-    pub fn for_event(event: &str) -> Counter {
-        match event {
-            "activity" => Counter::Activities,
-            "discussion" => Counter::ExternalComments,
-            "message" | "comment" | "file" => Counter::InternalComments,
-            _ => Counter::None,
-        }
-    }
 }
 
 /// An idempotency key to record with the post, and the answer to remember for it.
@@ -134,8 +165,8 @@ impl StoredMessage {
     }
 
     /// The message as a stream event.
-    pub fn to_event(&self) -> crate::bus::Event {
-        crate::bus::Event::new(self.flow_id.as_str().into(), self.id, &self.json)
+    pub fn to_event(&self) -> Event {
+        Event::new(self.flow_id.as_str().into(), self.id, &self.json)
     }
 }
 
@@ -207,176 +238,4 @@ pub struct MessageChange {
 pub struct ChangeOutcome {
     pub message: StoredMessage,
     pub events: Vec<StoredMessage>,
-}
-
-/// RFC 3339 with milliseconds, as Flowdock's `created_at`.
-pub fn iso8601(ms: i64) -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
-}
-
-/// The state of a thread that a post starts.
-pub fn new_thread_state(t: &NewThread, now: i64) -> Thread {
-    Thread {
-        id: t.id.clone(),
-        title: None,
-        body: None,
-        external_url: None,
-        status: None,
-        actions: Vec::new(),
-        fields: Vec::new(),
-        source: t.source.clone(),
-        activities: 0,
-        internal_comments: 0,
-        external_comments: 0,
-        external_thread_id: t.external_thread_id.clone(),
-        created_at: iso8601(now),
-        updated_at: iso8601(now),
-    }
-}
-
-/// Whether the post of `source_id` (`None` for a user) owns `thread`: only the source that
-/// started a thread sets its state, because the server signs the thread's UpdateActions with
-/// that source's client secret. A user owns no thread, not even a chat thread of their own
-/// (it has no source to sign for, and must not look like an integration's).
-pub fn owns(thread: &Thread, source_id: Option<i64>) -> bool {
-    source_id.is_some() && thread.source.as_ref().map(|s| s.id) == source_id
-}
-
-/// Whether a post of `source_id` may join `thread` at all. A source posts into its own
-/// threads and into threads no source owns (chat threads); another source's thread is
-/// refused, with or without a `thread` object. Users are the flow's members: they may.
-pub fn may_join(thread: &Thread, source_id: Option<i64>) -> StoreResult<()> {
-    match (&thread.source, source_id) {
-        (Some(owner), Some(poster)) if owner.id != poster => Err(StoreError::Forbidden(
-            "This thread belongs to another source; a flow_token posts only to its own threads",
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// A new message enters its thread: the message's `thread` object updates the state when the
-/// poster owns the thread ([`owns`]; anyone else's is ignored), the counts and `updated_at`
-/// move, and the message names the thread. Returns the thread's new state as stored.
-pub fn enter_thread(
-    thread: &mut Thread,
-    update: Option<&ThreadUpdate>,
-    source_id: Option<i64>,
-    m: &mut Message,
-    now: i64,
-) -> String {
-    if let Some(u) = update.filter(|_| owns(thread, source_id)) {
-        apply_update(thread, u);
-    }
-    count(thread, Counter::for_event(&m.event), 1);
-    thread.updated_at = iso8601(now);
-    m.thread_id = Some(thread.id.clone());
-    m.external_thread_id = thread.external_thread_id.clone();
-    serialise(&*thread)
-}
-
-/// The newest message's `thread` object replaces each field it carries.
-pub fn apply_update(thread: &mut Thread, u: &ThreadUpdate) {
-    if let Some(v) = &u.title {
-        thread.title = Some(v.clone());
-    }
-    if let Some(v) = &u.body {
-        thread.body = Some(v.clone());
-    }
-    if let Some(v) = &u.external_url {
-        thread.external_url = Some(v.clone());
-    }
-    if let Some(v) = &u.status {
-        thread.status = Some(v.clone());
-    }
-    if let Some(v) = &u.fields {
-        thread.fields = v.clone();
-    }
-    if let Some(v) = &u.actions {
-        thread.actions = v.clone();
-    }
-}
-
-/// Adds (or, with `delta` -1, removes) one message of `counter` kind.
-pub fn count(thread: &mut Thread, counter: Counter, delta: i64) {
-    match counter {
-        Counter::Activities => thread.activities = (thread.activities + delta).max(0),
-        Counter::InternalComments => {
-            thread.internal_comments = (thread.internal_comments + delta).max(0)
-        }
-        Counter::ExternalComments => {
-            thread.external_comments = (thread.external_comments + delta).max(0)
-        }
-        Counter::None => {}
-    }
-}
-
-/// Fills the fields only the store knows and serialises the message once, without `thread`.
-pub fn finish_message(m: &mut Message, flow_id: &str, id: i64, now: i64) -> String {
-    m.id = id;
-    m.flow = flow_id.to_owned();
-    m.sent = now;
-    m.created_at = iso8601(now);
-    m.thread = None;
-    serialise(m)
-}
-
-pub fn serialise<T: serde::Serialize>(v: &T) -> String {
-    // Serialising plain structs and `Value`s cannot fail.
-    serde_json::to_string(v).unwrap_or_else(|_| "{}".to_owned())
-}
-
-/// The message JSON with its thread's current state appended as `thread`.
-pub fn splice(own: &str, thread: Option<&str>) -> Arc<str> {
-    match (thread, own.strip_suffix('}')) {
-        (Some(t), Some(head)) => {
-            let mut s = String::with_capacity(own.len() + t.len() + 11);
-            s.push_str(head);
-            s.push_str(",\"thread\":");
-            s.push_str(t);
-            s.push('}');
-            s.into()
-        }
-        _ => own.into(),
-    }
-}
-
-/// The user id as a message carries it: `"0"` for integrations.
-pub fn user_string(user_id: Option<i64>) -> String {
-    user_id
-        .map(|id| id.to_string())
-        .unwrap_or_else(|| "0".into())
-}
-
-/// The content of a `Value` that is a string, or the `text` of a comment's object.
-pub fn content_text(content: &Value) -> &str {
-    match content {
-        Value::String(s) => s,
-        Value::Object(o) => o.get("text").and_then(Value::as_str).unwrap_or(""),
-        _ => "",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn splices_the_thread_into_the_message() {
-        assert_eq!(
-            &*splice(r#"{"id":1}"#, Some(r#"{"id":"t"}"#)),
-            r#"{"id":1,"thread":{"id":"t"}}"#
-        );
-        assert_eq!(&*splice(r#"{"id":1}"#, None), r#"{"id":1}"#);
-    }
-
-    #[test]
-    fn formats_milliseconds_as_iso8601() {
-        assert_eq!(iso8601(1385546251160), "2013-11-27T09:57:31.160Z");
-    }
 }

@@ -118,7 +118,7 @@ pub async fn mark_mentions_read(
     for stored in unread {
         let mut m = stored
             .parse()
-            .map_err(|e| ApiError::Internal(format!("stored message {}: {e}", stored.id)))?;
+            .map_err(|e| ApiError::internal(format!("stored message {}: {e}", stored.id)))?;
         m.tags.retain(|t| *t != tag);
         m.thread = None;
         let event = crate::messages::edit::event(

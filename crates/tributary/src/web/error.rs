@@ -52,7 +52,7 @@ impl From<StoreError> for WebError {
 
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> Self {
-        WebError::Api(ApiError::Internal(format!("template: {e}")))
+        WebError::Api(ApiError::internal(format!("template: {e}")))
     }
 }
 

@@ -100,11 +100,11 @@ pub async fn people(
 
 pub fn parse(m: &StoredMessage) -> Result<Message, WebError> {
     m.parse()
-        .map_err(|e| ApiError::Internal(format!("stored message {}: {e}", m.id)).into())
+        .map_err(|e| ApiError::internal(format!("stored message {}: {e}", m.id)).into())
 }
 
 pub fn parse_thread(json: &str) -> Result<Thread, WebError> {
-    serde_json::from_str(json).map_err(|e| ApiError::Internal(format!("stored thread: {e}")).into())
+    serde_json::from_str(json).map_err(|e| ApiError::internal(format!("stored thread: {e}")).into())
 }
 
 /// The newest message id of the flow (0 when it has none).

@@ -70,7 +70,7 @@ pub(crate) fn post(flow: &str, event: &str, thread: ThreadRef) -> NewPost {
 pub(crate) fn new_thread(id: &str) -> NewThread {
     NewThread {
         id: id.into(),
-        origin: "chat",
+        origin: ThreadOrigin::Chat,
         source_id: None,
         app_id: None,
         external_thread_id: None,
@@ -224,7 +224,7 @@ async fn a_foreign_external_thread_fails_alone_in_a_burst(b: Backend) {
         .unwrap();
     let external = |flow: &str, ext: &str| {
         let mut t = new_thread(&format!("{flow}-{ext}"));
-        t.origin = "inbox";
+        t.origin = ThreadOrigin::Inbox;
         t.source_id = Some(source.id);
         t.app_id = Some(app.id);
         t.external_thread_id = Some(ext.into());

@@ -30,7 +30,7 @@ pub async fn parse(d: &mut Draft<'_>, store: &DynStore, errors: &mut FieldErrors
     }
     let parsed = parent
         .parse()
-        .map_err(|e| ApiError::Internal(format!("stored message {}: {e}", parent.id)))?;
+        .map_err(|e| ApiError::internal(format!("stored message {}: {e}", parent.id)))?;
     d.message.content =
         json!({"title": parent_title(&parsed), "text": text.clone().unwrap_or_default()});
     d.message.tags.push(format!("influx:{}", parent.id));

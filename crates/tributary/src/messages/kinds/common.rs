@@ -11,7 +11,7 @@ use crate::error::{err, limited, FieldErrors};
 use crate::files::{attach, upload::Upload};
 use crate::messages::input::PostInput;
 use crate::messages::{tag_rules, tags, thread_input};
-use crate::store::{user_string, FlowRecord, NewThread, ThreadRef};
+use crate::store::{new_thread_id, user_string, FlowRecord, NewThread, ThreadOrigin, ThreadRef};
 
 /// Longest chat content (flowdock/api-docs docs/messages.md).
 pub const MAX_CONTENT_CHARS: usize = 8096;
@@ -129,11 +129,11 @@ impl<'a> Draft<'a> {
             Poster::User(_) => (None, None),
         };
         NewThread {
-            id: crate::threads::new_thread_id(),
+            id: new_thread_id(),
             origin: if in_inbox(self.kind, self.poster) {
-                "inbox"
+                ThreadOrigin::Inbox
             } else {
-                "chat"
+                ThreadOrigin::Chat
             },
             source_id,
             app_id,

@@ -1,10 +1,65 @@
-//! Users, organizations and organization memberships.
+//! [`AccountStore`] on PostgreSQL: users, the site-admin flag and web sessions.
 
+use async_trait::async_trait;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row};
 
-use super::constraint;
+use super::{constraint, PgStore};
 use crate::store::*;
+
+#[async_trait]
+impl AccountStore for PgStore {
+    async fn create_user(&self, user: NewUser) -> StoreResult<UserRecord> {
+        create_user(&**self.client().await?, user).await
+    }
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRecord>> {
+        let row = self.row_by_key(&user_sql("u.id = $1"), &[&id]).await?;
+        Ok(row.as_ref().map(user_row))
+    }
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
+        user_where(
+            &**self.client().await?,
+            "lower(u.email) = lower($1)",
+            &email,
+        )
+        .await
+    }
+    async fn user_by_api_token_hash(&self, hash: &str) -> StoreResult<Option<UserRecord>> {
+        let row = self
+            .row_by_key(&user_sql("u.api_token_hash = $1"), &[&hash])
+            .await?;
+        Ok(row.as_ref().map(user_row))
+    }
+    async fn set_api_token_hash(&self, user_id: i64, hash: &str) -> StoreResult<()> {
+        set_api_token_hash(&**self.client().await?, user_id, hash).await
+    }
+    async fn users_visible_to(&self, user_id: i64) -> StoreResult<Vec<UserRecord>> {
+        users_visible_to(&**self.client().await?, user_id).await
+    }
+    async fn share_organization(&self, a: i64, b: i64) -> StoreResult<bool> {
+        share_organization(&**self.client().await?, a, b).await
+    }
+    async fn user_is_admin(&self, user_id: i64) -> StoreResult<bool> {
+        user_is_admin(&**self.client().await?, user_id).await
+    }
+    async fn set_user_admin(&self, user_id: i64, admin: bool) -> StoreResult<()> {
+        set_user_admin(&**self.client().await?, user_id, admin).await
+    }
+    async fn create_web_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        create_session(&**self.client().await?, token_hash, user_id, expires_at).await
+    }
+    async fn web_session_user(&self, token_hash: &str) -> StoreResult<Option<UserRecord>> {
+        session_user(&**self.client().await?, token_hash).await
+    }
+    async fn delete_web_session(&self, token_hash: &str) -> StoreResult<()> {
+        delete_session(&**self.client().await?, token_hash).await
+    }
+}
 
 pub(super) const USER_COLS: &str =
     "u.id, u.email, u.name, u.nick, u.avatar, u.website, u.password_hash, u.disabled, u.created_at";
@@ -20,20 +75,6 @@ pub(super) fn user_row(r: &Row) -> UserRecord {
         password_hash: r.get(6),
         disabled: r.get(7),
         created_at: r.get(8),
-    }
-}
-
-pub(super) const ORG_COLS: &str = "o.id, o.name, o.parameterized_name, o.user_limit, o.active, \
-     (SELECT COUNT(*) FROM org_memberships om WHERE om.org_id = o.id)";
-
-pub(super) fn org_row(r: &Row, at: usize) -> OrgRecord {
-    OrgRecord {
-        id: r.get(at),
-        name: r.get(at + 1),
-        parameterized_name: r.get(at + 2),
-        user_limit: r.get(at + 3),
-        active: r.get(at + 4),
-        user_count: r.get(at + 5),
     }
 }
 
@@ -118,82 +159,62 @@ pub async fn share_organization(c: &impl GenericClient, a: i64, b: i64) -> Store
     Ok(row.get(0))
 }
 
-pub async fn create_org(c: &impl GenericClient, o: NewOrg) -> StoreResult<OrgRecord> {
-    let row = c
-        .query_one(
-            "INSERT INTO organizations (name, parameterized_name, user_limit, created_at)
-             VALUES ($1, $2, $3, $4) RETURNING id",
-            &[&o.name, &o.parameterized_name, &o.user_limit, &now_millis()],
-        )
-        .await
-        .map_err(|e| constraint(e, "organization name", "organization"))?;
-    let id: i64 = row.get(0);
-    org_where(c, "o.id = $1", &id)
-        .await?
-        .ok_or(StoreError::NotFound("organization"))
-}
-
-pub async fn org_where(
-    c: &impl GenericClient,
-    cond: &str,
-    arg: &(dyn ToSql + Sync),
-) -> StoreResult<Option<OrgRecord>> {
-    let sql = format!("SELECT {ORG_COLS} FROM organizations o WHERE {cond}");
-    Ok(c.query_opt(&sql, &[arg]).await?.map(|r| org_row(&r, 0)))
-}
-
-pub async fn add_org_member(
-    c: &impl GenericClient,
-    org_id: i64,
-    user_id: i64,
-    admin: bool,
-) -> StoreResult<()> {
-    c.execute(
-        "INSERT INTO org_memberships (org_id, user_id, admin, created_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (org_id, user_id) DO UPDATE SET admin = excluded.admin",
-        &[&org_id, &user_id, &admin, &now_millis()],
+pub async fn user_is_admin(c: &impl GenericClient, user_id: i64) -> StoreResult<bool> {
+    Ok(
+        c.query_opt("SELECT admin FROM users WHERE id = $1", &[&user_id])
+            .await?
+            .map(|r| r.get(0))
+            .unwrap_or(false),
     )
-    .await
-    .map_err(|e| constraint(e, "membership", "organization or user"))?;
+}
+
+pub async fn set_user_admin(c: &impl GenericClient, user_id: i64, admin: bool) -> StoreResult<()> {
+    let n = c
+        .execute(
+            "UPDATE users SET admin = $2 WHERE id = $1",
+            &[&user_id, &admin],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound("user"));
+    }
     Ok(())
 }
 
-pub async fn org_membership(
+pub async fn create_session(
     c: &impl GenericClient,
-    org_id: i64,
+    token_hash: &str,
     user_id: i64,
-) -> StoreResult<Option<bool>> {
-    Ok(c.query_opt(
-        "SELECT admin FROM org_memberships WHERE org_id = $1 AND user_id = $2",
-        &[&org_id, &user_id],
+    expires_at: i64,
+) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO web_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        &[&token_hash, &user_id, &now_millis(), &expires_at],
     )
-    .await?
-    .map(|r| r.get(0)))
+    .await
+    .map_err(|e| constraint(e, "session", "user"))?;
+    Ok(())
 }
 
-pub async fn orgs_of_user(c: &impl GenericClient, user_id: i64) -> StoreResult<Vec<OrgRecord>> {
+pub async fn session_user(
+    c: &impl GenericClient,
+    token_hash: &str,
+) -> StoreResult<Option<UserRecord>> {
     let sql = format!(
-        "SELECT {ORG_COLS} FROM organizations o JOIN org_memberships m ON m.org_id = o.id
-          WHERE m.user_id = $1 ORDER BY o.id"
+        "SELECT {USER_COLS} FROM users u JOIN web_sessions s ON s.user_id = u.id
+          WHERE s.token_hash = $1 AND s.expires_at > $2"
     );
-    Ok(c.query(&sql, &[&user_id])
+    Ok(c.query_opt(&sql, &[&token_hash, &now_millis()])
         .await?
-        .iter()
-        .map(|r| org_row(r, 0))
-        .collect())
+        .as_ref()
+        .map(user_row))
 }
 
-pub async fn org_members(c: &impl GenericClient, org_id: i64) -> StoreResult<Vec<OrgMember>> {
-    let sql = format!(
-        "SELECT {USER_COLS}, m.admin FROM users u JOIN org_memberships m ON m.user_id = u.id
-          WHERE m.org_id = $1 ORDER BY u.id"
-    );
-    Ok(c.query(&sql, &[&org_id])
-        .await?
-        .iter()
-        .map(|r| OrgMember {
-            user: user_row(r),
-            admin: r.get(9),
-        })
-        .collect())
+pub async fn delete_session(c: &impl GenericClient, token_hash: &str) -> StoreResult<()> {
+    c.execute(
+        "DELETE FROM web_sessions WHERE token_hash = $1",
+        &[&token_hash],
+    )
+    .await?;
+    Ok(())
 }

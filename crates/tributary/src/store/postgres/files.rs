@@ -1,9 +1,25 @@
-//! Stored files and server secrets.
+//! [`FileStore`] on PostgreSQL: stored files and server secrets. The contents live in the
+//! database too (`blobs`), so every node serves every file.
 
+use async_trait::async_trait;
 use tokio_postgres::GenericClient;
 use tributary_types::Message;
 
+use super::PgStore;
 use crate::store::*;
+
+#[async_trait]
+impl FileStore for PgStore {
+    fn blobs(&self) -> DynBlobStore {
+        self.blobs.clone()
+    }
+    async fn file_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<FileRecord>> {
+        file_by_id(&**self.client().await?, flow_id, id).await
+    }
+    async fn server_secret(&self, name: &str, candidate: &str) -> StoreResult<String> {
+        server_secret(&**self.client().await?, name, candidate).await
+    }
+}
 
 /// Records the message's attachments; runs in the post's transaction.
 pub async fn insert_attachments(c: &impl GenericClient, m: &Message) -> StoreResult<()> {

@@ -1,13 +1,177 @@
-//! Flows and flow memberships.
+//! [`FlowStore`] on PostgreSQL: organizations, flows, and their memberships.
 
+use async_trait::async_trait;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row};
 use tributary_types::AccessMode;
 
-use super::accounts::{org_row, user_row, ORG_COLS, USER_COLS};
-use super::constraint;
+use super::accounts::{user_row, USER_COLS};
+use super::{constraint, PgStore};
 use crate::store::*;
 
+#[async_trait]
+impl FlowStore for PgStore {
+    async fn create_org(&self, org: NewOrg) -> StoreResult<OrgRecord> {
+        create_org(&**self.client().await?, org).await
+    }
+    async fn org_by_name(&self, parameterized_name: &str) -> StoreResult<Option<OrgRecord>> {
+        org_where(
+            &**self.client().await?,
+            "o.parameterized_name = $1",
+            &parameterized_name,
+        )
+        .await
+    }
+    async fn add_org_member(&self, org_id: i64, user_id: i64, admin: bool) -> StoreResult<()> {
+        add_org_member(&**self.client().await?, org_id, user_id, admin).await
+    }
+    async fn org_membership(&self, org_id: i64, user_id: i64) -> StoreResult<Option<bool>> {
+        org_membership(&**self.client().await?, org_id, user_id).await
+    }
+    async fn orgs_of_user(&self, user_id: i64) -> StoreResult<Vec<OrgRecord>> {
+        orgs_of_user(&**self.client().await?, user_id).await
+    }
+    async fn org_members(&self, org_id: i64) -> StoreResult<Vec<OrgMember>> {
+        org_members(&**self.client().await?, org_id).await
+    }
+    async fn create_flow(&self, flow: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let id = flow.id.clone();
+        insert_flow(&*tx, flow).await?;
+        if let Some(user_id) = creator {
+            set_flow_member(&*tx, &id, user_id, true).await?;
+        }
+        tx.commit().await?;
+        flow_by_id(&**client, &id)
+            .await?
+            .ok_or(StoreError::NotFound("flow"))
+    }
+    async fn flow_by_name(&self, org: &str, flow: &str) -> StoreResult<Option<FlowRecord>> {
+        flow_by_name(&**self.client().await?, org, flow).await
+    }
+    async fn flow_by_id(&self, id: &str) -> StoreResult<Option<FlowRecord>> {
+        let row = self.row_by_key(&flow_sql("f.id = $1"), &[&id]).await?;
+        Ok(row.as_ref().map(flow_row))
+    }
+    async fn flows_for_user(
+        &self,
+        user_id: i64,
+        with_joinable: bool,
+    ) -> StoreResult<Vec<FlowForUser>> {
+        flows_for_user(&**self.client().await?, user_id, with_joinable).await
+    }
+    async fn flow_membership(
+        &self,
+        flow_id: &str,
+        user_id: i64,
+    ) -> StoreResult<Option<FlowMembership>> {
+        flow_membership(&**self.client().await?, flow_id, user_id).await
+    }
+    async fn set_flow_member(&self, flow_id: &str, user_id: i64, open: bool) -> StoreResult<()> {
+        set_flow_member(&**self.client().await?, flow_id, user_id, open).await
+    }
+    async fn update_flow(&self, flow_id: &str, changes: FlowChanges) -> StoreResult<FlowRecord> {
+        update_flow(&**self.client().await?, flow_id, changes).await
+    }
+    async fn flow_members(&self, flow_id: &str) -> StoreResult<Vec<UserRecord>> {
+        flow_members(&**self.client().await?, flow_id).await
+    }
+}
+
+pub(super) const ORG_COLS: &str = "o.id, o.name, o.parameterized_name, o.user_limit, o.active, \
+     (SELECT COUNT(*) FROM org_memberships om WHERE om.org_id = o.id)";
+
+pub(super) fn org_row(r: &Row, at: usize) -> OrgRecord {
+    OrgRecord {
+        id: r.get(at),
+        name: r.get(at + 1),
+        parameterized_name: r.get(at + 2),
+        user_limit: r.get(at + 3),
+        active: r.get(at + 4),
+        user_count: r.get(at + 5),
+    }
+}
+
+pub async fn create_org(c: &impl GenericClient, o: NewOrg) -> StoreResult<OrgRecord> {
+    let row = c
+        .query_one(
+            "INSERT INTO organizations (name, parameterized_name, user_limit, created_at)
+             VALUES ($1, $2, $3, $4) RETURNING id",
+            &[&o.name, &o.parameterized_name, &o.user_limit, &now_millis()],
+        )
+        .await
+        .map_err(|e| constraint(e, "organization name", "organization"))?;
+    let id: i64 = row.get(0);
+    org_where(c, "o.id = $1", &id)
+        .await?
+        .ok_or(StoreError::NotFound("organization"))
+}
+
+pub async fn org_where(
+    c: &impl GenericClient,
+    cond: &str,
+    arg: &(dyn ToSql + Sync),
+) -> StoreResult<Option<OrgRecord>> {
+    let sql = format!("SELECT {ORG_COLS} FROM organizations o WHERE {cond}");
+    Ok(c.query_opt(&sql, &[arg]).await?.map(|r| org_row(&r, 0)))
+}
+
+pub async fn add_org_member(
+    c: &impl GenericClient,
+    org_id: i64,
+    user_id: i64,
+    admin: bool,
+) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO org_memberships (org_id, user_id, admin, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (org_id, user_id) DO UPDATE SET admin = excluded.admin",
+        &[&org_id, &user_id, &admin, &now_millis()],
+    )
+    .await
+    .map_err(|e| constraint(e, "membership", "organization or user"))?;
+    Ok(())
+}
+
+pub async fn org_membership(
+    c: &impl GenericClient,
+    org_id: i64,
+    user_id: i64,
+) -> StoreResult<Option<bool>> {
+    Ok(c.query_opt(
+        "SELECT admin FROM org_memberships WHERE org_id = $1 AND user_id = $2",
+        &[&org_id, &user_id],
+    )
+    .await?
+    .map(|r| r.get(0)))
+}
+
+pub async fn orgs_of_user(c: &impl GenericClient, user_id: i64) -> StoreResult<Vec<OrgRecord>> {
+    let sql = format!(
+        "SELECT {ORG_COLS} FROM organizations o JOIN org_memberships m ON m.org_id = o.id
+          WHERE m.user_id = $1 ORDER BY o.id"
+    );
+    Ok(c.query(&sql, &[&user_id])
+        .await?
+        .iter()
+        .map(|r| org_row(r, 0))
+        .collect())
+}
+
+pub async fn org_members(c: &impl GenericClient, org_id: i64) -> StoreResult<Vec<OrgMember>> {
+    let sql = format!(
+        "SELECT {USER_COLS}, m.admin FROM users u JOIN org_memberships m ON m.user_id = u.id
+          WHERE m.org_id = $1 ORDER BY u.id"
+    );
+    Ok(c.query(&sql, &[&org_id])
+        .await?
+        .iter()
+        .map(|r| OrgMember {
+            user: user_row(r),
+            admin: r.get(9),
+        })
+        .collect())
+}
 pub(super) fn flow_cols() -> String {
     format!("f.id, f.name, f.parameterized_name, f.access_mode, f.disabled, f.join_token, f.created_at, {ORG_COLS}")
 }

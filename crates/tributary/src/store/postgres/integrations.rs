@@ -1,13 +1,94 @@
-//! Developer applications and sources.
+//! [`IntegrationStore`] on PostgreSQL: developer applications, sources, and action
+//! attempts (whose rows are in `actions`).
 
 use std::sync::OnceLock;
 
+use async_trait::async_trait;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row};
 
-use super::constraint;
 use super::flows::{flow_cols, flow_row_at, FLOW_FROM};
+use super::{actions, constraint, PgStore};
 use crate::store::*;
+
+#[async_trait]
+impl IntegrationStore for PgStore {
+    async fn create_app(&self, app: NewApp) -> StoreResult<AppRecord> {
+        create_app(&**self.client().await?, app).await
+    }
+    async fn app_by_id(&self, id: i64) -> StoreResult<Option<AppRecord>> {
+        let row = self.row_by_key(&app_sql("id = $1"), &[&id]).await?;
+        Ok(row.as_ref().map(app_row))
+    }
+    async fn app_by_client_id(&self, client_id: &str) -> StoreResult<Option<AppRecord>> {
+        app_by_client_id(&**self.client().await?, client_id).await
+    }
+    async fn apps_of_owner(&self, owner_id: i64) -> StoreResult<Vec<AppRecord>> {
+        apps_where(
+            &**self.client().await?,
+            "owner_id = $1 ORDER BY id",
+            &[&owner_id],
+        )
+        .await
+    }
+    async fn list_apps(&self, published_only: bool) -> StoreResult<Vec<AppRecord>> {
+        apps_where(
+            &**self.client().await?,
+            "(published OR NOT $1) ORDER BY name, id",
+            &[&published_only],
+        )
+        .await
+    }
+    async fn update_app(&self, id: i64, changes: AppChanges) -> StoreResult<AppRecord> {
+        update_app(&**self.client().await?, id, changes).await
+    }
+    async fn create_source(&self, source: NewSource) -> StoreResult<SourceRecord> {
+        create_source(&**self.client().await?, source).await
+    }
+    async fn source_by_id(&self, id: i64) -> StoreResult<Option<SourceRecord>> {
+        let row = self.row_by_key(&source_sql("id = $1"), &[&id]).await?;
+        Ok(row.as_ref().map(source_row))
+    }
+    async fn source_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceRecord>> {
+        let row = self
+            .row_by_key(&source_sql("flow_token_hash = $1"), &[&hash])
+            .await?;
+        Ok(row.as_ref().map(source_row))
+    }
+    async fn source_context_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceContext>> {
+        let row = self.row_by_key(source_context_sql(), &[&hash]).await?;
+        Ok(row.as_ref().map(source_context_row))
+    }
+    async fn remove_source(&self, id: i64, reason: &str) -> StoreResult<SourceRecord> {
+        remove_source(&**self.client().await?, id, reason).await
+    }
+    async fn sources_in_flow(&self, flow_id: &str) -> StoreResult<Vec<SourceRecord>> {
+        sources_where(&**self.client().await?, "flow_id = $1", &flow_id).await
+    }
+    async fn sources_of_member(&self, user_id: i64) -> StoreResult<Vec<SourceRecord>> {
+        sources_where(
+            &**self.client().await?,
+            "flow_id IN (SELECT flow_id FROM flow_memberships WHERE user_id = $1)",
+            &user_id,
+        )
+        .await
+    }
+    async fn update_source(&self, id: i64, changes: SourceChanges) -> StoreResult<SourceRecord> {
+        update_source(&**self.client().await?, id, changes).await
+    }
+    async fn record_action_attempt(
+        &self,
+        attempt: NewActionAttempt,
+    ) -> StoreResult<ActionAttemptRecord> {
+        actions::record(&**self.client().await?, attempt).await
+    }
+    async fn action_attempts_of_source(
+        &self,
+        source_id: i64,
+    ) -> StoreResult<Vec<ActionAttemptRecord>> {
+        actions::of_source(&**self.client().await?, source_id).await
+    }
+}
 
 const APP_COLS: &str = "id, owner_id, name, icon_url, client_id, client_secret, redirect_uri, \
      setup_uri, configuration_uri, published, created_at, password_grant";

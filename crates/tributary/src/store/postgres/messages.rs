@@ -1,306 +1,67 @@
-//! Messages, threads and idempotency keys. Every write of a flow first locks the flow's
-//! counter row (posts too, see `post`), so a flow's writers serialise across nodes: ids
-//! commit in order, thread upserts never race, counts stay exact.
-//!
-//! Statements go through the connection's statement cache: every uncached statement costs
-//! an extra round trip to prepare it, and a post runs about six of them.
+//! [`MessageStore`] on PostgreSQL. Posts go through the group-commit task (`poster`, with
+//! `post` and `post_set`); an edit or a deletion (`edit`) is a transaction of its own. Every
+//! write tells the other nodes, at commit, how far the flow's events go (`announce`).
 
-use deadpool_postgres::{GenericClient, Transaction};
-use tokio_postgres::types::ToSql;
-use tokio_postgres::Row;
-use tributary_types::{Message, Thread};
+use async_trait::async_trait;
 
+use super::{edit, message_queries, message_rows, notify, PgStore};
 use crate::store::*;
 
-type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
-
-pub(super) async fn exec(
-    c: &impl GenericClient,
-    sql: &str,
-    params: Params<'_>,
-) -> Result<u64, PgError> {
-    let stmt = c.prepare_cached(sql).await?;
-    c.execute(&stmt, params).await
-}
-
-pub(super) async fn query_opt(
-    c: &impl GenericClient,
-    sql: &str,
-    params: Params<'_>,
-) -> Result<Option<Row>, PgError> {
-    let stmt = c.prepare_cached(sql).await?;
-    c.query_opt(&stmt, params).await
-}
-
-async fn query_one(c: &impl GenericClient, sql: &str, params: Params<'_>) -> Result<Row, PgError> {
-    let stmt = c.prepare_cached(sql).await?;
-    c.query_one(&stmt, params).await
-}
-
-pub(super) type PgError = tokio_postgres::Error;
-
-pub(super) fn parse_thread(state: &str) -> StoreResult<Thread> {
-    serde_json::from_str(state).map_err(|e| StoreError::Backend(format!("bad thread state: {e}")))
-}
-
-pub(super) async fn load_thread(
-    c: &impl GenericClient,
-    flow_id: &str,
-    id: &str,
-) -> StoreResult<Option<Thread>> {
-    let row = query_opt(
-        c,
-        "SELECT state FROM threads WHERE id = $1 AND flow_id = $2",
-        &[&id, &flow_id],
-    )
-    .await?;
-    row.map(|r| parse_thread(r.get(0))).transpose()
-}
-
-pub(super) async fn create_thread(
-    c: &impl GenericClient,
-    flow_id: &str,
-    nt: &NewThread,
-    now: i64,
-) -> StoreResult<Thread> {
-    let state = new_thread_state(nt, now);
-    exec(
-        c,
-        "INSERT INTO threads (id, flow_id, origin, source_id, app_id, external_thread_id, state, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-        &[&nt.id, &flow_id, &nt.origin, &nt.source_id, &nt.app_id, &nt.external_thread_id, &serialise(&state), &now],
-    )
-    .await
-    .map_err(|e| super::constraint(e, "thread", "flow or source"))?;
-    Ok(state)
-}
-
-pub(super) async fn next_id(c: &impl GenericClient, flow_id: &str) -> StoreResult<i64> {
-    let row = query_one(
-        c,
-        "INSERT INTO flow_counters (flow_id, last_message_id) VALUES ($1, 1)
-             ON CONFLICT (flow_id) DO UPDATE SET last_message_id = flow_counters.last_message_id + 1
-             RETURNING last_message_id",
-        &[&flow_id],
-    )
-    .await
-    .map_err(|e| super::constraint(e, "message id", "flow"))?;
-    Ok(row.get(0))
-}
-
-pub(super) async fn insert_message(
-    c: &impl GenericClient,
-    m: &Message,
-    own: &str,
-    user_id: Option<i64>,
-    source_id: Option<i64>,
-    parent_id: Option<i64>,
-    search_text: &str,
-) -> StoreResult<()> {
-    exec(
-        c,
-        "INSERT INTO messages (flow_id, id, event, user_id, source_id, app, thread_id, parent_id, body, sent, search_text)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        &[&m.flow, &m.id, &m.event, &user_id, &source_id, &m.app, &m.thread_id, &parent_id, &own, &m.sent, &search_text],
-    )
-    .await
-    .map_err(|e| super::constraint(e, "message id", "flow"))?;
-    write_tags(c, &m.flow, m.id, &m.tags).await
-}
-
-async fn write_tags(
-    c: &impl GenericClient,
-    flow_id: &str,
-    id: i64,
-    tags: &[String],
-) -> StoreResult<()> {
-    if tags.is_empty() {
-        return Ok(());
+#[async_trait]
+impl MessageStore for PgStore {
+    async fn post_message(&self, post: NewPost) -> StoreResult<PostOutcome> {
+        self.poster.post(post).await
     }
-    exec(
-        c,
-        "INSERT INTO message_tags (flow_id, message_id, tag)
-         SELECT $1, $2, t FROM unnest($3::text[]) AS t ON CONFLICT DO NOTHING",
-        &[&flow_id, &id, &tags],
-    )
-    .await?;
-    Ok(())
-}
-
-pub(super) async fn remember(
-    c: &impl GenericClient,
-    claim: &IdempotencyClaim,
-    body: &str,
-    now: i64,
-    id: i64,
-) -> StoreResult<()> {
-    let cutoff = now - IDEMPOTENCY_TTL_MS;
-    let status = claim.status as i32;
-    exec(
-        c,
-        "INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash,
-             status = excluded.status, body = excluded.body, created_at = excluded.created_at
-         WHERE idempotency_keys.created_at <= $7",
-        &[
-            &claim.scope,
-            &claim.key,
-            &claim.request_hash,
-            &status,
-            &body,
-            &now,
-            &cutoff,
-        ],
-    )
-    .await?;
-    if id % 256 == 0 {
-        exec(
-            c,
-            // Rows another transaction holds are left for a later sweep: waiting for them
-            // while this group holds counter locks could deadlock with that transaction.
-            "DELETE FROM idempotency_keys WHERE (scope, key) IN (
-                 SELECT scope, key FROM idempotency_keys WHERE created_at <= $1
-                 FOR UPDATE SKIP LOCKED)",
-            &[&cutoff],
-        )
-        .await?;
+    async fn idempotent_response(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotentResponse>> {
+        message_rows::idempotent_response(&self.client().await?, scope, key).await
     }
-    Ok(())
-}
-
-pub async fn idempotent_response(
-    c: &impl GenericClient,
-    scope: &str,
-    key: &str,
-) -> StoreResult<Option<IdempotentResponse>> {
-    let cutoff = now_millis() - IDEMPOTENCY_TTL_MS;
-    let row = query_opt(
-        c,
-        "SELECT request_hash, status, body FROM idempotency_keys
-              WHERE scope = $1 AND key = $2 AND created_at > $3",
-        &[&scope, &key, &cutoff],
-    )
-    .await?;
-    Ok(row.map(|r| IdempotentResponse {
-        request_hash: r.get(0),
-        status: r.get::<_, i32>(1) as u16,
-        body: r.get(2),
-    }))
-}
-
-pub async fn change_message(tx: &Transaction<'_>, ch: MessageChange) -> StoreResult<ChangeOutcome> {
-    let now = now_millis();
-    // Edits take the flow's counter lock like posts, so their events' ids commit in order.
-    let first_event_id = if ch.events.is_empty() {
-        None
-    } else {
-        Some(next_id(tx, &ch.flow_id).await?)
-    };
-    let row = query_opt(
-        tx,
-        "SELECT thread_id FROM messages WHERE flow_id = $1 AND id = $2 FOR UPDATE",
-        &[&ch.flow_id, &ch.id],
-    )
-    .await?
-    .ok_or(StoreError::NotFound("message"))?;
-    let thread_id: Option<String> = row.get(0);
-    let mut m = ch.message;
-    m.thread = None;
-    let own = serialise(&m);
-    exec(
-        tx,
-        "UPDATE messages SET body = $3, search_text = $4 WHERE flow_id = $1 AND id = $2",
-        &[&ch.flow_id, &ch.id, &own, &ch.search_text],
-    )
-    .await?;
-    exec(
-        tx,
-        "DELETE FROM message_tags WHERE flow_id = $1 AND message_id = $2",
-        &[&ch.flow_id, &ch.id],
-    )
-    .await?;
-    write_tags(tx, &ch.flow_id, ch.id, &m.tags).await?;
-    let state: Option<String> = match &thread_id {
-        Some(t) => query_opt(tx, "SELECT state FROM threads WHERE id = $1", &[t])
-            .await?
-            .map(|r| r.get(0)),
-        None => None,
-    };
-    let message = StoredMessage {
-        flow_id: ch.flow_id.clone(),
-        id: ch.id,
-        event: m.event.clone(),
-        user_id: m.user.parse().ok().filter(|id| *id != 0),
-        app: m.app.clone(),
-        thread_id,
-        json: splice(&own, state.as_deref()),
-    };
-    let mut events = Vec::with_capacity(ch.events.len());
-    for (i, ev) in ch.events.into_iter().enumerate() {
-        let mut e = ev.message;
-        let id = match (i, first_event_id) {
-            (0, Some(id)) => id,
-            _ => next_id(tx, &ch.flow_id).await?,
-        };
-        let own = finish_message(&mut e, &ch.flow_id, id, now);
-        insert_message(tx, &e, &own, ev.user_id, None, Some(ch.id), "").await?;
-        events.push(StoredMessage {
-            thread_id: None,
-            ..StoredMessage::written(e, ev.user_id, own.into())
-        });
+    async fn message_by_id(&self, flow_id: &str, id: i64) -> StoreResult<Option<StoredMessage>> {
+        message_queries::message_by_id(&**self.client().await?, flow_id, id).await
     }
-    Ok(ChangeOutcome { message, events })
-}
-
-/// Removes the message and records its `message-delete` event, which is returned. The
-/// flow's counter is locked first, as every write of the flow does, so writers never
-/// deadlock on each other.
-pub async fn delete_message(
-    tx: &Transaction<'_>,
-    flow_id: &str,
-    id: i64,
-    deletion: NewEvent,
-) -> StoreResult<StoredMessage> {
-    let event_id = next_id(tx, flow_id).await?;
-    let row = query_opt(
-        tx,
-        "DELETE FROM messages WHERE flow_id = $1 AND id = $2 RETURNING event, thread_id",
-        &[&flow_id, &id],
-    )
-    .await?
-    .ok_or(StoreError::NotFound("message"))?;
-    let event: String = row.get(0);
-    let thread_id: Option<String> = row.get(1);
-    exec(
-        tx,
-        "DELETE FROM message_tags WHERE flow_id = $1 AND message_id = $2",
-        &[&flow_id, &id],
-    )
-    .await?;
-    if let Some(tid) = thread_id {
-        let state = query_opt(
-            tx,
-            "SELECT state FROM threads WHERE id = $1 FOR UPDATE",
-            &[&tid],
-        )
-        .await?;
-        if let Some(r) = state {
-            let mut t = parse_thread(r.get(0))?;
-            count(&mut t, Counter::for_event(&event), -1);
-            exec(
-                tx,
-                "UPDATE threads SET state = $2, message_count = message_count - 1 WHERE id = $1",
-                &[&tid, &serialise(&t)],
-            )
-            .await?;
+    async fn list_messages(&self, query: MessageQuery) -> StoreResult<Vec<StoredMessage>> {
+        message_queries::list_messages(&**self.client().await?, query).await
+    }
+    async fn change_message(&self, change: MessageChange) -> StoreResult<ChangeOutcome> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let outcome = edit::change_message(&tx, change).await?;
+        if let Some(last) = outcome.events.last() {
+            announce(&tx, &last.flow_id, last.id).await?;
         }
+        tx.commit().await?;
+        Ok(outcome)
     }
-    let mut e = deletion.message;
-    let own = finish_message(&mut e, flow_id, event_id, now_millis());
-    insert_message(tx, &e, &own, deletion.user_id, None, Some(id), "").await?;
-    Ok(StoredMessage {
-        thread_id: None,
-        ..StoredMessage::written(e, deletion.user_id, own.into())
-    })
+    async fn delete_message(
+        &self,
+        flow_id: &str,
+        id: i64,
+        deletion: NewEvent,
+    ) -> StoreResult<StoredMessage> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let event = edit::delete_message(&tx, flow_id, id, deletion).await?;
+        announce(&tx, flow_id, event.id).await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+    async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>> {
+        message_queries::thread_by_id(&**self.client().await?, flow_id, id).await
+    }
+    async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>> {
+        message_queries::list_threads(&**self.client().await?, query).await
+    }
+}
+
+/// Tells every node, at commit, that the flow has events up to `id`.
+async fn announce(tx: &tokio_postgres::Transaction<'_>, flow_id: &str, id: i64) -> StoreResult<()> {
+    tx.execute(
+        "SELECT pg_notify($1, $2)",
+        &[&notify::CHANNEL, &notify::payload(flow_id, id)],
+    )
+    .await?;
+    Ok(())
 }

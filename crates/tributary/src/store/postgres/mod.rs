@@ -1,14 +1,18 @@
 //! The PostgreSQL backend: a connection pool, one transaction per write (posts share one
 //! per group, see `poster`), and migrations serialised across nodes by an advisory lock.
+//! Each area of the [`Store`] trait is implemented in the file named after it (`accounts`,
+//! `flows`, `messages`, `integrations`, `oauth`, `files`, `access`).
 
 mod access;
 mod accounts;
 mod actions;
 mod blobs;
+mod edit;
 mod files;
 mod flows;
 mod integrations;
 mod message_queries;
+mod message_rows;
 mod messages;
 mod notify;
 mod oauth;
@@ -16,7 +20,6 @@ mod post;
 mod post_set;
 mod poster;
 
-use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
@@ -55,13 +58,13 @@ impl Drop for PgStore {
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
-        StoreError::Backend(e.to_string())
+        StoreError::Backend(Box::new(e))
     }
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        StoreError::Backend(e.to_string())
+        StoreError::Backend(Box::new(e))
     }
 }
 
@@ -83,7 +86,7 @@ impl PgStore {
     pub async fn connect(url: &str, bus: Arc<Bus>) -> StoreResult<PgStore> {
         let config: tokio_postgres::Config = url
             .parse()
-            .map_err(|e| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
+            .map_err(|e| StoreError::backend("bad PostgreSQL URL", e))?;
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
@@ -94,7 +97,7 @@ impl PgStore {
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .build()
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
         let (listening, listened) = tokio::sync::oneshot::channel();
         let listener = notify::spawn_listener(config, pool.clone(), bus.clone(), listening);
         let spool = std::env::temp_dir().join("tributary-uploads");
@@ -166,347 +169,8 @@ impl PgStore {
     }
 }
 
-/// Tells every node, at commit, that the flow has events up to `id`.
-async fn announce(tx: &tokio_postgres::Transaction<'_>, flow_id: &str, id: i64) -> StoreResult<()> {
-    tx.execute(
-        "SELECT pg_notify($1, $2)",
-        &[&notify::CHANNEL, &notify::payload(flow_id, id)],
-    )
-    .await?;
-    Ok(())
-}
-
-#[async_trait]
 impl Store for PgStore {
     fn bus(&self) -> &Arc<Bus> {
         &self.bus
-    }
-
-    async fn create_user(&self, user: NewUser) -> StoreResult<UserRecord> {
-        accounts::create_user(&**self.client().await?, user).await
-    }
-    async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRecord>> {
-        let row = self
-            .row_by_key(&accounts::user_sql("u.id = $1"), &[&id])
-            .await?;
-        Ok(row.as_ref().map(accounts::user_row))
-    }
-    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
-        accounts::user_where(
-            &**self.client().await?,
-            "lower(u.email) = lower($1)",
-            &email,
-        )
-        .await
-    }
-    async fn user_by_api_token_hash(&self, hash: &str) -> StoreResult<Option<UserRecord>> {
-        let row = self
-            .row_by_key(&accounts::user_sql("u.api_token_hash = $1"), &[&hash])
-            .await?;
-        Ok(row.as_ref().map(accounts::user_row))
-    }
-    async fn set_api_token_hash(&self, user_id: i64, hash: &str) -> StoreResult<()> {
-        accounts::set_api_token_hash(&**self.client().await?, user_id, hash).await
-    }
-    async fn users_visible_to(&self, user_id: i64) -> StoreResult<Vec<UserRecord>> {
-        accounts::users_visible_to(&**self.client().await?, user_id).await
-    }
-    async fn share_organization(&self, a: i64, b: i64) -> StoreResult<bool> {
-        accounts::share_organization(&**self.client().await?, a, b).await
-    }
-
-    async fn create_org(&self, org: NewOrg) -> StoreResult<OrgRecord> {
-        accounts::create_org(&**self.client().await?, org).await
-    }
-    async fn org_by_name(&self, parameterized_name: &str) -> StoreResult<Option<OrgRecord>> {
-        accounts::org_where(
-            &**self.client().await?,
-            "o.parameterized_name = $1",
-            &parameterized_name,
-        )
-        .await
-    }
-    async fn add_org_member(&self, org_id: i64, user_id: i64, admin: bool) -> StoreResult<()> {
-        accounts::add_org_member(&**self.client().await?, org_id, user_id, admin).await
-    }
-    async fn org_membership(&self, org_id: i64, user_id: i64) -> StoreResult<Option<bool>> {
-        accounts::org_membership(&**self.client().await?, org_id, user_id).await
-    }
-    async fn orgs_of_user(&self, user_id: i64) -> StoreResult<Vec<OrgRecord>> {
-        accounts::orgs_of_user(&**self.client().await?, user_id).await
-    }
-    async fn org_members(&self, org_id: i64) -> StoreResult<Vec<OrgMember>> {
-        accounts::org_members(&**self.client().await?, org_id).await
-    }
-
-    async fn create_flow(&self, flow: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let id = flow.id.clone();
-        flows::insert_flow(&*tx, flow).await?;
-        if let Some(user_id) = creator {
-            flows::set_flow_member(&*tx, &id, user_id, true).await?;
-        }
-        tx.commit().await?;
-        flows::flow_by_id(&**client, &id)
-            .await?
-            .ok_or(StoreError::NotFound("flow"))
-    }
-    async fn flow_by_name(&self, org: &str, flow: &str) -> StoreResult<Option<FlowRecord>> {
-        flows::flow_by_name(&**self.client().await?, org, flow).await
-    }
-    async fn flow_by_id(&self, id: &str) -> StoreResult<Option<FlowRecord>> {
-        let row = self
-            .row_by_key(&flows::flow_sql("f.id = $1"), &[&id])
-            .await?;
-        Ok(row.as_ref().map(flows::flow_row))
-    }
-    async fn flows_for_user(
-        &self,
-        user_id: i64,
-        with_joinable: bool,
-    ) -> StoreResult<Vec<FlowForUser>> {
-        flows::flows_for_user(&**self.client().await?, user_id, with_joinable).await
-    }
-    async fn flow_membership(
-        &self,
-        flow_id: &str,
-        user_id: i64,
-    ) -> StoreResult<Option<FlowMembership>> {
-        flows::flow_membership(&**self.client().await?, flow_id, user_id).await
-    }
-    async fn set_flow_member(&self, flow_id: &str, user_id: i64, open: bool) -> StoreResult<()> {
-        flows::set_flow_member(&**self.client().await?, flow_id, user_id, open).await
-    }
-    async fn update_flow(&self, flow_id: &str, changes: FlowChanges) -> StoreResult<FlowRecord> {
-        flows::update_flow(&**self.client().await?, flow_id, changes).await
-    }
-    async fn flow_members(&self, flow_id: &str) -> StoreResult<Vec<UserRecord>> {
-        flows::flow_members(&**self.client().await?, flow_id).await
-    }
-
-    async fn create_app(&self, app: NewApp) -> StoreResult<AppRecord> {
-        integrations::create_app(&**self.client().await?, app).await
-    }
-    async fn app_by_id(&self, id: i64) -> StoreResult<Option<AppRecord>> {
-        let row = self
-            .row_by_key(&integrations::app_sql("id = $1"), &[&id])
-            .await?;
-        Ok(row.as_ref().map(integrations::app_row))
-    }
-    async fn create_source(&self, source: NewSource) -> StoreResult<SourceRecord> {
-        integrations::create_source(&**self.client().await?, source).await
-    }
-    async fn source_by_id(&self, id: i64) -> StoreResult<Option<SourceRecord>> {
-        let row = self
-            .row_by_key(&integrations::source_sql("id = $1"), &[&id])
-            .await?;
-        Ok(row.as_ref().map(integrations::source_row))
-    }
-    async fn source_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceRecord>> {
-        let row = self
-            .row_by_key(&integrations::source_sql("flow_token_hash = $1"), &[&hash])
-            .await?;
-        Ok(row.as_ref().map(integrations::source_row))
-    }
-    async fn source_context_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceContext>> {
-        let row = self
-            .row_by_key(integrations::source_context_sql(), &[&hash])
-            .await?;
-        Ok(row.as_ref().map(integrations::source_context_row))
-    }
-    async fn remove_source(&self, id: i64, reason: &str) -> StoreResult<SourceRecord> {
-        integrations::remove_source(&**self.client().await?, id, reason).await
-    }
-
-    async fn user_is_admin(&self, user_id: i64) -> StoreResult<bool> {
-        oauth::user_is_admin(&**self.client().await?, user_id).await
-    }
-    async fn set_user_admin(&self, user_id: i64, admin: bool) -> StoreResult<()> {
-        oauth::set_user_admin(&**self.client().await?, user_id, admin).await
-    }
-
-    async fn app_by_client_id(&self, client_id: &str) -> StoreResult<Option<AppRecord>> {
-        integrations::app_by_client_id(&**self.client().await?, client_id).await
-    }
-    async fn apps_of_owner(&self, owner_id: i64) -> StoreResult<Vec<AppRecord>> {
-        integrations::apps_where(
-            &**self.client().await?,
-            "owner_id = $1 ORDER BY id",
-            &[&owner_id],
-        )
-        .await
-    }
-    async fn list_apps(&self, published_only: bool) -> StoreResult<Vec<AppRecord>> {
-        integrations::apps_where(
-            &**self.client().await?,
-            "(published OR NOT $1) ORDER BY name, id",
-            &[&published_only],
-        )
-        .await
-    }
-    async fn update_app(&self, id: i64, changes: AppChanges) -> StoreResult<AppRecord> {
-        integrations::update_app(&**self.client().await?, id, changes).await
-    }
-
-    async fn sources_in_flow(&self, flow_id: &str) -> StoreResult<Vec<SourceRecord>> {
-        integrations::sources_where(&**self.client().await?, "flow_id = $1", &flow_id).await
-    }
-    async fn sources_of_member(&self, user_id: i64) -> StoreResult<Vec<SourceRecord>> {
-        integrations::sources_where(
-            &**self.client().await?,
-            "flow_id IN (SELECT flow_id FROM flow_memberships WHERE user_id = $1)",
-            &user_id,
-        )
-        .await
-    }
-    async fn update_source(&self, id: i64, changes: SourceChanges) -> StoreResult<SourceRecord> {
-        integrations::update_source(&**self.client().await?, id, changes).await
-    }
-
-    async fn record_action_attempt(
-        &self,
-        attempt: NewActionAttempt,
-    ) -> StoreResult<ActionAttemptRecord> {
-        actions::record(&**self.client().await?, attempt).await
-    }
-    async fn action_attempts_of_source(
-        &self,
-        source_id: i64,
-    ) -> StoreResult<Vec<ActionAttemptRecord>> {
-        actions::of_source(&**self.client().await?, source_id).await
-    }
-
-    async fn create_oauth_code(&self, code: NewOAuthCode) -> StoreResult<()> {
-        oauth::create_code(&**self.client().await?, code).await
-    }
-    async fn oauth_code_by_hash(&self, hash: &str) -> StoreResult<Option<OAuthCodeRecord>> {
-        oauth::code_by_hash(&**self.client().await?, hash).await
-    }
-    async fn redeem_oauth_code(
-        &self,
-        code_hash: &str,
-        token: NewOAuthToken,
-    ) -> StoreResult<Option<OAuthTokenRecord>> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let issued = if oauth::mark_code_used(&*tx, code_hash).await? {
-            Some(oauth::create_token(&*tx, token).await?)
-        } else {
-            oauth::revoke_family(&*tx, &token.family, "code_replayed").await?;
-            None
-        };
-        tx.commit().await?;
-        Ok(issued)
-    }
-    async fn create_oauth_token(&self, token: NewOAuthToken) -> StoreResult<OAuthTokenRecord> {
-        oauth::create_token(&**self.client().await?, token).await
-    }
-    async fn oauth_token_by_access_hash(
-        &self,
-        hash: &str,
-    ) -> StoreResult<Option<OAuthTokenRecord>> {
-        oauth::token_where(&**self.client().await?, "access_token_hash = $1", &hash).await
-    }
-    async fn oauth_token_by_refresh_hash(
-        &self,
-        hash: &str,
-    ) -> StoreResult<Option<OAuthTokenRecord>> {
-        oauth::token_where(&**self.client().await?, "refresh_token_hash = $1", &hash).await
-    }
-    async fn rotate_oauth_token(
-        &self,
-        old_id: i64,
-        token: NewOAuthToken,
-    ) -> StoreResult<Option<OAuthTokenRecord>> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let issued = if oauth::mark_rotated(&*tx, old_id).await? {
-            Some(oauth::create_token(&*tx, token).await?)
-        } else {
-            oauth::revoke_family(&*tx, &token.family, "refresh_reused").await?;
-            None
-        };
-        tx.commit().await?;
-        Ok(issued)
-    }
-    async fn revoke_oauth_token(&self, id: i64, reason: &str) -> StoreResult<()> {
-        oauth::revoke_token(&**self.client().await?, id, reason).await
-    }
-    async fn revoke_oauth_grant(&self, user_id: i64, app_id: i64) -> StoreResult<()> {
-        oauth::revoke_grant(&**self.client().await?, user_id, app_id).await
-    }
-    async fn live_oauth_tokens_of_user(&self, user_id: i64) -> StoreResult<Vec<OAuthTokenRecord>> {
-        oauth::live_tokens_of_user(&**self.client().await?, user_id).await
-    }
-
-    async fn create_web_session(
-        &self,
-        token_hash: &str,
-        user_id: i64,
-        expires_at: i64,
-    ) -> StoreResult<()> {
-        oauth::create_session(&**self.client().await?, token_hash, user_id, expires_at).await
-    }
-    async fn web_session_user(&self, token_hash: &str) -> StoreResult<Option<UserRecord>> {
-        oauth::session_user(&**self.client().await?, token_hash).await
-    }
-    async fn delete_web_session(&self, token_hash: &str) -> StoreResult<()> {
-        oauth::delete_session(&**self.client().await?, token_hash).await
-    }
-    async fn post_message(&self, post: NewPost) -> StoreResult<PostOutcome> {
-        self.poster.post(post).await
-    }
-    async fn idempotent_response(
-        &self,
-        scope: &str,
-        key: &str,
-    ) -> StoreResult<Option<IdempotentResponse>> {
-        messages::idempotent_response(&self.client().await?, scope, key).await
-    }
-    async fn message_by_id(&self, flow_id: &str, id: i64) -> StoreResult<Option<StoredMessage>> {
-        message_queries::message_by_id(&**self.client().await?, flow_id, id).await
-    }
-    async fn list_messages(&self, query: MessageQuery) -> StoreResult<Vec<StoredMessage>> {
-        message_queries::list_messages(&**self.client().await?, query).await
-    }
-    async fn change_message(&self, change: MessageChange) -> StoreResult<ChangeOutcome> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let outcome = messages::change_message(&tx, change).await?;
-        if let Some(last) = outcome.events.last() {
-            announce(&tx, &last.flow_id, last.id).await?;
-        }
-        tx.commit().await?;
-        Ok(outcome)
-    }
-    async fn delete_message(
-        &self,
-        flow_id: &str,
-        id: i64,
-        deletion: NewEvent,
-    ) -> StoreResult<StoredMessage> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let event = messages::delete_message(&tx, flow_id, id, deletion).await?;
-        announce(&tx, flow_id, event.id).await?;
-        tx.commit().await?;
-        Ok(event)
-    }
-    async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>> {
-        message_queries::thread_by_id(&**self.client().await?, flow_id, id).await
-    }
-    async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>> {
-        message_queries::list_threads(&**self.client().await?, query).await
-    }
-
-    fn blobs(&self) -> DynBlobStore {
-        self.blobs.clone()
-    }
-    async fn file_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<FileRecord>> {
-        files::file_by_id(&**self.client().await?, flow_id, id).await
-    }
-    async fn server_secret(&self, name: &str, candidate: &str) -> StoreResult<String> {
-        files::server_secret(&**self.client().await?, name, candidate).await
     }
 }

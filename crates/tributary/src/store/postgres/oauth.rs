@@ -1,11 +1,77 @@
-//! OAuth codes and tokens, web sessions, and the site-admin flag.
+//! [`OAuthStore`] on PostgreSQL: authorization codes and tokens.
 
+use async_trait::async_trait;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row};
 
-use super::accounts::{user_row, USER_COLS};
-use super::constraint;
+use super::{constraint, PgStore};
 use crate::store::*;
+
+#[async_trait]
+impl OAuthStore for PgStore {
+    async fn create_oauth_code(&self, code: NewOAuthCode) -> StoreResult<()> {
+        create_code(&**self.client().await?, code).await
+    }
+    async fn oauth_code_by_hash(&self, hash: &str) -> StoreResult<Option<OAuthCodeRecord>> {
+        code_by_hash(&**self.client().await?, hash).await
+    }
+    async fn redeem_oauth_code(
+        &self,
+        code_hash: &str,
+        token: NewOAuthToken,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let issued = if mark_code_used(&*tx, code_hash).await? {
+            Some(create_token(&*tx, token).await?)
+        } else {
+            revoke_family(&*tx, &token.family, "code_replayed").await?;
+            None
+        };
+        tx.commit().await?;
+        Ok(issued)
+    }
+    async fn create_oauth_token(&self, token: NewOAuthToken) -> StoreResult<OAuthTokenRecord> {
+        create_token(&**self.client().await?, token).await
+    }
+    async fn oauth_token_by_access_hash(
+        &self,
+        hash: &str,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        token_where(&**self.client().await?, "access_token_hash = $1", &hash).await
+    }
+    async fn oauth_token_by_refresh_hash(
+        &self,
+        hash: &str,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        token_where(&**self.client().await?, "refresh_token_hash = $1", &hash).await
+    }
+    async fn rotate_oauth_token(
+        &self,
+        old_id: i64,
+        token: NewOAuthToken,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let issued = if mark_rotated(&*tx, old_id).await? {
+            Some(create_token(&*tx, token).await?)
+        } else {
+            revoke_family(&*tx, &token.family, "refresh_reused").await?;
+            None
+        };
+        tx.commit().await?;
+        Ok(issued)
+    }
+    async fn revoke_oauth_token(&self, id: i64, reason: &str) -> StoreResult<()> {
+        revoke_token(&**self.client().await?, id, reason).await
+    }
+    async fn revoke_oauth_grant(&self, user_id: i64, app_id: i64) -> StoreResult<()> {
+        revoke_grant(&**self.client().await?, user_id, app_id).await
+    }
+    async fn live_oauth_tokens_of_user(&self, user_id: i64) -> StoreResult<Vec<OAuthTokenRecord>> {
+        live_tokens_of_user(&**self.client().await?, user_id).await
+    }
+}
 
 const CODE_COLS: &str = "code_hash, app_id, user_id, redirect_uri, scopes, code_challenge, \
      flow_id, created_at, expires_at, used_at";
@@ -41,28 +107,6 @@ fn token_row(r: &Row) -> OAuthTokenRecord {
         revoked_at: r.get(8),
         revoke_reason: r.get(9),
     }
-}
-
-pub async fn user_is_admin(c: &impl GenericClient, user_id: i64) -> StoreResult<bool> {
-    Ok(
-        c.query_opt("SELECT admin FROM users WHERE id = $1", &[&user_id])
-            .await?
-            .map(|r| r.get(0))
-            .unwrap_or(false),
-    )
-}
-
-pub async fn set_user_admin(c: &impl GenericClient, user_id: i64, admin: bool) -> StoreResult<()> {
-    let n = c
-        .execute(
-            "UPDATE users SET admin = $2 WHERE id = $1",
-            &[&user_id, &admin],
-        )
-        .await?;
-    if n == 0 {
-        return Err(StoreError::NotFound("user"));
-    }
-    Ok(())
 }
 
 pub async fn create_code(c: &impl GenericClient, k: NewOAuthCode) -> StoreResult<()> {
@@ -200,42 +244,4 @@ pub async fn live_tokens_of_user(
         .iter()
         .map(token_row)
         .collect())
-}
-
-pub async fn create_session(
-    c: &impl GenericClient,
-    token_hash: &str,
-    user_id: i64,
-    expires_at: i64,
-) -> StoreResult<()> {
-    c.execute(
-        "INSERT INTO web_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-        &[&token_hash, &user_id, &now_millis(), &expires_at],
-    )
-    .await
-    .map_err(|e| constraint(e, "session", "user"))?;
-    Ok(())
-}
-
-pub async fn session_user(
-    c: &impl GenericClient,
-    token_hash: &str,
-) -> StoreResult<Option<UserRecord>> {
-    let sql = format!(
-        "SELECT {USER_COLS} FROM users u JOIN web_sessions s ON s.user_id = u.id
-          WHERE s.token_hash = $1 AND s.expires_at > $2"
-    );
-    Ok(c.query_opt(&sql, &[&token_hash, &now_millis()])
-        .await?
-        .as_ref()
-        .map(user_row))
-}
-
-pub async fn delete_session(c: &impl GenericClient, token_hash: &str) -> StoreResult<()> {
-    c.execute(
-        "DELETE FROM web_sessions WHERE token_hash = $1",
-        &[&token_hash],
-    )
-    .await?;
-    Ok(())
 }

@@ -6,7 +6,7 @@ use deadpool_postgres::Transaction;
 use futures_util::future::{join, join3};
 use tributary_types::Thread;
 
-use super::messages::{
+use super::message_rows::{
     create_thread, exec, idempotent_response, insert_message, load_thread, next_id, parse_thread,
     query_opt, remember, PgError,
 };

@@ -14,7 +14,7 @@ use tributary_types::{Message, Thread};
 
 use tokio_postgres::types::ToSql;
 
-use super::messages::{exec, parse_thread, PgError};
+use super::message_rows::{exec, parse_thread, PgError};
 use crate::store::*;
 
 /// Whether every post of the group can take the set-based path. External threads need both
@@ -297,7 +297,7 @@ async fn write_threads(tx: &Transaction<'_>, touched: &[Touched<'_>], now: i64) 
     let old: Vec<&Touched> = touched.iter().filter(|t| t.created.is_none()).collect();
     let ids = column(&new, |(_, nt)| nt.id.as_str());
     let flows = column(&new, |(t, _)| t.flow_id.as_str());
-    let origins = column(&new, |(_, nt)| nt.origin);
+    let origins = column(&new, |(_, nt)| nt.origin.as_str());
     let sources = column(&new, |(_, nt)| nt.source_id);
     let apps = column(&new, |(_, nt)| nt.app_id);
     let externals = column(&new, |(_, nt)| nt.external_thread_id.as_deref());

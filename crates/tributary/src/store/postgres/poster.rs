@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::error::SqlState;
 
 use super::{notify, post, post_set};
-use crate::store::{NewPost, PostOutcome, StoreError, StoreResult};
+use crate::store::{GroupFailure, NewPost, PostOutcome, StoreError, StoreResult};
 
 /// Most posts folded into one transaction. Each post's savepoint becomes a subtransaction,
 /// and past 64 of them PostgreSQL's per-backend subtransaction cache overflows, which slows
@@ -88,12 +88,9 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>) {
                 }
             }
             Err(e) => {
-                let detail = match e {
-                    StoreError::Backend(detail) => detail,
-                    other => other.to_string(),
-                };
+                let failure = GroupFailure::new(e);
                 for job in group.drain(..) {
-                    let _ = job.reply.send(Err(StoreError::Backend(detail.clone())));
+                    let _ = job.reply.send(Err(failure.error()));
                 }
             }
         }

@@ -1,9 +1,83 @@
-//! Users, organizations and organization memberships.
+//! [`AccountStore`] on SQLite: users, the site-admin flag and web sessions.
 
+use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 
-use super::constraint;
+use super::{constraint, SqliteStore};
 use crate::store::*;
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn create_user(&self, user: NewUser) -> StoreResult<UserRecord> {
+        self.writer.write(move |c| create_user(c, user)).await
+    }
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRecord>> {
+        self.readers
+            .lookup(move |c| user_where(c, "u.id = ?1", id))
+            .await
+    }
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
+        let email = email.to_owned();
+        self.readers
+            .lookup(move |c| user_where(c, "u.email = ?1", email))
+            .await
+    }
+    async fn user_by_api_token_hash(&self, hash: &str) -> StoreResult<Option<UserRecord>> {
+        let hash = hash.to_owned();
+        self.readers
+            .lookup(move |c| user_where(c, "u.api_token_hash = ?1", hash))
+            .await
+    }
+    async fn set_api_token_hash(&self, user_id: i64, hash: &str) -> StoreResult<()> {
+        let hash = hash.to_owned();
+        self.writer
+            .write(move |c| set_api_token_hash(c, user_id, &hash))
+            .await
+    }
+    async fn users_visible_to(&self, user_id: i64) -> StoreResult<Vec<UserRecord>> {
+        self.readers
+            .read(move |c| users_visible_to(c, user_id))
+            .await
+    }
+    async fn share_organization(&self, a: i64, b: i64) -> StoreResult<bool> {
+        self.readers
+            .read(move |c| share_organization(c, a, b))
+            .await
+    }
+    async fn user_is_admin(&self, user_id: i64) -> StoreResult<bool> {
+        self.readers
+            .lookup(move |c| user_is_admin(c, user_id))
+            .await
+    }
+    async fn set_user_admin(&self, user_id: i64, admin: bool) -> StoreResult<()> {
+        self.writer
+            .write(move |c| set_user_admin(c, user_id, admin))
+            .await
+    }
+    async fn create_web_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        let token_hash = token_hash.to_owned();
+        self.writer
+            .write(move |c| create_session(c, &token_hash, user_id, expires_at))
+            .await
+    }
+    async fn web_session_user(&self, token_hash: &str) -> StoreResult<Option<UserRecord>> {
+        let token_hash = token_hash.to_owned();
+        self.readers
+            .lookup(move |c| session_user(c, &token_hash))
+            .await
+    }
+    async fn delete_web_session(&self, token_hash: &str) -> StoreResult<()> {
+        let token_hash = token_hash.to_owned();
+        self.writer
+            .write(move |c| delete_session(c, &token_hash))
+            .await
+    }
+}
 
 pub(super) const USER_COLS: &str =
     "u.id, u.email, u.name, u.nick, u.avatar, u.website, u.password_hash, u.disabled, u.created_at";
@@ -19,22 +93,6 @@ pub(super) fn user_row(r: &Row<'_>) -> rusqlite::Result<UserRecord> {
         password_hash: r.get(6)?,
         disabled: r.get(7)?,
         created_at: r.get(8)?,
-    })
-}
-
-/// Organization columns starting at `o.`, ending with the member count.
-pub(super) const ORG_COLS: &str = "o.id, o.name, o.parameterized_name, o.user_limit, o.active, \
-     (SELECT COUNT(*) FROM org_memberships om WHERE om.org_id = o.id)";
-
-/// Reads an organization whose six columns start at `at`.
-pub(super) fn org_row(r: &Row<'_>, at: usize) -> rusqlite::Result<OrgRecord> {
-    Ok(OrgRecord {
-        id: r.get(at)?,
-        name: r.get(at + 1)?,
-        parameterized_name: r.get(at + 2)?,
-        user_limit: r.get(at + 3)?,
-        active: r.get(at + 4)?,
-        user_count: r.get(at + 5)?,
     })
 }
 
@@ -93,60 +151,56 @@ pub fn share_organization(c: &Connection, a: i64, b: i64) -> StoreResult<bool> {
     )?)
 }
 
-pub fn create_org(c: &Connection, o: NewOrg) -> StoreResult<OrgRecord> {
-    c.execute(
-        "INSERT INTO organizations (name, parameterized_name, user_limit, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![o.name, o.parameterized_name, o.user_limit, now_millis()],
+pub fn user_is_admin(c: &Connection, user_id: i64) -> StoreResult<bool> {
+    Ok(
+        c.query_row("SELECT admin FROM users WHERE id = ?1", [user_id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .unwrap_or(false),
     )
-    .map_err(|e| constraint(e, "organization name", "organization"))?;
-    org_where(c, "o.id = ?1", c.last_insert_rowid())?.ok_or(StoreError::NotFound("organization"))
 }
 
-pub fn org_where(c: &Connection, cond: &str, arg: impl ToSql) -> StoreResult<Option<OrgRecord>> {
-    let sql = format!("SELECT {ORG_COLS} FROM organizations o WHERE {cond}");
-    Ok(c.query_row(&sql, [arg], |r| org_row(r, 0)).optional()?)
-}
-
-pub fn add_org_member(c: &Connection, org_id: i64, user_id: i64, admin: bool) -> StoreResult<()> {
-    c.execute(
-        "INSERT INTO org_memberships (org_id, user_id, admin, created_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (org_id, user_id) DO UPDATE SET admin = excluded.admin",
-        params![org_id, user_id, admin, now_millis()],
-    )
-    .map_err(|e| constraint(e, "membership", "organization or user"))?;
+pub fn set_user_admin(c: &Connection, user_id: i64, admin: bool) -> StoreResult<()> {
+    let n = c.execute(
+        "UPDATE users SET admin = ?2 WHERE id = ?1",
+        params![user_id, admin],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound("user"));
+    }
     Ok(())
 }
 
-pub fn org_membership(c: &Connection, org_id: i64, user_id: i64) -> StoreResult<Option<bool>> {
-    Ok(c.query_row(
-        "SELECT admin FROM org_memberships WHERE org_id = ?1 AND user_id = ?2",
-        [org_id, user_id],
-        |r| r.get(0),
+pub fn create_session(
+    c: &Connection,
+    token_hash: &str,
+    user_id: i64,
+    expires_at: i64,
+) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO web_sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![token_hash, user_id, now_millis(), expires_at],
     )
-    .optional()?)
+    .map_err(|e| constraint(e, "session", "user"))?;
+    Ok(())
 }
 
-pub fn orgs_of_user(c: &Connection, user_id: i64) -> StoreResult<Vec<OrgRecord>> {
+pub fn session_user(c: &Connection, token_hash: &str) -> StoreResult<Option<UserRecord>> {
     let sql = format!(
-        "SELECT {ORG_COLS} FROM organizations o JOIN org_memberships m ON m.org_id = o.id
-          WHERE m.user_id = ?1 ORDER BY o.id"
+        "SELECT {USER_COLS} FROM users u JOIN web_sessions s ON s.user_id = u.id
+          WHERE s.token_hash = ?1 AND s.expires_at > ?2"
     );
-    let mut st = c.prepare_cached(&sql)?;
-    let rows = st.query_map([user_id], |r| org_row(r, 0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(
+        c.query_row(&sql, params![token_hash, now_millis()], user_row)
+            .optional()?,
+    )
 }
 
-pub fn org_members(c: &Connection, org_id: i64) -> StoreResult<Vec<OrgMember>> {
-    let sql = format!(
-        "SELECT {USER_COLS}, m.admin FROM users u JOIN org_memberships m ON m.user_id = u.id
-          WHERE m.org_id = ?1 ORDER BY u.id"
-    );
-    let mut st = c.prepare_cached(&sql)?;
-    let rows = st.query_map([org_id], |r| {
-        Ok(OrgMember {
-            user: user_row(r)?,
-            admin: r.get(9)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+pub fn delete_session(c: &Connection, token_hash: &str) -> StoreResult<()> {
+    c.execute(
+        "DELETE FROM web_sessions WHERE token_hash = ?1",
+        [token_hash],
+    )?;
+    Ok(())
 }

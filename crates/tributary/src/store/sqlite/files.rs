@@ -1,9 +1,31 @@
-//! Stored files and server secrets.
+//! [`FileStore`] on SQLite: stored files and server secrets. The contents live beside the
+//! database (`FsBlobStore`).
 
+use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use tributary_types::Message;
 
+use super::SqliteStore;
 use crate::store::*;
+
+#[async_trait]
+impl FileStore for SqliteStore {
+    fn blobs(&self) -> DynBlobStore {
+        self.blobs.clone()
+    }
+    async fn file_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<FileRecord>> {
+        let (flow_id, id) = (flow_id.to_owned(), id.to_owned());
+        self.readers
+            .lookup(move |c| file_by_id(c, &flow_id, &id))
+            .await
+    }
+    async fn server_secret(&self, name: &str, candidate: &str) -> StoreResult<String> {
+        let (name, candidate) = (name.to_owned(), candidate.to_owned());
+        self.writer
+            .write(move |c| server_secret(c, &name, &candidate))
+            .await
+    }
+}
 
 /// Records the message's attachments; runs in the post's savepoint.
 pub fn insert_attachments(c: &Connection, m: &Message) -> StoreResult<()> {

@@ -1,12 +1,165 @@
-//! Flows and flow memberships.
+//! [`FlowStore`] on SQLite: organizations, flows, and their memberships.
 
+use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 use tributary_types::AccessMode;
 
-use super::accounts::{org_row, user_row, ORG_COLS, USER_COLS};
-use super::constraint;
+use super::accounts::{user_row, USER_COLS};
+use super::{constraint, SqliteStore};
 use crate::store::*;
 
+#[async_trait]
+impl FlowStore for SqliteStore {
+    async fn create_org(&self, org: NewOrg) -> StoreResult<OrgRecord> {
+        self.writer.write(move |c| create_org(c, org)).await
+    }
+    async fn org_by_name(&self, parameterized_name: &str) -> StoreResult<Option<OrgRecord>> {
+        let name = parameterized_name.to_owned();
+        self.readers
+            .lookup(move |c| org_where(c, "o.parameterized_name = ?1", name))
+            .await
+    }
+    async fn add_org_member(&self, org_id: i64, user_id: i64, admin: bool) -> StoreResult<()> {
+        self.writer
+            .write(move |c| add_org_member(c, org_id, user_id, admin))
+            .await
+    }
+    async fn org_membership(&self, org_id: i64, user_id: i64) -> StoreResult<Option<bool>> {
+        self.readers
+            .lookup(move |c| org_membership(c, org_id, user_id))
+            .await
+    }
+    async fn orgs_of_user(&self, user_id: i64) -> StoreResult<Vec<OrgRecord>> {
+        self.readers.read(move |c| orgs_of_user(c, user_id)).await
+    }
+    async fn org_members(&self, org_id: i64) -> StoreResult<Vec<OrgMember>> {
+        self.readers.read(move |c| org_members(c, org_id)).await
+    }
+    async fn create_flow(&self, flow: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord> {
+        self.writer
+            .write(move |c| create_flow(c, flow, creator))
+            .await
+    }
+    async fn flow_by_name(&self, org: &str, flow: &str) -> StoreResult<Option<FlowRecord>> {
+        let (org, flow) = (org.to_owned(), flow.to_owned());
+        self.readers
+            .lookup(move |c| flow_by_name(c, &org, &flow))
+            .await
+    }
+    async fn flow_by_id(&self, id: &str) -> StoreResult<Option<FlowRecord>> {
+        let id = id.to_owned();
+        self.readers.lookup(move |c| flow_by_id(c, &id)).await
+    }
+    async fn flows_for_user(
+        &self,
+        user_id: i64,
+        with_joinable: bool,
+    ) -> StoreResult<Vec<FlowForUser>> {
+        self.readers
+            .read(move |c| flows_for_user(c, user_id, with_joinable))
+            .await
+    }
+    async fn flow_membership(
+        &self,
+        flow_id: &str,
+        user_id: i64,
+    ) -> StoreResult<Option<FlowMembership>> {
+        let flow_id = flow_id.to_owned();
+        self.readers
+            .read(move |c| flow_membership(c, &flow_id, user_id))
+            .await
+    }
+    async fn set_flow_member(&self, flow_id: &str, user_id: i64, open: bool) -> StoreResult<()> {
+        let flow_id = flow_id.to_owned();
+        self.writer
+            .write(move |c| set_flow_member(c, &flow_id, user_id, open))
+            .await
+    }
+    async fn update_flow(&self, flow_id: &str, changes: FlowChanges) -> StoreResult<FlowRecord> {
+        let flow_id = flow_id.to_owned();
+        self.writer
+            .write(move |c| update_flow(c, &flow_id, changes))
+            .await
+    }
+    async fn flow_members(&self, flow_id: &str) -> StoreResult<Vec<UserRecord>> {
+        let flow_id = flow_id.to_owned();
+        self.readers.read(move |c| flow_members(c, &flow_id)).await
+    }
+}
+
+/// Organization columns starting at `o.`, ending with the member count.
+pub(super) const ORG_COLS: &str = "o.id, o.name, o.parameterized_name, o.user_limit, o.active, \
+     (SELECT COUNT(*) FROM org_memberships om WHERE om.org_id = o.id)";
+
+/// Reads an organization whose six columns start at `at`.
+pub(super) fn org_row(r: &Row<'_>, at: usize) -> rusqlite::Result<OrgRecord> {
+    Ok(OrgRecord {
+        id: r.get(at)?,
+        name: r.get(at + 1)?,
+        parameterized_name: r.get(at + 2)?,
+        user_limit: r.get(at + 3)?,
+        active: r.get(at + 4)?,
+        user_count: r.get(at + 5)?,
+    })
+}
+
+pub fn create_org(c: &Connection, o: NewOrg) -> StoreResult<OrgRecord> {
+    c.execute(
+        "INSERT INTO organizations (name, parameterized_name, user_limit, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![o.name, o.parameterized_name, o.user_limit, now_millis()],
+    )
+    .map_err(|e| constraint(e, "organization name", "organization"))?;
+    org_where(c, "o.id = ?1", c.last_insert_rowid())?.ok_or(StoreError::NotFound("organization"))
+}
+
+pub fn org_where(c: &Connection, cond: &str, arg: impl ToSql) -> StoreResult<Option<OrgRecord>> {
+    let sql = format!("SELECT {ORG_COLS} FROM organizations o WHERE {cond}");
+    Ok(c.query_row(&sql, [arg], |r| org_row(r, 0)).optional()?)
+}
+
+pub fn add_org_member(c: &Connection, org_id: i64, user_id: i64, admin: bool) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO org_memberships (org_id, user_id, admin, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (org_id, user_id) DO UPDATE SET admin = excluded.admin",
+        params![org_id, user_id, admin, now_millis()],
+    )
+    .map_err(|e| constraint(e, "membership", "organization or user"))?;
+    Ok(())
+}
+
+pub fn org_membership(c: &Connection, org_id: i64, user_id: i64) -> StoreResult<Option<bool>> {
+    Ok(c.query_row(
+        "SELECT admin FROM org_memberships WHERE org_id = ?1 AND user_id = ?2",
+        [org_id, user_id],
+        |r| r.get(0),
+    )
+    .optional()?)
+}
+
+pub fn orgs_of_user(c: &Connection, user_id: i64) -> StoreResult<Vec<OrgRecord>> {
+    let sql = format!(
+        "SELECT {ORG_COLS} FROM organizations o JOIN org_memberships m ON m.org_id = o.id
+          WHERE m.user_id = ?1 ORDER BY o.id"
+    );
+    let mut st = c.prepare_cached(&sql)?;
+    let rows = st.query_map([user_id], |r| org_row(r, 0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn org_members(c: &Connection, org_id: i64) -> StoreResult<Vec<OrgMember>> {
+    let sql = format!(
+        "SELECT {USER_COLS}, m.admin FROM users u JOIN org_memberships m ON m.user_id = u.id
+          WHERE m.org_id = ?1 ORDER BY u.id"
+    );
+    let mut st = c.prepare_cached(&sql)?;
+    let rows = st.query_map([org_id], |r| {
+        Ok(OrgMember {
+            user: user_row(r)?,
+            admin: r.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
 /// Flow columns (`f.`), then the organization's (`o.`) from index 7.
 pub(super) fn flow_cols() -> String {
     format!("f.id, f.name, f.parameterized_name, f.access_mode, f.disabled, f.join_token, f.created_at, {ORG_COLS}")

@@ -1,12 +1,107 @@
-//! Developer applications and sources.
+//! [`IntegrationStore`] on SQLite: developer applications, sources, and action attempts
+//! (whose rows are in `actions`).
 
 use std::sync::OnceLock;
 
+use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 
-use super::constraint;
 use super::flows::{flow_cols, flow_row_at, FLOW_FROM};
+use super::{actions, constraint, SqliteStore};
 use crate::store::*;
+
+#[async_trait]
+impl IntegrationStore for SqliteStore {
+    async fn create_app(&self, app: NewApp) -> StoreResult<AppRecord> {
+        self.writer.write(move |c| create_app(c, app)).await
+    }
+    async fn app_by_id(&self, id: i64) -> StoreResult<Option<AppRecord>> {
+        self.readers.lookup(move |c| app_by_id(c, id)).await
+    }
+    async fn app_by_client_id(&self, client_id: &str) -> StoreResult<Option<AppRecord>> {
+        let client_id = client_id.to_owned();
+        self.readers
+            .lookup(move |c| app_by_client_id(c, &client_id))
+            .await
+    }
+    async fn apps_of_owner(&self, owner_id: i64) -> StoreResult<Vec<AppRecord>> {
+        self.readers
+            .read(move |c| apps_where(c, "owner_id = ?1 ORDER BY id", owner_id))
+            .await
+    }
+    async fn list_apps(&self, published_only: bool) -> StoreResult<Vec<AppRecord>> {
+        self.readers
+            .read(move |c| apps_where(c, "(published OR NOT ?1) ORDER BY name, id", published_only))
+            .await
+    }
+    async fn update_app(&self, id: i64, changes: AppChanges) -> StoreResult<AppRecord> {
+        self.writer.write(move |c| update_app(c, id, changes)).await
+    }
+    async fn create_source(&self, source: NewSource) -> StoreResult<SourceRecord> {
+        self.writer.write(move |c| create_source(c, source)).await
+    }
+    async fn source_by_id(&self, id: i64) -> StoreResult<Option<SourceRecord>> {
+        self.readers
+            .lookup(move |c| source_where(c, "id = ?1", id))
+            .await
+    }
+    async fn source_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceRecord>> {
+        let hash = hash.to_owned();
+        self.readers
+            .lookup(move |c| source_where(c, "flow_token_hash = ?1", hash))
+            .await
+    }
+    async fn source_context_by_token_hash(&self, hash: &str) -> StoreResult<Option<SourceContext>> {
+        let hash = hash.to_owned();
+        self.readers
+            .lookup(move |c| source_context_by_token_hash(c, &hash))
+            .await
+    }
+    async fn remove_source(&self, id: i64, reason: &str) -> StoreResult<SourceRecord> {
+        let reason = reason.to_owned();
+        self.writer
+            .write(move |c| remove_source(c, id, &reason))
+            .await
+    }
+    async fn sources_in_flow(&self, flow_id: &str) -> StoreResult<Vec<SourceRecord>> {
+        let flow_id = flow_id.to_owned();
+        self.readers
+            .read(move |c| sources_where(c, "flow_id = ?1", flow_id))
+            .await
+    }
+    async fn sources_of_member(&self, user_id: i64) -> StoreResult<Vec<SourceRecord>> {
+        self.readers
+            .read(move |c| {
+                sources_where(
+                    c,
+                    "flow_id IN (SELECT flow_id FROM flow_memberships WHERE user_id = ?1)",
+                    user_id,
+                )
+            })
+            .await
+    }
+    async fn update_source(&self, id: i64, changes: SourceChanges) -> StoreResult<SourceRecord> {
+        self.writer
+            .write(move |c| update_source(c, id, changes))
+            .await
+    }
+    async fn record_action_attempt(
+        &self,
+        attempt: NewActionAttempt,
+    ) -> StoreResult<ActionAttemptRecord> {
+        self.writer
+            .write(move |c| actions::record(c, attempt))
+            .await
+    }
+    async fn action_attempts_of_source(
+        &self,
+        source_id: i64,
+    ) -> StoreResult<Vec<ActionAttemptRecord>> {
+        self.readers
+            .read(move |c| actions::of_source(c, source_id))
+            .await
+    }
+}
 
 const APP_COLS: &str = "id, owner_id, name, icon_url, client_id, client_secret, redirect_uri, \
      setup_uri, configuration_uri, published, created_at, password_grant";

@@ -1,10 +1,77 @@
-//! OAuth codes and tokens, web sessions, and the site-admin flag.
+//! [`OAuthStore`] on SQLite: authorization codes and tokens.
 
+use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 
-use super::accounts::{user_row, USER_COLS};
-use super::constraint;
+use super::{constraint, SqliteStore};
 use crate::store::*;
+
+#[async_trait]
+impl OAuthStore for SqliteStore {
+    async fn create_oauth_code(&self, code: NewOAuthCode) -> StoreResult<()> {
+        self.writer.write(move |c| create_code(c, code)).await
+    }
+    async fn oauth_code_by_hash(&self, hash: &str) -> StoreResult<Option<OAuthCodeRecord>> {
+        let hash = hash.to_owned();
+        self.readers.lookup(move |c| code_by_hash(c, &hash)).await
+    }
+    async fn redeem_oauth_code(
+        &self,
+        code_hash: &str,
+        token: NewOAuthToken,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        let code_hash = code_hash.to_owned();
+        self.writer
+            .write(move |c| redeem_code(c, &code_hash, token))
+            .await
+    }
+    async fn create_oauth_token(&self, token: NewOAuthToken) -> StoreResult<OAuthTokenRecord> {
+        self.writer.write(move |c| create_token(c, token)).await
+    }
+    async fn oauth_token_by_access_hash(
+        &self,
+        hash: &str,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        let hash = hash.to_owned();
+        self.readers
+            .read(move |c| token_where(c, "access_token_hash = ?1", hash))
+            .await
+    }
+    async fn oauth_token_by_refresh_hash(
+        &self,
+        hash: &str,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        let hash = hash.to_owned();
+        self.readers
+            .read(move |c| token_where(c, "refresh_token_hash = ?1", hash))
+            .await
+    }
+    async fn rotate_oauth_token(
+        &self,
+        old_id: i64,
+        token: NewOAuthToken,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        self.writer
+            .write(move |c| rotate_token(c, old_id, token))
+            .await
+    }
+    async fn revoke_oauth_token(&self, id: i64, reason: &str) -> StoreResult<()> {
+        let reason = reason.to_owned();
+        self.writer
+            .write(move |c| revoke_token(c, id, &reason))
+            .await
+    }
+    async fn revoke_oauth_grant(&self, user_id: i64, app_id: i64) -> StoreResult<()> {
+        self.writer
+            .write(move |c| revoke_grant(c, user_id, app_id))
+            .await
+    }
+    async fn live_oauth_tokens_of_user(&self, user_id: i64) -> StoreResult<Vec<OAuthTokenRecord>> {
+        self.readers
+            .read(move |c| live_tokens_of_user(c, user_id))
+            .await
+    }
+}
 
 const CODE_COLS: &str = "code_hash, app_id, user_id, redirect_uri, scopes, code_challenge, \
      flow_id, created_at, expires_at, used_at";
@@ -40,27 +107,6 @@ fn token_row(r: &Row<'_>) -> rusqlite::Result<OAuthTokenRecord> {
         revoked_at: r.get(8)?,
         revoke_reason: r.get(9)?,
     })
-}
-
-pub fn user_is_admin(c: &Connection, user_id: i64) -> StoreResult<bool> {
-    Ok(
-        c.query_row("SELECT admin FROM users WHERE id = ?1", [user_id], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .unwrap_or(false),
-    )
-}
-
-pub fn set_user_admin(c: &Connection, user_id: i64, admin: bool) -> StoreResult<()> {
-    let n = c.execute(
-        "UPDATE users SET admin = ?2 WHERE id = ?1",
-        params![user_id, admin],
-    )?;
-    if n == 0 {
-        return Err(StoreError::NotFound("user"));
-    }
-    Ok(())
 }
 
 pub fn create_code(c: &Connection, k: NewOAuthCode) -> StoreResult<()> {
@@ -188,37 +234,4 @@ pub fn live_tokens_of_user(c: &Connection, user_id: i64) -> StoreResult<Vec<OAut
     let mut st = c.prepare_cached(&sql)?;
     let rows = st.query_map(params![user_id, now_millis()], token_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-pub fn create_session(
-    c: &Connection,
-    token_hash: &str,
-    user_id: i64,
-    expires_at: i64,
-) -> StoreResult<()> {
-    c.execute(
-        "INSERT INTO web_sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![token_hash, user_id, now_millis(), expires_at],
-    )
-    .map_err(|e| constraint(e, "session", "user"))?;
-    Ok(())
-}
-
-pub fn session_user(c: &Connection, token_hash: &str) -> StoreResult<Option<UserRecord>> {
-    let sql = format!(
-        "SELECT {USER_COLS} FROM users u JOIN web_sessions s ON s.user_id = u.id
-          WHERE s.token_hash = ?1 AND s.expires_at > ?2"
-    );
-    Ok(
-        c.query_row(&sql, params![token_hash, now_millis()], user_row)
-            .optional()?,
-    )
-}
-
-pub fn delete_session(c: &Connection, token_hash: &str) -> StoreResult<()> {
-    c.execute(
-        "DELETE FROM web_sessions WHERE token_hash = ?1",
-        [token_hash],
-    )?;
-    Ok(())
 }

@@ -80,7 +80,7 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Backend(format!("cannot create {}: {e}", dir.display()))
+                    StoreError::backend(format!("cannot create {}", dir.display()), e)
                 })?;
             }
             let conn = Connection::open(&path)?;
@@ -96,14 +96,14 @@ impl SqliteStore {
             let search_path = search::index_path(&path);
             let search_conn = search::open(&search_path)?;
             search::catch_up(&conn, &search_conn)?;
-            let search =
-                SearchIndex::start(search_conn).map_err(|e| StoreError::Backend(e.to_string()))?;
+            let search = SearchIndex::start(search_conn)
+                .map_err(|e| StoreError::backend("start the indexer", e))?;
             let checkpoint_conn = Connection::open(&path)?;
             configure(&checkpoint_conn)?;
             let checkpointer = Checkpointer::start(checkpoint_conn)
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
+                .map_err(|e| StoreError::backend("start the checkpointer", e))?;
             let writer = Writer::start(conn, bus.clone(), checkpointer, search.clone())
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
+                .map_err(|e| StoreError::backend("start the writer", e))?;
             let data_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
             let blobs: DynBlobStore = Arc::new(FsBlobStore::open(&data_dir.join("files"))?);
             let readers = ReadPool::new(READERS, move || {
@@ -127,6 +127,6 @@ impl SqliteStore {
             })
         })
         .await
-        .map_err(|e| StoreError::Backend(e.to_string()))?
+        .map_err(|e| StoreError::Backend(Box::new(e)))?
     }
 }

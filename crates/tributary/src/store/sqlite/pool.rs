@@ -60,14 +60,14 @@ impl ReadPool {
             .permits
             .acquire()
             .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
         let conn = self.take()?;
         let (conn, result) = tokio::task::spawn_blocking(move || {
             let r = f(&conn);
             (conn, r)
         })
         .await
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
+        .map_err(|e| StoreError::Backend(Box::new(e)))?;
         self.put(conn);
         result
     }

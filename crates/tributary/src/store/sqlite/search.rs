@@ -2,9 +2,9 @@
 //!
 //! The writer is the post path's serial stage. Indexing inside its transaction (tokenising
 //! each group's texts, writing an FTS5 segment, merging segments) made its COMMIT take 60%
-//! longer, while the other core sat idle. Now a write job only stages its texts; once the
-//! group has committed, the writer hands them to the indexer thread in commit order and
-//! goes on. A search first waits until the indexer has applied every group that committed
+//! longer, while the other core sat idle. Now a write job only answers with its changes to
+//! the index ([`SearchOps`]), as it answers with its events; once the group has committed,
+//! the writer hands them to the indexer thread in commit order and goes on. A search first waits until the indexer has applied every group that committed
 //! before the search began, so a message is found as soon as its post was acknowledged.
 //!
 //! The index is derived data. Its file records the highest message rowid it holds, and the
@@ -12,7 +12,6 @@
 //! caught up (`search_changes`); at start, before the writer takes any job, the index
 //! catches up from the messages themselves. A lost or new index file is rebuilt that way.
 
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -23,7 +22,7 @@ use tributary_types::Message;
 
 use crate::store::{content_text, StoreResult};
 
-/// A change to the index, staged by a write job.
+/// A change to the index.
 #[derive(Debug)]
 pub enum SearchOp {
     /// The message with this rowid is found by this text.
@@ -32,27 +31,42 @@ pub enum SearchOp {
     Remove(i64),
 }
 
-thread_local! {
-    /// The ops that this thread's open transaction staged; the writer's savepoints truncate
-    /// it with the rows they roll back.
-    static STAGED: RefCell<Vec<SearchOp>> = const { RefCell::new(Vec::new()) };
+/// The changes one write job makes to the index, in the order they apply. No job changes
+/// more than one message's entry (a post indexes its message, an edit takes the old text out
+/// and indexes the new, a deletion takes it out), so they sit inline: the post path
+/// allocates nothing for them.
+#[derive(Debug, Default)]
+pub struct SearchOps {
+    remove: Option<i64>,
+    index: Option<(i64, String)>,
 }
 
-pub fn stage(op: SearchOp) {
-    STAGED.with(|s| s.borrow_mut().push(op));
+impl SearchOps {
+    /// Takes the message out of the index.
+    pub fn remove(mut self, rowid: i64) -> SearchOps {
+        self.remove = Some(rowid);
+        self
+    }
+
+    /// Finds the message by `text` (after any removal); an empty text indexes nothing.
+    pub fn index(mut self, rowid: i64, text: String) -> SearchOps {
+        if !text.is_empty() {
+            self.index = Some((rowid, text));
+        }
+        self
+    }
 }
 
-/// How many ops are staged; [`unstage_to`] with this undoes what follows.
-pub fn staged_len() -> usize {
-    STAGED.with(|s| s.borrow().len())
-}
+impl IntoIterator for SearchOps {
+    type Item = SearchOp;
+    type IntoIter =
+        std::iter::Chain<std::option::IntoIter<SearchOp>, std::option::IntoIter<SearchOp>>;
 
-pub fn unstage_to(len: usize) {
-    STAGED.with(|s| s.borrow_mut().truncate(len));
-}
-
-pub fn take_staged() -> Vec<SearchOp> {
-    STAGED.with(|s| std::mem::take(&mut *s.borrow_mut()))
+    fn into_iter(self) -> Self::IntoIter {
+        let remove = self.remove.map(SearchOp::Remove);
+        let index = self.index.map(|(rowid, text)| SearchOp::Index(rowid, text));
+        remove.into_iter().chain(index)
+    }
 }
 
 /// The index file that belongs to the database at `db`: `NAME-search.db` beside it.

@@ -6,6 +6,8 @@
 //! that way takes far too long to set up a read benchmark. Here rows go in large transactions
 //! on a connection of its own. Run it while no server writes to the database (the benchmark
 //! seeds before it starts the server); it is not part of the [`Store`] trait on purpose.
+//! Like the rest of the store it calls nothing above it: the thread ids come from
+//! [`new_thread_id`], not from the post path.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,7 +15,8 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension};
 use tributary_types::{Author, Message, Thread, ThreadSource, ThreadStatus};
 
-use super::messages::insert_message;
+use super::message_rows::insert_message;
+use super::search::{self, SearchOp};
 
 use crate::store::*;
 
@@ -48,7 +51,7 @@ pub fn bulk_seed(
     let c = Connection::open(path)?;
     c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     super::open::configure(&c)?;
-    let index = super::search::open(&super::search::index_path(path))?;
+    let index = search::open(&search::index_path(path))?;
     let (flow_id, app_id, source_name): (String, i64, String) = c
         .query_row(
             "SELECT flow_id, app_id, name FROM sources WHERE id = ?1",
@@ -87,6 +90,7 @@ pub fn bulk_seed(
         let n = BATCH.min(spec.count - done);
         c.execute_batch("BEGIN IMMEDIATE")?;
         let now = now_millis();
+        let mut ops = Vec::with_capacity(n as usize);
         for _ in 0..n {
             last_id += 1;
             let it = item(last_id);
@@ -129,8 +133,9 @@ pub fn bulk_seed(
                 thread: None,
             };
             let own = finish_message(&mut m, &flow_id, last_id, now);
-            let search = format!("{} {} {}", it.title, it.body, it.thread_title);
-            insert_message(&c, &m, &own, None, Some(spec.source_id), None, search)?;
+            let rowid = insert_message(&c, &m, &own, None, Some(spec.source_id), None)?;
+            let text = format!("{} {} {}", it.title, it.body, it.thread_title);
+            ops.push(SearchOp::Index(rowid, text));
         }
         c.execute(
             "INSERT INTO flow_counters (flow_id, last_message_id) VALUES (?1, ?2)
@@ -138,7 +143,7 @@ pub fn bulk_seed(
             params![flow_id, last_id],
         )?;
         c.execute_batch("COMMIT")?;
-        super::search::apply(&index, super::search::take_staged())?;
+        search::apply(&index, ops)?;
         done += n;
         progress(done, spec.count);
     }
@@ -171,11 +176,11 @@ fn load_or_create_thread(
         .optional()?;
     if let Some(state) = found {
         return serde_json::from_str(&state)
-            .map_err(|e| StoreError::Backend(format!("bad thread state: {e}")));
+            .map_err(|e| StoreError::backend("bad thread state", e));
     }
     let nt = NewThread {
-        id: crate::messages::post::new_thread_id(),
-        origin: "inbox",
+        id: new_thread_id(),
+        origin: ThreadOrigin::Inbox,
         source_id: Some(source.id),
         app_id: Some(source.application.id),
         external_thread_id: Some(it.external_thread_id.clone()),
@@ -185,7 +190,7 @@ fn load_or_create_thread(
     c.execute(
         "INSERT INTO threads (id, flow_id, origin, source_id, app_id, external_thread_id, state, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-        params![nt.id, flow_id, nt.origin, nt.source_id, nt.app_id, nt.external_thread_id, serialise(&state), now],
+        params![nt.id, flow_id, nt.origin.as_str(), nt.source_id, nt.app_id, nt.external_thread_id, serialise(&state), now],
     )?;
     Ok(state)
 }

@@ -9,7 +9,9 @@
 //!
 //! The writer is also where committed events enter the [`Bus`]: after each COMMIT it
 //! publishes the group's events in commit order, before answering, so that streams see
-//! increasing ids and never an event that could still roll back.
+//! increasing ids and never an event that could still roll back. A job's changes to the
+//! search index travel the same way: returned with its answer ([`Written`]), handed to the
+//! indexer once the group has committed.
 
 use std::sync::{mpsc, Arc};
 
@@ -17,9 +19,9 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::checkpoint::Checkpointer;
-use super::search::{self, SearchIndex};
+use super::search::{SearchIndex, SearchOp, SearchOps};
 use crate::bus::{Bus, Event};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{GroupFailure, StoreError, StoreResult};
 
 /// Most jobs folded into one transaction; bounds the latency a job can add to its group.
 const MAX_GROUP: usize = 512;
@@ -32,9 +34,30 @@ pub const WRITER_CHECKPOINT_FRAMES: u32 = 4000;
 /// the commit outcome is known.
 type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
 
-/// A job's events to publish once its group commits, and how to answer its caller.
+/// What a write job leaves besides its answer, for the writer to hand on once the job's
+/// group has committed: the events to publish and the changes to the search index.
+pub struct Written<T> {
+    pub answer: T,
+    pub events: Vec<Event>,
+    pub search: SearchOps,
+}
+
+impl<T> Written<T> {
+    /// An answer with nothing to publish or index.
+    pub fn answer(answer: T) -> Written<T> {
+        Written {
+            answer,
+            events: Vec::new(),
+            search: SearchOps::default(),
+        }
+    }
+}
+
+/// A job's events and index changes to hand on once its group commits, and how to answer
+/// its caller.
 struct Reply {
     events: Vec<Event>,
+    search: SearchOps,
     send: Box<dyn FnOnce(StoreResult<()>) + Send>,
 }
 
@@ -78,24 +101,26 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        self.write_events(move |c| f(c).map(|v| (v, Vec::new())))
-            .await
+        self.write_job(move |c| f(c).map(Written::answer)).await
     }
 
-    /// Like [`Writer::write`], and publishes the events `f` returns once they are durable.
-    pub async fn write_events<T, F>(&self, f: F) -> StoreResult<T>
+    /// Like [`Writer::write`], and once the group is durable publishes the events `f`
+    /// returns and hands its search changes to the indexer.
+    pub async fn write_job<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<(T, Vec<Event>)> + Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<Written<T>> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
-            let (outcome, events) = match in_savepoint(conn, f) {
-                Ok((v, events)) => (Ok(v), events),
-                Err(e) => (Err(e), Vec::new()),
+            // A failed job's savepoint is rolled back: nothing of it is published or indexed.
+            let (outcome, events, search) = match in_savepoint(conn, f) {
+                Ok(w) => (Ok(w.answer), w.events, w.search),
+                Err(e) => (Err(e), Vec::new(), SearchOps::default()),
             };
             Reply {
                 events,
+                search,
                 send: Box::new(move |committed: StoreResult<()>| {
                     let _ = tx.send(committed.and(outcome));
                 }),
@@ -120,14 +145,12 @@ fn in_savepoint<T>(
     f: impl FnOnce(&Connection) -> StoreResult<T>,
 ) -> StoreResult<T> {
     exec(conn, "SAVEPOINT job")?;
-    let staged = search::staged_len();
     match f(conn) {
         Ok(v) => {
             exec(conn, "RELEASE job")?;
             Ok(v)
         }
         Err(e) => {
-            search::unstage_to(staged);
             exec(conn, "ROLLBACK TO job")?;
             exec(conn, "RELEASE job")?;
             Err(e)
@@ -157,14 +180,18 @@ fn run(
             continue;
         }
         let mut replies: Vec<Reply> = group.into_iter().map(|job| job(&conn)).collect();
-        let committed = exec(&conn, "COMMIT").map_err(|e| StoreError::Backend(e.to_string()));
-        let staged = search::take_staged();
+        let committed =
+            exec(&conn, "COMMIT").map_err(|e| GroupFailure::new(StoreError::backend("commit", e)));
         if committed.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         } else {
             // Before anyone is answered, so that a search they make next waits for these.
-            if !staged.is_empty() {
-                index.send(staged);
+            let ops: Vec<SearchOp> = replies
+                .iter_mut()
+                .flat_map(|r| std::mem::take(&mut r.search))
+                .collect();
+            if !ops.is_empty() {
+                index.send(ops);
             }
             checkpointer.committed();
             // Jobs ran in queue order, so their events are in commit (and id) order.
@@ -175,10 +202,7 @@ fn run(
             );
         }
         for reply in replies {
-            (reply.send)(match &committed {
-                Ok(()) => Ok(()),
-                Err(e) => Err(StoreError::Backend(e.to_string())),
-            });
+            (reply.send)(committed.as_ref().copied().map_err(GroupFailure::error));
         }
     }
 }

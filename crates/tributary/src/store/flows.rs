@@ -1,0 +1,107 @@
+//! Organizations, flows, and who belongs to them.
+
+use async_trait::async_trait;
+use tributary_types::AccessMode;
+
+use super::{StoreResult, UserRecord};
+
+#[async_trait]
+pub trait FlowStore: Send + Sync {
+    // Organizations
+    async fn create_org(&self, org: NewOrg) -> StoreResult<OrgRecord>;
+    async fn org_by_name(&self, parameterized_name: &str) -> StoreResult<Option<OrgRecord>>;
+    /// Adds the user to the organization, or updates the admin flag of an existing member.
+    async fn add_org_member(&self, org_id: i64, user_id: i64, admin: bool) -> StoreResult<()>;
+    /// `Some(admin)` when the user is a member.
+    async fn org_membership(&self, org_id: i64, user_id: i64) -> StoreResult<Option<bool>>;
+    async fn orgs_of_user(&self, user_id: i64) -> StoreResult<Vec<OrgRecord>>;
+    async fn org_members(&self, org_id: i64) -> StoreResult<Vec<OrgMember>>;
+
+    // Flows
+    /// Creates the flow; `creator`, when given, becomes its first member.
+    async fn create_flow(&self, flow: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord>;
+    async fn flow_by_name(&self, org: &str, flow: &str) -> StoreResult<Option<FlowRecord>>;
+    async fn flow_by_id(&self, id: &str) -> StoreResult<Option<FlowRecord>>;
+    /// The flows the user has joined and, with `with_joinable`, the organization-mode flows of
+    /// its organizations that it could join. Disabled flows are left out. Ordered by org, name.
+    async fn flows_for_user(
+        &self,
+        user_id: i64,
+        with_joinable: bool,
+    ) -> StoreResult<Vec<FlowForUser>>;
+    async fn flow_membership(
+        &self,
+        flow_id: &str,
+        user_id: i64,
+    ) -> StoreResult<Option<FlowMembership>>;
+    /// Joins the user to the flow (or updates `open` when already a member).
+    async fn set_flow_member(&self, flow_id: &str, user_id: i64, open: bool) -> StoreResult<()>;
+    async fn update_flow(&self, flow_id: &str, changes: FlowChanges) -> StoreResult<FlowRecord>;
+    async fn flow_members(&self, flow_id: &str) -> StoreResult<Vec<UserRecord>>;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgRecord {
+    pub id: i64,
+    pub name: String,
+    pub parameterized_name: String,
+    pub user_limit: i64,
+    pub active: bool,
+    /// Counted by the query that loaded the row.
+    pub user_count: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    pub name: String,
+    pub parameterized_name: String,
+    pub user_limit: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgMember {
+    pub user: UserRecord,
+    pub admin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowRecord {
+    pub id: String,
+    pub org: OrgRecord,
+    pub name: String,
+    pub parameterized_name: String,
+    pub access_mode: AccessMode,
+    pub disabled: bool,
+    pub join_token: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewFlow {
+    pub id: String,
+    pub org_id: i64,
+    pub name: String,
+    pub parameterized_name: String,
+    pub access_mode: AccessMode,
+    pub join_token: String,
+}
+
+/// The caller's membership of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowMembership {
+    pub open: bool,
+}
+
+/// A flow as seen by one user: `membership` is `None` when the user has not joined it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowForUser {
+    pub flow: FlowRecord,
+    pub membership: Option<FlowMembership>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FlowChanges {
+    pub name: Option<String>,
+    pub disabled: Option<bool>,
+    pub access_mode: Option<AccessMode>,
+}
