@@ -1,34 +1,70 @@
 //! Tributary: a self-hosted team inbox and integration platform that speaks the Flowdock API.
 //!
-//! `server` assembles the routes from the resource modules; `store` holds the one storage
-//! trait and its SQLite and PostgreSQL backends; `cli` is the `tributary` binary.
+//! The modules, in the order a request meets them:
+//!
+//! - [`cli`]: the `tributary` binary, `serve` and the `admin` commands; [`config`] layers the
+//!   configuration file, the environment and the flags.
+//! - [`server`]: path normalisation, the middleware stack, and every module's `routes()` merged;
+//!   [`trace`] gives every request an id and logs each 5xx once; [`metrics`] counts requests
+//!   and latencies in a middleware.
+//! - [`web`]: the server-rendered pages (login, developer tools, consent, the app under `/app/`).
+//! - [`stream`]: the Streaming API, a flow's events replayed from the store, then live.
+//! - The resources, each with one `routes()`: [`users`], [`organizations`], [`flows`] (with
+//!   the one membership check, `flows::require_joined`), [`messages`] (posting every event
+//!   kind, reading, editing, the legacy push API), [`threads`], [`files`], [`sources`],
+//!   [`actions`] (thread actions), [`apps`] (developer applications) and [`oauth`] (the token
+//!   and revocation endpoints).
+//! - [`auth`]: credentials to a principal: API tokens, passwords, OAuth bearers, browser
+//!   sessions and `flow_token`s.
+//! - [`state`]: what every request shares (`AppState`): the store, the URLs, the settings,
+//!   the password checker, the open streams' signals and revocation registry.
+//! - [`store`]: the storage traits, with SQLite and PostgreSQL backends.
+//! - [`bus`]: live fan-out of stored events to open streams, in process and across nodes.
+//! - Leaf helpers, usable from any layer: [`input`] (request parameters, parsed leniently),
+//!   [`error`] (`ApiError` and its Flowdock-shaped answer), [`raw_json`] (answers whose JSON is
+//!   already serialised), [`names`] (parameterized names), [`urls`] (web URLs and redirect
+//!   URIs, validated) and [`secrets`] (tokens and hashes).
+//!
+//! Imports only point down this list (leaf helpers excepted); `tests/layers.rs` checks it.
 
 // `pub` items of private modules: fixed after the issue-16 merges (Cargo.toml, lints).
 #![allow(unreachable_pub)]
 
-pub mod actions;
-pub mod apps;
-pub mod auth;
-pub mod bus;
+// The shell.
 pub mod cli;
 pub mod config;
-pub mod error;
+pub mod metrics;
+pub mod server;
+pub mod trace;
+
+// The pages and the streaming API, above the resources they show.
+pub mod stream;
+pub mod web;
+
+// The resources.
+pub mod actions;
+pub mod apps;
 pub mod files;
 pub mod flows;
-pub mod input;
 pub mod messages;
-pub mod metrics;
-pub mod names;
 pub mod oauth;
 pub mod organizations;
-pub mod secrets;
-pub mod server;
 pub mod sources;
+pub mod threads;
+pub mod users;
+
+// Who is asking.
+pub mod auth;
+
+// What every request shares, and where it is kept.
+pub mod bus;
 pub mod state;
 pub mod store;
-pub mod stream;
-pub mod threads;
-pub mod trace;
+
+// Leaf helpers.
+pub mod error;
+pub mod input;
+pub mod names;
+pub mod raw_json;
+pub mod secrets;
 pub mod urls;
-pub mod users;
-pub mod web;

@@ -9,6 +9,16 @@ use crate::error::{ApiError, ApiResult};
 use crate::names::{parameterize, RESERVED};
 use crate::state::{AppState, Urls};
 use crate::store::{DynStore, NewOrg, OrgMember, OrgRecord};
+use axum::routing::get;
+use axum::Router;
+
+/// `/organizations`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/organizations", get(list_organizations))
+        .route("/organizations/{org}", get(show_organization))
+        .route("/organizations/{org}/users", get(list_organization_users))
+}
 
 pub fn view(urls: &Urls, o: &OrgRecord, members: Option<&[OrgMember]>) -> Organization {
     Organization {

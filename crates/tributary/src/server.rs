@@ -1,4 +1,6 @@
-//! The HTTP server: routes, the middleware stack, and serving with graceful shutdown.
+//! The HTTP server: every resource module's `routes()` merged, the middleware stack, the
+//! operator's endpoints (`/healthz`, `/metrics`), the path normalisation, and serving with
+//! graceful shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,11 +13,17 @@ use axum::{middleware, Json, Router};
 use tokio::net::TcpListener;
 use tower::Layer;
 
+use crate::config::{
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENT_UPLOADS, DEFAULT_MAX_UPLOAD_BYTES,
+};
 use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
-use crate::state::{AppState, Streams, Urls};
+use crate::state::{ActionSettings, AppState, FileSettings, Passwords, Streams, Urls};
 use crate::store::DynStore;
-use crate::{auth, flows, organizations, users};
+use crate::{
+    actions, apps, auth, files, flows, messages, oauth, organizations, sources, stream, threads,
+    users, web,
+};
 
 /// Builds the state shared by every handler.
 pub fn state(store: DynStore, public_url: &str) -> AppState {
@@ -24,10 +32,14 @@ pub fn state(store: DynStore, public_url: &str) -> AppState {
         store,
         urls: Urls::new(public_url),
         metrics: Arc::new(Metrics::default()),
-        streams: Streams::new(crate::stream::KEEPALIVE),
-        files: crate::files::FileSettings::default(),
-        actions: crate::actions::ActionSettings::default(),
-        passwords: crate::auth::Passwords::default(),
+        streams: Streams::new(stream::KEEPALIVE),
+        files: FileSettings::new(
+            DEFAULT_MAX_UPLOAD_BYTES,
+            DEFAULT_MAX_BODY_BYTES,
+            DEFAULT_MAX_CONCURRENT_UPLOADS,
+        ),
+        actions: ActionSettings::default(),
+        passwords: Passwords::default(),
     }
 }
 
@@ -49,42 +61,18 @@ pub fn router(mut state: AppState, max_body_bytes: usize) -> Router {
     // keep to it.
     state.files.max_body_bytes = max_body_bytes;
     let api = Router::new()
-        .route("/user", get(users::show_current_user))
-        .route("/users", get(users::list_users))
-        .route("/users/{id}", get(users::show_user))
-        .route("/organizations", get(organizations::list_organizations))
-        .route(
-            "/organizations/{org}",
-            get(organizations::show_organization),
-        )
-        .route(
-            "/organizations/{org}/users",
-            get(organizations::list_organization_users),
-        )
-        .route("/flows", get(flows::handlers::list_flows))
-        .route("/flows/all", get(flows::handlers::list_all_flows))
-        .route("/flows/find", get(flows::handlers::find_flow))
-        .route(
-            "/flows/{org}",
-            axum::routing::post(flows::handlers::create_flow),
-        )
-        .route(
-            "/flows/{org}/{flow}",
-            get(flows::handlers::show_flow).put(flows::handlers::update_flow),
-        )
-        .route(
-            "/flows/{org}/{flow}/users",
-            get(flows::handlers::list_flow_users),
-        )
-        .merge(integration_routes(state.clone()))
-        .merge(crate::messages::routes())
-        .merge(action_routes())
-        .route("/stream/flows", get(crate::stream::handlers::stream_flows))
-        .route(
-            "/stream/flows/{org}/{flow}",
-            get(crate::stream::handlers::stream_flow),
-        )
-        .merge(crate::files::routes())
+        .merge(users::routes())
+        .merge(organizations::routes())
+        .merge(flows::routes())
+        .merge(messages::routes())
+        .merge(threads::routes())
+        .merge(files::routes())
+        .merge(sources::routes())
+        .merge(actions::routes())
+        .merge(apps::routes())
+        .merge(oauth::routes())
+        .merge(stream::routes())
+        .merge(web::routes(&state))
         .route("/healthz", get(healthz))
         .merge(metrics_route(&state))
         .fallback(not_found)
@@ -97,61 +85,6 @@ pub fn router(mut state: AppState, max_body_bytes: usize) -> Router {
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(crate::trace::layer());
     api.with_state(state)
-}
-
-/// Developer applications, OAuth, sources and the web pages (issue 4).
-fn integration_routes(state: AppState) -> Router<AppState> {
-    use crate::{apps, oauth, sources};
-    use axum::routing::post;
-    let one_source = get(sources::handlers::show_source)
-        .put(sources::handlers::update_source)
-        .delete(sources::handlers::delete_source);
-    let flow_sources =
-        get(sources::handlers::list_flow_sources).post(sources::handlers::create_source);
-    Router::new()
-        .route("/oauth/token", post(oauth::token::create_token))
-        .route("/oauth/revoke", post(oauth::revoke::revoke_token))
-        .route(
-            "/oauth/applications",
-            get(apps::handlers::list_applications).post(apps::handlers::create_application),
-        )
-        .route(
-            "/oauth/applications/{id}",
-            get(apps::handlers::show_application),
-        )
-        .route(
-            "/sources",
-            get(sources::handlers::list_sources).put(sources::handlers::update_source_by_token),
-        )
-        .route("/flows/{org}/{flow}/sources", flow_sources.clone())
-        // The example integration posts to `/integrations`.
-        .route("/flows/{org}/{flow}/integrations", flow_sources)
-        .route("/flows/{org}/{flow}/sources/{id}", one_source.clone())
-        // docs/sources.md spells the single source `/source/:id`.
-        .route("/flows/{org}/{flow}/source/{id}", one_source)
-        .route(
-            "/flows/{org}/{flow}/sources/{id}/configure",
-            get(sources::setup::configure_source),
-        )
-        .route(
-            "/flows/{org}/{flow}/integrations/new",
-            get(sources::setup::start_setup),
-        )
-        .merge(crate::web::router(state))
-}
-
-/// Thread actions (issue 9): running an UpdateAction, and the attempts log per source.
-fn action_routes() -> Router<AppState> {
-    use crate::actions::handlers;
-    Router::new()
-        .route(
-            "/flows/{org}/{flow}/threads/{id}/actions/{index}",
-            axum::routing::post(handlers::run_thread_action),
-        )
-        .route(
-            "/flows/{org}/{flow}/sources/{id}/action_attempts",
-            get(handlers::list_action_attempts),
-        )
 }
 
 async fn healthz() -> Json<serde_json::Value> {

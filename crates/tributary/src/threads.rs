@@ -9,11 +9,26 @@ use serde::Deserialize;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::flows::joined_by;
 use crate::input::{lenient, Input};
-use crate::messages::idempotency::json_response;
-use crate::messages::read::{joined_flow, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::raw_json;
 use crate::state::AppState;
 use crate::store::{iso8601, AppFilter, ThreadQuery};
+use axum::routing::get;
+use axum::Router;
+
+/// A flow's threads: the list and one thread. Threads change only through their messages
+/// (`messages::routes`).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/flows/{org}/{flow}/threads", get(list_threads))
+        .route("/flows/{org}/{flow}/threads/{id}", get(show_thread))
+}
+
+/// A page of threads, unless `limit` says otherwise (as for a flow's messages).
+pub const DEFAULT_LIMIT: i64 = 30;
+/// The largest page.
+pub const MAX_LIMIT: i64 = 100;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListParams {
@@ -51,7 +66,7 @@ pub async fn list_threads(
     Path((org, flow_name)): Path<(String, String)>,
     Input(p): Input<ListParams>,
 ) -> ApiResult<Response> {
-    let flow = joined_flow(&state, &principal, &org, &flow_name).await?;
+    let flow = joined_by(&state.store, &principal, &org, &flow_name).await?;
     let mut errors = FieldErrors::new();
     let mut time_param = |field: &str, v: &Option<String>| match v.as_deref() {
         None | Some("") => None,
@@ -103,15 +118,8 @@ pub async fn list_threads(
             limit,
         })
         .await?;
-    let mut body = String::from("[");
-    for (i, t) in threads.iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        body.push_str(&t.json);
-    }
-    body.push(']');
-    let mut res = json_response(StatusCode::OK, body);
+    let body = raw_json::array(threads.iter().map(|t| &*t.json));
+    let mut res = raw_json::response(StatusCode::OK, body);
     // A full page may have more behind it: the next page is everything older than its last.
     if threads.len() as i64 == limit {
         if let Some(last) = threads.last() {
@@ -145,11 +153,11 @@ pub async fn show_thread(
     principal: Principal,
     Path((org, flow, id)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let flow = joined_flow(&state, &principal, &org, &flow).await?;
+    let flow = joined_by(&state.store, &principal, &org, &flow).await?;
     let t = state
         .store
         .thread_by_id(&flow.id, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound("Thread not found".into()))?;
-    Ok(json_response(StatusCode::OK, t.json.to_string()))
+    Ok(raw_json::response(StatusCode::OK, t.json.to_string()))
 }

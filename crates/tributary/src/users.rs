@@ -9,6 +9,16 @@ use crate::error::{ApiError, ApiResult};
 use crate::secrets;
 use crate::state::{AppState, Urls};
 use crate::store::{DynStore, NewUser, UserRecord};
+use axum::routing::get;
+use axum::Router;
+
+/// `/user` and `/users`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/user", get(show_current_user))
+        .route("/users", get(list_users))
+        .route("/users/{id}", get(show_user))
+}
 
 pub fn view(urls: &Urls, u: &UserRecord) -> User {
     User {

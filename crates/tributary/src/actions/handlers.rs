@@ -9,11 +9,12 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::ActionResult;
-use crate::auth::{Grant, Principal, Scopes};
+use crate::auth::session::{Browser, CSRF_FIELD};
+use crate::auth::{Principal, Scopes};
 use crate::error::{ApiError, ApiResult};
+use crate::flows::joined_by;
 use crate::state::AppState;
 use crate::store::iso8601;
-use crate::web::session::{Browser, CSRF_FIELD};
 
 /// The header a script sends the page's CSRF token in (forms send `csrf_token`).
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -30,8 +31,8 @@ async fn caller(
     if let Some(credential) = crate::auth::credential(headers, uri.query()) {
         return crate::auth::authenticate(state, Some(credential)).await;
     }
-    let user = browser
-        .user(&state.store)
+    let principal = browser
+        .principal(&state.store)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("Sign in to run actions".into()))?;
     let from_header = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
@@ -41,11 +42,7 @@ async fn caller(
     browser
         .check_csrf(from_header.or(from_form.as_deref()))
         .map_err(|_| ApiError::Forbidden("The CSRF token is missing or wrong".into()))?;
-    Ok(Principal {
-        user,
-        scopes: Scopes::ALL,
-        grant: Grant::session(browser.session.as_deref().unwrap_or_default()),
-    })
+    Ok(principal)
 }
 
 /// POST /flows/:org/:flow/threads/:id/actions/:index
@@ -63,7 +60,7 @@ pub async fn run_thread_action(
     body: Bytes,
 ) -> ApiResult<Json<ActionResult>> {
     let principal = caller(&state, &headers, &uri, &browser, &body).await?;
-    let flow = crate::messages::read::joined_flow(&state, &principal, &org, &flow).await?;
+    let flow = joined_by(&state.store, &principal, &org, &flow).await?;
     let index: usize = index
         .parse()
         .map_err(|_| ApiError::NotFound("Action not found".into()))?;
@@ -84,14 +81,10 @@ pub async fn list_action_attempts(
 ) -> ApiResult<Json<Vec<Value>>> {
     let principal = match crate::auth::credential(&headers, uri.query()) {
         Some(c) => crate::auth::authenticate(&state, Some(c)).await?,
-        None => Principal {
-            user: browser
-                .user(&state.store)
-                .await?
-                .ok_or_else(|| ApiError::Unauthorized("Sign in first".into()))?,
-            scopes: Scopes::ALL,
-            grant: Grant::session(browser.session.as_deref().unwrap_or_default()),
-        },
+        None => browser
+            .principal(&state.store)
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("Sign in first".into()))?,
     };
     principal.require_any(Scopes::FLOW | Scopes::MANAGE, "`flow` or `manage`")?;
     let flow = crate::flows::visible_flow(&state.store, principal.user.id, &org, &flow)

@@ -7,10 +7,7 @@
 pub mod handlers;
 pub mod outbound;
 pub mod target;
-pub mod tls;
 pub mod token;
-
-use std::time::Duration;
 
 use axum::http::Method;
 use serde::Serialize;
@@ -19,28 +16,20 @@ use serde_json::{json, Value};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{now_millis, ActionOutcome, FlowRecord, NewActionAttempt, UserRecord};
+use axum::routing::{get, post};
+use axum::Router;
 
-/// Outbound action requests give up after this long.
-pub const TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How this server sends action requests.
-#[derive(Debug, Clone)]
-pub struct ActionSettings {
-    /// `--allow-private-action-targets`: call loopback, private and link-local addresses.
-    pub allow_private_targets: bool,
-    pub timeout: Duration,
-    /// The roots `https://` targets are verified against (`--action-ca-file` adds one).
-    pub tls: tls::ActionTls,
-}
-
-impl Default for ActionSettings {
-    fn default() -> ActionSettings {
-        ActionSettings {
-            allow_private_targets: false,
-            timeout: TIMEOUT,
-            tls: tls::ActionTls::default(),
-        }
-    }
+/// Running an UpdateAction, and the attempts log per source (issue 9).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/flows/{org}/{flow}/threads/{id}/actions/{index}",
+            post(handlers::run_thread_action),
+        )
+        .route(
+            "/flows/{org}/{flow}/sources/{id}/action_attempts",
+            get(handlers::list_action_attempts),
+        )
 }
 
 /// What the user is told after a click.
@@ -109,7 +98,7 @@ pub async fn run_update_action(
         .as_ref()
         .map(|s| s.id)
         .ok_or_else(|| ApiError::BadRequest("Only integration threads have actions".into()))?;
-    let source = crate::sources::live_source(&state.store, source_id).await?;
+    let source = crate::auth::flow_token::live_source(&state.store, source_id).await?;
     let app = state
         .store
         .app_by_id(source.app_id)

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderValue, Method};
 
 use super::target::{self, Target};
-use super::tls::ActionTls;
+use crate::state::ActionTls;
 use crate::store::ActionOutcome;
 
 /// How the request went.

@@ -74,9 +74,7 @@ pub async fn run(args: ServeArgs) -> ApiResult<()> {
     .map_err(ApiError::BadRequest)?;
     // A CA file that cannot be used stops the server before it opens anything.
     let action_tls = match &config.action_ca_file {
-        Some(ca) => {
-            Some(crate::actions::tls::ActionTls::new(Some(ca)).map_err(ApiError::BadRequest)?)
-        }
+        Some(ca) => Some(crate::state::ActionTls::new(Some(ca)).map_err(ApiError::BadRequest)?),
         None => None,
     };
     let store = crate::store::connect(&config.database).await?;

@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 
 use super::image;
 use super::upload::{Part, Upload};
+use crate::error::err;
 use crate::error::FieldErrors;
-use crate::messages::thread_input::err;
 use crate::store::file_path;
 
 /// The longer side of a thumbnail, in pixels (Flowdock's thumbnails were 100 wide).

@@ -53,7 +53,7 @@ pub async fn get_file(
             let expires: i64 = expires
                 .parse()
                 .map_err(|_| ApiError::Forbidden("This download link is invalid".into()))?;
-            let secret = state.files.secret(&state).await?;
+            let secret = signing::key(&state).await?;
             match signing::verify(&secret, &flow_id, &id, expires, &signature, now_secs()) {
                 Check::Valid => serve(&state, &flow_id, &id).await,
                 Check::Expired => Err(ApiError::Forbidden(
@@ -81,11 +81,11 @@ async fn redirect(
     }
     principal.require(Scopes::FLOW, "flow")?;
     let flow = crate::flows::visible_flow_by_id(&state.store, principal.user.id, flow_id).await?;
-    member_redirect(state, crate::messages::member(flow)?, id).await
+    member_redirect(state, crate::flows::require_joined(flow)?, id).await
 }
 
 /// The 302 to the signed URL of file `id`, for a caller who is a member of `flow` (checked
-/// with `messages::member`). The API's `GET /files/...` and the pages' download route
+/// with `flows::require_joined`). The API's `GET /files/...` and the pages' download route
 /// (`web::files`) both end here, so there is one signer and one access rule.
 pub async fn member_redirect(state: &AppState, flow: FlowRecord, id: &str) -> ApiResult<Response> {
     let file = state
@@ -94,7 +94,7 @@ pub async fn member_redirect(state: &AppState, flow: FlowRecord, id: &str) -> Ap
         .await?
         .ok_or_else(not_found)?;
     let expires = now_secs() + state.files.url_ttl_secs;
-    let secret = state.files.secret(state).await?;
+    let secret = signing::key(state).await?;
     let signature = signing::sign(&secret, &file.flow_id, &file.id, expires);
     let location = format!(
         "{}{}?expires={expires}&signature={signature}",

@@ -18,10 +18,10 @@ use futures_util::{Stream, StreamExt};
 use serde_json::{Map, Value};
 use tokio::sync::{Notify, OwnedSemaphorePermit};
 
+use crate::auth::poster::{poster, Poster};
 use crate::auth::{self, CallerSlot};
 use crate::error::{ApiError, ApiResult};
 use crate::input::Params;
-use crate::messages::poster::{poster, Poster};
 use crate::state::AppState;
 
 /// What passing the gate gave: who posts, and the permit held until the post is answered.

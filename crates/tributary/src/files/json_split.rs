@@ -4,8 +4,8 @@
 
 use super::base64_spool::{not_base64, Base64Spool, DECODE_CHARS};
 use super::upload::body_too_large;
-use super::FileSettings;
 use crate::error::{ApiError, ApiResult};
+use crate::state::FileSettings;
 use crate::store::blobs::SpooledFile;
 use crate::store::DynBlobStore;
 
@@ -302,11 +302,7 @@ mod tests {
     }
 
     fn limits() -> FileSettings {
-        FileSettings {
-            max_body_bytes: 4096,
-            max_upload_bytes: 1 << 20,
-            ..FileSettings::default()
-        }
+        FileSettings::new(1 << 20, 4096, 4)
     }
 
     /// Splits `body` fed in pieces of `piece` bytes: the rest, and the decoded file.

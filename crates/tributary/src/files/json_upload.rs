@@ -14,10 +14,10 @@ use super::base64_spool::Base64Spool;
 use super::gate::Gate;
 use super::json_split::DataSplitter;
 use super::upload::{body_too_large, Part, Upload};
-use super::FileSettings;
 use crate::error::{ApiError, ApiResult};
 use crate::input::merge_body;
 use crate::state::AppState;
+use crate::state::FileSettings;
 use crate::store::blobs::SpooledFile;
 use crate::store::DynBlobStore;
 

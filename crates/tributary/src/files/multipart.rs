@@ -8,10 +8,10 @@ use serde_json::{Map, Value};
 
 use super::gate::{gated, pull, Gate};
 use super::upload::{body_too_large, file_too_large, spool_error, Part, Upload};
-use super::FileSettings;
 use crate::error::{ApiError, ApiResult};
 use crate::input::merge_field;
 use crate::state::AppState;
+use crate::state::FileSettings;
 use crate::store::blobs::Spool;
 
 /// Longest `attachments[<id>]` id.

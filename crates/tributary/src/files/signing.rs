@@ -6,8 +6,24 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::error::ApiResult;
+use crate::state::AppState;
+
 /// The name of the signing key among the store's server secrets.
 pub const SECRET_NAME: &str = "file_url_key";
+
+/// The signing key, read from the store once per server (and created there the first time).
+pub async fn key(state: &AppState) -> ApiResult<String> {
+    let key = state
+        .files
+        .url_key
+        .get_or_try_init(|| async {
+            let candidate = crate::secrets::new_token(32);
+            state.store.server_secret(SECRET_NAME, &candidate).await
+        })
+        .await?;
+    Ok(key.clone())
+}
 
 /// What a presented signature is worth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

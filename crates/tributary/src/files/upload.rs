@@ -13,11 +13,12 @@ use serde_json::{json, Map, Value};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::gate::Gate;
-use super::{image, mime, FileSettings};
+use super::{image, mime};
+use crate::auth::poster::Poster;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{merge_form, Params};
-use crate::messages::poster::Poster;
 use crate::state::AppState;
+use crate::state::FileSettings;
 use crate::store::blobs::{new_key, SpooledFile};
 use crate::store::DynBlobStore;
 

@@ -9,7 +9,24 @@ use crate::auth::{Principal, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::names::{parameterize, RESERVED};
 use crate::secrets;
+use crate::state::AppState;
 use crate::store::{DynStore, FlowChanges, FlowForUser, FlowRecord, NewFlow, StoreError};
+use axum::routing::{get, post};
+use axum::Router;
+
+/// `/flows`: listing, finding, creating, showing and changing flows, and a flow's users.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/flows", get(handlers::list_flows))
+        .route("/flows/all", get(handlers::list_all_flows))
+        .route("/flows/find", get(handlers::find_flow))
+        .route("/flows/{org}", post(handlers::create_flow))
+        .route(
+            "/flows/{org}/{flow}",
+            get(handlers::show_flow).put(handlers::update_flow),
+        )
+        .route("/flows/{org}/{flow}/users", get(handlers::list_flow_users))
+}
 
 pub const MAX_NAME_CHARS: usize = 100;
 
@@ -51,6 +68,38 @@ async fn visible(store: &DynStore, user_id: i64, flow: FlowRecord) -> ApiResult<
         }
     }
     Ok(FlowForUser { flow, membership })
+}
+
+/// The flow, when the user has joined it: the one membership check of every request that
+/// reads or writes a flow's content (messages, threads, streams, sources, files, actions and
+/// the flow's pages). A visible flow the user has not joined is a 403, as the user could join
+/// it and its existence is no secret; one the user cannot see was a 404 from [`visible_flow`].
+pub fn require_joined(f: FlowForUser) -> ApiResult<FlowRecord> {
+    match f.membership {
+        Some(_) => Ok(f.flow),
+        None => Err(ApiError::Forbidden("Join the flow first".into())),
+    }
+}
+
+/// The flow `org/flow` when `user_id` has joined it: [`visible_flow`], then [`require_joined`].
+pub async fn joined(
+    store: &DynStore,
+    user_id: i64,
+    org: &str,
+    flow: &str,
+) -> ApiResult<FlowRecord> {
+    require_joined(visible_flow(store, user_id, org, flow).await?)
+}
+
+/// [`joined`] for an API caller, which needs the `flow` scope to use a flow's content.
+pub async fn joined_by(
+    store: &DynStore,
+    principal: &Principal,
+    org: &str,
+    flow: &str,
+) -> ApiResult<FlowRecord> {
+    principal.require(Scopes::FLOW, "flow")?;
+    joined(store, principal.user.id, org, flow).await
 }
 
 /// An archived (disabled) flow keeps its history readable, but takes no new messages and

@@ -9,13 +9,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tributary_types::Message;
 
-use super::idempotency::json_response;
 use super::post::MAX_CONTENT_CHARS;
-use super::read::{joined_flow, message_id};
+use super::read::message_id;
 use super::{tag_rules, tags};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::flows::joined_by;
 use crate::input::Input;
+use crate::raw_json;
 use crate::state::AppState;
 use crate::store::{content_text, now_millis, MessageChange, NewEvent, StoredMessage};
 
@@ -93,7 +94,7 @@ pub async fn update_message(
     Path((org, flow, id)): Path<(String, String, String)>,
     Input(p): Input<UpdateParams>,
 ) -> ApiResult<Response> {
-    let flow = joined_flow(&state, &principal, &org, &flow).await?;
+    let flow = joined_by(&state.store, &principal, &org, &flow).await?;
     let id = message_id(&id)?;
     let (_, mut m) = load(&state, &flow.id, id).await?;
     let me = principal.user.id;
@@ -177,7 +178,7 @@ pub async fn update_message(
             events,
         })
         .await?;
-    Ok(json_response(StatusCode::OK, "{}"))
+    Ok(raw_json::response(StatusCode::OK, "{}"))
 }
 
 /// What full text search indexes for a message.
@@ -198,7 +199,7 @@ pub async fn delete_message(
     principal: Principal,
     Path((org, flow, id)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let flow = joined_flow(&state, &principal, &org, &flow).await?;
+    let flow = joined_by(&state.store, &principal, &org, &flow).await?;
     let id = message_id(&id)?;
     let (stored, mut m) = load(&state, &flow.id, id).await?;
     let me = principal.user.id;

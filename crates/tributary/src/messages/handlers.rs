@@ -8,14 +8,15 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::Extension;
 
-use super::idempotency::{self, json_response};
+use super::idempotency;
 use super::input::{PostInput, Target};
 use super::post::post_message_with_files;
-pub use super::poster::{poster, source_poster, Poster};
+use crate::auth::poster::{poster, Poster};
 use crate::auth::CallerSlot;
 use crate::error::{ApiError, ApiResult};
 use crate::files::upload::PostBody;
 use crate::input::Params;
+use crate::raw_json::response as json_response;
 use crate::state::AppState;
 use crate::store::{FlowRecord, PostOutcome};
 
@@ -51,7 +52,7 @@ async fn target_flow(
                 }
                 (None, None) => return Err(ApiError::field("flow", "is required")),
             };
-            super::member(f)
+            crate::flows::require_joined(f)
         }
     }
 }

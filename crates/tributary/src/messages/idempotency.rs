@@ -3,14 +3,14 @@
 //! transaction as the message; a replay within 24 hours gets that answer back and writes
 //! nothing, and the same key with a different request is refused with 422.
 
-use axum::body::Body;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult};
 use crate::input::Params;
+use crate::raw_json;
 use crate::store::{IdempotencyClaim, IdempotentResponse};
 
 const MAX_KEY_CHARS: usize = 255;
@@ -115,21 +115,10 @@ pub fn replay(r: IdempotentResponse, request_hash: &str) -> ApiResult<Response> 
         ));
     }
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
-    let mut res = json_response(status, r.body);
+    let mut res = raw_json::response(status, r.body);
     res.headers_mut()
         .insert("idempotent-replayed", HeaderValue::from_static("true"));
     Ok(res)
-}
-
-/// A response whose JSON body is already serialised.
-pub fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
-    let mut res = Response::new(body.into());
-    *res.status_mut() = status;
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    res
 }
 
 #[cfg(test)]

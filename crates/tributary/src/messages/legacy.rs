@@ -7,12 +7,13 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::handlers::source_poster;
-use super::idempotency::{self, json_response};
+use super::idempotency;
 use super::input::MessageInput;
-use super::post::{post_message_with, Poster};
+use super::post::post_message_with;
+use crate::auth::poster::{source_poster, Poster};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::input::{lenient, Params};
+use crate::raw_json;
 use crate::state::AppState;
 use crate::store::{FlowRecord, PostOutcome};
 
@@ -111,7 +112,7 @@ async fn push(
     };
     let hash = claim.as_ref().map(|c| c.request_hash.clone());
     match post_message_with(&state.store, &poster, &flow, input, claim).await? {
-        PostOutcome::Stored(_) => Ok(json_response(StatusCode::OK, "{}")),
+        PostOutcome::Stored(_) => Ok(raw_json::response(StatusCode::OK, "{}")),
         PostOutcome::Replay(r) => idempotency::replay(r, hash.as_deref().unwrap_or("")),
     }
 }

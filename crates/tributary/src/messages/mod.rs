@@ -1,7 +1,7 @@
 //! Messages: posting every event type, reading with Flowdock's filters, editing, deleting,
 //! and the legacy push API.
 //!
-//! The way of a post: credential → [`post::Poster`] → validate and sanitise (`post`,
+//! The way of a post: credential → [`crate::auth::poster::Poster`] → validate and sanitise (`post`,
 //! `thread_input`, `sanitize`, `tags`) → one store call that makes it durable → answer.
 
 pub mod edit;
@@ -11,7 +11,6 @@ pub mod input;
 pub mod kinds;
 pub mod legacy;
 pub mod post;
-pub mod poster;
 pub mod read;
 pub mod sanitize;
 pub mod tag_rules;
@@ -21,26 +20,13 @@ pub mod thread_input;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{FlowForUser, FlowRecord};
 
 pub use input::MessageInput;
+pub use post::post_message;
 pub use post::post_message_with_files;
-pub use post::{post_message, Poster};
 
-/// Reading and writing a flow's messages needs membership: a visible flow the caller has not
-/// joined answers 403, an invisible one 404 (from `visible_flow`).
-pub fn member(f: FlowForUser) -> ApiResult<FlowRecord> {
-    if f.membership.is_none() {
-        return Err(ApiError::Forbidden(
-            "Join the flow before reading or posting messages".into(),
-        ));
-    }
-    Ok(f.flow)
-}
-
-/// The message and thread routes, merged into the server's router.
+/// A flow's messages (and a thread's), the comment endpoints, and the legacy push API.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/messages", post(handlers::post_message))
@@ -62,14 +48,6 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/flows/{org}/{flow}/threads/{id}/messages",
             get(read::list_thread_messages).post(handlers::post_thread_message),
-        )
-        .route(
-            "/flows/{org}/{flow}/threads",
-            get(crate::threads::list_threads),
-        )
-        .route(
-            "/flows/{org}/{flow}/threads/{id}",
-            get(crate::threads::show_thread),
         )
         .route(
             "/v1/messages/team_inbox/{token}",

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 
 use super::input::{MessageInput, PostInput};
 use super::kinds::{self, Draft};
-pub use super::poster::Poster;
 use super::tags;
+use crate::auth::poster::Poster;
 use crate::error::{ApiError, ApiResult};
 use crate::files::{attach, upload::Upload};
 use crate::store::*;

@@ -7,11 +7,12 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::idempotency::json_response;
 use super::tags;
-use crate::auth::{Principal, Scopes};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::flows::joined_by;
 use crate::input::{lenient, Input};
+use crate::raw_json;
 use crate::state::AppState;
 use crate::store::{DynStore, FlowRecord, MessageQuery, StoredMessage};
 
@@ -46,18 +47,6 @@ pub struct ListParams {
     search: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     skip: Option<i64>,
-}
-
-/// The flow the caller has joined, by path.
-pub async fn joined_flow(
-    state: &AppState,
-    principal: &Principal,
-    org: &str,
-    flow: &str,
-) -> ApiResult<FlowRecord> {
-    principal.require(Scopes::FLOW, "flow")?;
-    let f = crate::flows::visible_flow(&state.store, principal.user.id, org, flow).await?;
-    super::member(f)
 }
 
 /// Validates the filters into a store query.
@@ -172,17 +161,8 @@ fn search_terms(search: &str) -> Result<Vec<String>, String> {
 
 /// A JSON array of stored messages, joined without re-serialising.
 pub fn array(messages: &[StoredMessage]) -> Response {
-    let len = messages.iter().map(|m| m.json.len() + 1).sum::<usize>() + 2;
-    let mut body = String::with_capacity(len);
-    body.push('[');
-    for (i, m) in messages.iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        body.push_str(&m.json);
-    }
-    body.push(']');
-    json_response(StatusCode::OK, body)
+    let body = raw_json::array(messages.iter().map(|m| &*m.json));
+    raw_json::response(StatusCode::OK, body)
 }
 
 /// GET /flows/:org/:flow/messages
@@ -192,7 +172,7 @@ pub async fn list_messages(
     Path((org, flow)): Path<(String, String)>,
     Input(params): Input<ListParams>,
 ) -> ApiResult<Response> {
-    let flow = joined_flow(&state, &principal, &org, &flow).await?;
+    let flow = joined_by(&state.store, &principal, &org, &flow).await?;
     let q = query(&state.store, &flow, params, None).await?;
     Ok(array(&state.store.list_messages(q).await?))
 }
@@ -204,7 +184,7 @@ pub async fn list_thread_messages(
     Path((org, flow, thread)): Path<(String, String, String)>,
     Input(params): Input<ListParams>,
 ) -> ApiResult<Response> {
-    let flow = joined_flow(&state, &principal, &org, &flow).await?;
+    let flow = joined_by(&state.store, &principal, &org, &flow).await?;
     state
         .store
         .thread_by_id(&flow.id, &thread)
@@ -225,11 +205,11 @@ pub async fn show_message(
     principal: Principal,
     Path((org, flow, id)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let flow = joined_flow(&state, &principal, &org, &flow).await?;
+    let flow = joined_by(&state.store, &principal, &org, &flow).await?;
     let m = state
         .store
         .message_by_id(&flow.id, message_id(&id)?)
         .await?
         .ok_or_else(|| ApiError::NotFound("Message not found".into()))?;
-    Ok(json_response(StatusCode::OK, m.json.to_string()))
+    Ok(raw_json::response(StatusCode::OK, m.json.to_string()))
 }

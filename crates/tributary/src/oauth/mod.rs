@@ -4,6 +4,7 @@
 //! it lives in `web::consent`), `token` runs the grants, `revoke` is RFC 7009. Codes, access
 //! tokens and refresh tokens are stored only as SHA-256 hashes; every token descended from
 //! one grant shares a `family`, so a replayed code or a reused refresh token revokes the lot.
+//! Requests that present an access token resolve it in `auth::access_token`.
 
 pub mod authorize;
 pub mod client;
@@ -12,9 +13,19 @@ pub mod pkce;
 pub mod revoke;
 pub mod token;
 
-use crate::error::{ApiError, ApiResult};
 use crate::secrets;
-use crate::store::{now_millis, DynStore, NewOAuthToken, OAuthTokenRecord, UserRecord};
+use crate::state::AppState;
+use crate::store::{now_millis, NewOAuthToken};
+use axum::routing::post;
+use axum::Router;
+
+/// The token and revocation endpoints. The authorization endpoint is a page
+/// (`web::consent`), and the clients are `apps`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/oauth/token", post(token::create_token))
+        .route("/oauth/revoke", post(revoke::revoke_token))
+}
 
 /// Authorization codes live ten minutes (RFC 6749 §4.1.2 recommends at most ten).
 pub const CODE_TTL_MS: i64 = 10 * 60 * 1000;
@@ -24,33 +35,6 @@ pub const ACCESS_TTL_SECS: i64 = 2 * 60 * 60;
 
 /// The out-of-band redirect URI of installed applications.
 pub const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
-
-/// Resolves a bearer token to its user: 401 when it is unknown, revoked or expired.
-pub async fn access_token_user(
-    store: &DynStore,
-    token: &str,
-) -> ApiResult<(UserRecord, OAuthTokenRecord)> {
-    let invalid = || ApiError::Unauthorized("Invalid access token".into());
-    let record = store
-        .oauth_token_by_access_hash(&secrets::hash_token(token))
-        .await?
-        .ok_or_else(invalid)?;
-    if record.revoked_at.is_some() {
-        return Err(ApiError::Unauthorized(
-            "This access token has been revoked".into(),
-        ));
-    }
-    if record.access_expires_at <= now_millis() {
-        return Err(ApiError::Unauthorized(
-            "This access token has expired".into(),
-        ));
-    }
-    let user = store
-        .user_by_id(record.user_id)
-        .await?
-        .ok_or_else(invalid)?;
-    Ok((user, record))
-}
 
 /// Tokens as they are handed to the client, once.
 #[derive(Debug, Clone)]

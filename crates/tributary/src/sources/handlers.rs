@@ -9,6 +9,7 @@ use serde::Deserialize;
 use tributary_types::Source;
 
 use super::view;
+use crate::auth::flow_token::{source_for_token, RemovalReason};
 use crate::auth::{AppPrincipal, Principal, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::input::{lenient, Input, Params};
@@ -37,7 +38,7 @@ pub async fn create_source(
     Input(p): Input<CreateParams>,
 ) -> ApiResult<(StatusCode, Json<Source>)> {
     principal.require(Scopes::INTEGRATION, "integration")?;
-    let flow = super::member_flow(&state.store, principal.user.id, &org, &flow).await?;
+    let flow = crate::flows::joined(&state.store, principal.user.id, &org, &flow).await?;
     let app_id = match (app_id, p.application_id) {
         (Some(id), _) => id,
         (None, Some(id)) => {
@@ -104,7 +105,7 @@ pub async fn list_sources(
     params: Params,
 ) -> ApiResult<Json<Vec<Source>>> {
     let records: Vec<SourceRecord> = match flow_token(&params) {
-        Some(token) => vec![super::source_for_token(&state.store, token).await?],
+        Some(token) => vec![source_for_token(&state.store, token).await?],
         None => {
             let principal = caller.0?;
             principal.require_any(READ_SCOPES, READ_NAMES)?;
@@ -121,7 +122,7 @@ pub async fn list_flow_sources(
     Path((org, flow)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<Source>>> {
     principal.require_any(READ_SCOPES, READ_NAMES)?;
-    let flow = super::member_flow(&state.store, principal.user.id, &org, &flow).await?;
+    let flow = crate::flows::joined(&state.store, principal.user.id, &org, &flow).await?;
     let records = state.store.sources_in_flow(&flow.id).await?;
     Ok(Json(view::sources(&state, &records).await?))
 }
@@ -133,7 +134,7 @@ pub async fn show_source(
     Path((org, flow, id)): Path<(String, String, String)>,
 ) -> ApiResult<Json<Source>> {
     principal.require_any(READ_SCOPES, READ_NAMES)?;
-    let flow = super::member_flow(&state.store, principal.user.id, &org, &flow).await?;
+    let flow = crate::flows::joined(&state.store, principal.user.id, &org, &flow).await?;
     let source = super::source_in_flow(&state.store, &flow, &id).await?;
     one(&state, source).await
 }
@@ -163,7 +164,7 @@ pub async fn update_source(
 ) -> ApiResult<Json<Source>> {
     principal.require_any(READ_SCOPES, READ_NAMES)?;
     let changes = super::source_changes(p.error_message, p.configuration_url)?;
-    let flow = super::member_flow(&state.store, principal.user.id, &org, &flow).await?;
+    let flow = crate::flows::joined(&state.store, principal.user.id, &org, &flow).await?;
     let source = super::source_in_flow(&state.store, &flow, &id).await?;
     let source = state.store.update_source(source.id, changes).await?;
     one(&state, source).await
@@ -176,7 +177,7 @@ pub async fn update_source_by_token(
 ) -> ApiResult<Json<Source>> {
     let token = flow_token(&params)
         .ok_or_else(|| ApiError::Unauthorized("flow_token is required".into()))?;
-    let source = super::source_for_token(&state.store, token).await?;
+    let source = source_for_token(&state.store, token).await?;
     let p: UpdateParams = params.parse()?;
     let changes = super::source_changes(p.error_message, p.configuration_url)?;
     let source = state.store.update_source(source.id, changes).await?;
@@ -192,8 +193,8 @@ pub async fn delete_source(
     Path((org, flow, id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     principal.require_any(READ_SCOPES, READ_NAMES)?;
-    let flow = super::member_flow(&state.store, principal.user.id, &org, &flow).await?;
+    let flow = crate::flows::joined(&state.store, principal.user.id, &org, &flow).await?;
     let source = super::source_in_flow(&state.store, &flow, &id).await?;
-    super::remove_source(&state.store, source.id, "removed").await?;
+    super::remove(&state.store, source.id, RemovalReason::Removed).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,10 +4,10 @@
 use axum::extract::{Path, State};
 use axum::response::Redirect;
 
+use crate::auth::session::PageOrApiUser;
 use crate::error::{ApiError, ApiResult};
 use crate::oauth::authorize::with_query;
 use crate::state::AppState;
-use crate::web::session::PageOrApiUser;
 
 fn encode(v: &str) -> String {
     url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
@@ -49,7 +49,7 @@ pub async fn configure_source(
     user: PageOrApiUser,
     Path((org, flow, id)): Path<(String, String, String)>,
 ) -> ApiResult<Redirect> {
-    let flow = super::member_flow(&state.store, user.0.id, &org, &flow).await?;
+    let flow = crate::flows::joined(&state.store, user.0.id, &org, &flow).await?;
     let source = super::source_in_flow(&state.store, &flow, &id).await?;
     if let Some(url) = &source.configuration_url {
         return Ok(Redirect::to(url));
@@ -84,7 +84,7 @@ pub async fn start_setup(
     Path((org, flow)): Path<(String, String)>,
     params: crate::input::Params,
 ) -> ApiResult<Redirect> {
-    let flow = super::member_flow(&state.store, user.0.id, &org, &flow).await?;
+    let flow = crate::flows::joined(&state.store, user.0.id, &org, &flow).await?;
     let not_found = || ApiError::NotFound("Application not found".into());
     let app_id: i64 = params
         .get_str("app")

@@ -1,8 +1,8 @@
 //! Who may still read: the writes that take access away (disabling an account, removing a
-//! flow member) and the batched re-read with which the stream layer's revocation sweeper
-//! checks, once per keep-alive for every open stream at once, that the credentials the
-//! streams were opened with still work. The query and report types live here, below the
-//! stream layer that uses them.
+//! flow member) and the batched re-read with which the open streams' revocation sweeper
+//! (in the server state) checks, once per keep-alive for every open stream at once, that the
+//! credentials the streams were opened with still work. The query and report types live
+//! here, below the state that uses them.
 
 use async_trait::async_trait;
 

@@ -13,7 +13,7 @@
 //! store is read (in [`open`]), and live events at or below the last replayed id are skipped.
 //!
 //! The stream also ends, after a final `stream-end` event, when the sweeper finds that its
-//! credential or membership no longer holds (see [`super::revocation`]); its [`Watch`] wakes
+//! credential or membership no longer holds (see [`crate::state::revocation`]); its [`Watch`] wakes
 //! it for that.
 
 use std::convert::Infallible;
@@ -29,10 +29,10 @@ use tokio_stream::wrappers::BroadcastStream;
 use super::cursor;
 use super::format::{Format, Gap};
 use super::replay::{self, ReplayStream, Replayed};
-use super::revocation::Watch;
-use super::signals::{Signals, Wait};
 use crate::bus::{Bus, Event};
+use crate::state::revocation::Watch;
 use crate::state::AppState;
+use crate::state::{Signals, Wait};
 use crate::store::StoreResult;
 
 /// At most this many ready events go out coalesced in one frame (one write), so that a burst

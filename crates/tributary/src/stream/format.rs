@@ -7,8 +7,8 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::revocation::Ending;
 use crate::bus::Event;
+use crate::state::revocation::Ending;
 
 /// Why a stream carries a `gap` notice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn the_final_event_names_its_reason_in_both_formats() {
-        use super::super::revocation::Reason;
+        use crate::state::revocation::Reason;
         let left = Ending {
             reason: Reason::LeftFlow,
             flow: Some("f1".into()),

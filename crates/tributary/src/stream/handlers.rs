@@ -13,7 +13,7 @@ use super::body;
 use super::format::Format;
 use crate::auth::{Principal, Scopes};
 use crate::error::{ApiError, ApiResult};
-use crate::flows::{visible_flow, visible_flow_by_id};
+use crate::flows::{require_active, require_joined, visible_flow, visible_flow_by_id};
 use crate::input::{lenient, Input};
 use crate::state::AppState;
 use crate::store::{FlowForUser, FlowRecord};
@@ -64,7 +64,7 @@ pub async fn stream_flows(
             Some((org, flow)) => visible_flow(&state.store, principal.user.id, org, flow).await?,
             None => visible_flow_by_id(&state.store, principal.user.id, name).await?,
         };
-        let flow = joined(f)?;
+        let flow = joined_and_active(f)?;
         if !flows.iter().any(|x| x.id == flow.id) {
             flows.push(flow);
         }
@@ -82,18 +82,16 @@ pub async fn stream_flow(
 ) -> ApiResult<Response> {
     principal.require(Scopes::FLOW, "flow")?;
     let f = visible_flow(&state.store, principal.user.id, &org, &flow).await?;
-    let flow = joined(f)?;
+    let flow = joined_and_active(f)?;
     open(state, principal, headers, params, vec![flow]).await
 }
 
-/// Streaming a flow, like reading it, needs membership; an organization flow one could join
-/// but has not is a 403 rather than a 404, as its existence is no secret to the caller. An
-/// archived flow has nothing new to stream.
-fn joined(f: FlowForUser) -> ApiResult<FlowRecord> {
-    match f.membership {
-        Some(_) => crate::flows::require_active(&f.flow).map(|()| f.flow),
-        None => Err(ApiError::Forbidden("Join the flow to stream it".into())),
-    }
+/// Streaming a flow, like reading it, needs membership; an archived flow has nothing new to
+/// stream.
+fn joined_and_active(f: FlowForUser) -> ApiResult<FlowRecord> {
+    let flow = require_joined(f)?;
+    require_active(&flow)?;
+    Ok(flow)
 }
 
 async fn open(

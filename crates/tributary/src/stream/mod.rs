@@ -6,10 +6,21 @@ pub mod cursor;
 pub mod format;
 pub mod handlers;
 mod replay;
-pub mod revocation;
-pub mod signals;
 
 use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+
+use crate::state::AppState;
+
+/// The Streaming API. Flowdock's root paths (`stream.` hosts, `GET /flows?filter=`) reach
+/// these through the server's path normalisation.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/stream/flows", get(handlers::stream_flows))
+        .route("/stream/flows/{org}/{flow}", get(handlers::stream_flow))
+}
 
 /// How often an idle stream sends a keep-alive, so that clients and NAT boxes keep it open.
 pub const KEEPALIVE: Duration = Duration::from_secs(15);

@@ -193,8 +193,9 @@ mod tests {
 
     use super::super::body;
     use super::*;
-    use crate::auth::Grant;
-    use crate::messages::{post_message, MessageInput, Poster};
+    use crate::auth::poster::Poster;
+    use crate::messages::{post_message, MessageInput};
+    use crate::state::Grant;
 
     /// A stream starts where it was opened, not where its first read happens to be: an event
     /// committed after the 200 but before the body is first polled still reaches the client.

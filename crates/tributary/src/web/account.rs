@@ -7,9 +7,9 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::error::WebError;
-use super::session::{SignedIn, CSRF_FIELD};
 use super::views::Avatar;
 use super::{html, Nav};
+use crate::auth::session::{SignedIn, CSRF_FIELD};
 use crate::input::Params;
 use crate::secrets;
 use crate::state::AppState;

@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::error::WebError;
-use super::session::{SignedIn, CSRF_FIELD};
 use super::{html, Nav};
+use crate::auth::session::{SignedIn, CSRF_FIELD};
 use crate::auth::Scopes;
 use crate::error::ApiError;
 use crate::input::Params;

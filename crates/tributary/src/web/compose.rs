@@ -14,12 +14,13 @@ use serde_json::json;
 
 use super::error::WebError;
 use super::frame::joined;
-use super::session::{SignedIn, CSRF_FIELD};
 use super::shell::flow_path;
 use super::views::thread_path;
+use crate::auth::poster::Poster;
+use crate::auth::session::{SignedIn, CSRF_FIELD};
 use crate::error::ApiError;
 use crate::input::Params;
-use crate::messages::{post_message, MessageInput, Poster};
+use crate::messages::{post_message, MessageInput};
 use crate::state::AppState;
 use crate::store::{MessageChange, MessageQuery};
 

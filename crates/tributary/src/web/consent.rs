@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::error::{page, WebError};
-use super::session::{SignedIn, CSRF_FIELD};
 use super::{html, Nav};
+use crate::auth::session::{SignedIn, CSRF_FIELD};
 use crate::auth::Scopes;
 use crate::input::Params;
 use crate::oauth::authorize::{self, AuthRequest, AuthorizeParams, Refusal};

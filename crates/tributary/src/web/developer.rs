@@ -6,10 +6,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::error::WebError;
-use super::session::{SignedIn, CSRF_FIELD};
 use super::{html, Nav};
 use crate::apps::manage::{owned_app, AppForm};
 use crate::apps::CreateApp;
+use crate::auth::session::{SignedIn, CSRF_FIELD};
 use crate::error::{ApiError, ApiResult};
 use crate::input::Params;
 use crate::state::AppState;

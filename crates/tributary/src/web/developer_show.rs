@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::developer::parse_id;
 use super::error::WebError;
-use super::session::{SignedIn, CSRF_FIELD};
 use super::{html, Nav};
 use crate::apps::manage::{owned_app, rotate_secret as rotate};
+use crate::auth::session::{SignedIn, CSRF_FIELD};
 use crate::input::Params;
 use crate::sources::setup::setup_url;
 use crate::state::AppState;

@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::error::WebError;
-use super::session::Browser;
 use super::{html, Nav};
+use crate::auth::session::Browser;
 use crate::state::AppState;
 use crate::store::AppRecord;
 

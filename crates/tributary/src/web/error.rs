@@ -6,6 +6,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::Nav;
+use crate::auth::session::PageRefusal;
 use crate::error::ApiError;
 use crate::store::StoreError;
 
@@ -23,6 +24,23 @@ pub enum WebError {
 impl From<ApiError> for WebError {
     fn from(e: ApiError) -> Self {
         WebError::Api(e)
+    }
+}
+
+impl From<PageRefusal> for WebError {
+    fn from(r: PageRefusal) -> Self {
+        match r {
+            PageRefusal::SignIn { return_to } => WebError::Login { return_to },
+            PageRefusal::Csrf => WebError::Csrf,
+            PageRefusal::Failed(e) => WebError::Api(e),
+        }
+    }
+}
+
+/// The page extractors of `auth::session` turn browsers away as the pages do.
+impl IntoResponse for PageRefusal {
+    fn into_response(self) -> Response {
+        WebError::from(self).into_response()
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::Value;
 use tributary_types::Message;
 
 use super::error::WebError;
-use super::session::SignedIn;
+use crate::auth::session::SignedIn;
 use crate::files::{attach::THUMBNAIL_PX, download, image, mime};
 use crate::state::AppState;
 use crate::store::encode_segment;
@@ -28,8 +28,7 @@ pub async fn download_file(
     signed: SignedIn,
     Path((org, flow, id, _name)): Path<(String, String, String, String)>,
 ) -> Result<Response, WebError> {
-    let flow = crate::flows::visible_flow(&state.store, signed.user.id, &org, &flow).await?;
-    let flow = crate::messages::member(flow)?;
+    let flow = crate::flows::joined(&state.store, signed.user.id, &org, &flow).await?;
     Ok(download::member_redirect(&state, flow, &id).await?)
 }
 

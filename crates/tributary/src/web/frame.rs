@@ -3,11 +3,10 @@
 //! focus), and the membership check.
 
 use super::error::WebError;
-use super::session::SignedIn;
 use super::shell::{flow_links, flow_path, FlowLink};
 use super::views::Avatar;
 use super::Nav;
-use crate::error::ApiError;
+use crate::auth::session::SignedIn;
 use crate::state::AppState;
 use crate::store::{AppRecord, FlowRecord, SourceRecord};
 
@@ -72,11 +71,7 @@ pub async fn joined(
     org: &str,
     flow: &str,
 ) -> Result<FlowRecord, WebError> {
-    let f = crate::flows::visible_flow(&state.store, signed.user.id, org, flow).await?;
-    if f.membership.is_none() {
-        return Err(ApiError::Forbidden("Join this flow to see it".into()).into());
-    }
-    Ok(f.flow)
+    Ok(crate::flows::joined(&state.store, signed.user.id, org, flow).await?)
 }
 
 pub async fn frame(

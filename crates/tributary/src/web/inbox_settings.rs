@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::error::WebError;
 use super::frame::{badge, frame, joined, sources_with_apps, FlowFrame, SourceBadge};
 use super::html;
-use super::session::{SignedIn, CSRF_FIELD};
 use super::shell::flow_path;
 use super::views::Avatar;
+use crate::auth::flow_token::RemovalReason;
+use crate::auth::session::{SignedIn, CSRF_FIELD};
 use crate::input::Params;
 use crate::sources::view::iso_millis;
 use crate::state::AppState;
@@ -153,7 +154,7 @@ pub async fn remove_source(
     signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
     let flow = joined(&state, &signed, &org, &flow).await?;
     let source = crate::sources::source_in_flow(&state.store, &flow, &id).await?;
-    crate::sources::remove_source(&state.store, source.id, "removed").await?;
+    crate::sources::remove(&state.store, source.id, RemovalReason::Removed).await?;
     Ok(Redirect::to(&format!(
         "{}/settings/inbox?removed={}",
         flow_path(&flow),

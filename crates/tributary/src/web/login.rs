@@ -6,8 +6,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::error::WebError;
-use super::session::{self, safe_return_to, Browser, CSRF_FIELD};
 use super::{html, Nav};
+use crate::auth::session::{self, Browser, CSRF_FIELD};
 use crate::input::Params;
 use crate::state::AppState;
 
@@ -86,4 +86,46 @@ pub async fn delete_session(
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(response)
+}
+
+/// Where a login may send the browser: only a path on this site, never `//host` or an
+/// absolute URL, so the login page cannot be used as an open redirect.
+pub fn safe_return_to(raw: Option<&str>) -> String {
+    match raw {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.starts_with("/\\")
+                && !p.chars().any(|c| c.is_control()) =>
+        {
+            p.to_owned()
+        }
+        _ => "/developer/applications".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_to_stays_on_this_site() {
+        assert_eq!(
+            safe_return_to(Some("/oauth/authorize?x=1")),
+            "/oauth/authorize?x=1"
+        );
+        assert_eq!(
+            safe_return_to(Some("//evil.example")),
+            "/developer/applications"
+        );
+        assert_eq!(
+            safe_return_to(Some("https://evil.example")),
+            "/developer/applications"
+        );
+        assert_eq!(
+            safe_return_to(Some("/\\evil.example")),
+            "/developer/applications"
+        );
+        assert_eq!(safe_return_to(None), "/developer/applications");
+    }
 }

@@ -22,9 +22,9 @@ pub mod flow_page;
 pub mod frame;
 pub mod inbox_settings;
 pub mod login;
-pub mod session;
 pub mod shell;
 pub mod text;
+pub mod thread_card;
 pub mod thread_page;
 pub mod views;
 
@@ -36,10 +36,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::auth::session::{self, Browser, FreshSeed, CSRF_COOKIE};
 use crate::state::AppState;
 use crate::store::{DynStore, UserRecord};
 use error::WebError;
-use session::{Browser, FreshSeed, CSRF_COOKIE};
 
 /// Images may come from anywhere (application icons are external URLs); nothing else may.
 /// `form-action` stays unset: the consent form's answer redirects to the client's site.
@@ -80,7 +80,8 @@ pub fn html(t: impl Template) -> Result<Response, WebError> {
     Ok(Html(t.render()?).into_response())
 }
 
-pub fn router(state: AppState) -> Router<AppState> {
+/// Every page, with the page headers (CSP, CSRF seed) that need the state's public URL.
+pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/login", get(login::show_login).post(login::create_session))
         .route("/logout", post(login::delete_session))
@@ -130,7 +131,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/static/tributary.css", get(stylesheet))
         .route("/static/tributary.js", get(script))
         .merge(app_routes())
-        .layer(middleware::from_fn_with_state(state, page_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), page_headers))
 }
 
 /// The application under `/app/`, the account page and the default avatars.

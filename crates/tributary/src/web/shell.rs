@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::error::WebError;
-use super::session::SignedIn;
 use super::{html, Nav};
+use crate::auth::session::SignedIn;
 use crate::state::AppState;
 use crate::store::{DynStore, FlowRecord, MessageQuery, UserRecord};
 

@@ -133,6 +133,15 @@ pub fn strip_tags(html: &str) -> String {
     ammonia::Builder::empty().clean(html).to_string()
 }
 
+/// `strip_tags` leaves entities escaped; the template escapes again, so undo the basic ones.
+pub fn unescape_basic(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

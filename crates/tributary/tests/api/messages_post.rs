@@ -349,7 +349,8 @@ async fn flow_links_offer_messages_and_threads(b: Backend) {
 }
 
 async fn server_code_posts_inbox_items_for_a_source(b: Backend) {
-    use tributary::messages::{post_message, MessageInput, Poster};
+    use tributary::auth::poster::Poster;
+    use tributary::messages::{post_message, MessageInput};
     let r = Room::new(b).await;
     let poster = Poster::Source {
         source: Box::new(r.source.clone()),

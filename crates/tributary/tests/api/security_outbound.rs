@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
-use tributary::actions::tls::ActionTls;
+use tributary::state::ActionTls;
 use tributary::store::ActionOutcome;
 use tributary_sdk::actions::verify_action_request;
 use tributary_types::AccessMode;

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use tributary::auth::Passwords;
+use tributary::state::Passwords;
 
 use crate::backend_tests;
 use crate::browser::{csrf, Browser};

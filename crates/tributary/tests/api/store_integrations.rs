@@ -242,33 +242,33 @@ mod flow_token {
         .await
         .unwrap();
         assert_eq!(
-            tributary::sources::source_for_token(&app.store, &token)
+            tributary::auth::flow_token::source_for_token(&app.store, &token)
                 .await
                 .unwrap()
                 .id,
             src.id
         );
         // The one read a post makes answers the same way.
-        let context = tributary::sources::source_context_for_token(&app.store, &token)
+        let context = tributary::auth::flow_token::source_context_for_token(&app.store, &token)
             .await
             .unwrap();
         assert_eq!((context.source.id, context.app.id), (src.id, hook.id));
         assert_eq!(context.flow.id, flow.id);
-        let unknown = tributary::sources::source_for_token(&app.store, "0000")
+        let unknown = tributary::auth::flow_token::source_for_token(&app.store, "0000")
             .await
             .unwrap_err();
         assert!(matches!(unknown, ApiError::Unauthorized(_)), "{unknown:?}");
         tributary::sources::remove_source(&app.store, src.id, "flow_deleted")
             .await
             .unwrap();
-        match tributary::sources::source_for_token(&app.store, &token)
+        match tributary::auth::flow_token::source_for_token(&app.store, &token)
             .await
             .unwrap_err()
         {
             ApiError::Gone { reason, .. } => assert_eq!(reason, "flow_deleted"),
             other => panic!("expected 410, got {other:?}"),
         }
-        match tributary::sources::source_context_for_token(&app.store, &token)
+        match tributary::auth::flow_token::source_context_for_token(&app.store, &token)
             .await
             .unwrap_err()
         {

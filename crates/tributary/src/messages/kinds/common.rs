@@ -6,10 +6,10 @@ use serde_json::{json, Value};
 use tributary_types::{Message, ThreadUpdate};
 
 use super::EventKind;
+use crate::auth::poster::Poster;
 use crate::error::{err, limited, FieldErrors};
 use crate::files::{attach, upload::Upload};
 use crate::messages::input::PostInput;
-use crate::messages::poster::Poster;
 use crate::messages::{tag_rules, tags, thread_input};
 use crate::store::{new_thread_id, user_string, FlowRecord, NewThread, ThreadOrigin, ThreadRef};
 

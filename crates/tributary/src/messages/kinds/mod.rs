@@ -14,7 +14,7 @@ pub use common::{Draft, MAX_CONTENT_CHARS};
 pub use event::{EventKind, UnknownEvent};
 
 use super::input::PostInput;
-use super::poster::Poster;
+use crate::auth::poster::Poster;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::files::upload::Upload;
 use crate::store::{DynStore, FlowRecord};

@@ -13,8 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::revocation::{Registry, Watch};
-use crate::auth::Grant;
+use super::revocation::{Grant, Registry, Watch};
 use crate::store::DynStore;
 
 /// The stream settings every handler shares, and the signal that ends all streams, so that

@@ -4,8 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::{Ending, Key, Reason, Watch};
-use crate::auth::Grant;
+use super::{Ending, Grant, Key, Reason, Watch};
 use crate::store::{AccessQuery, AccessReport};
 
 /// What to read for these entries, each user, token, session and membership once.

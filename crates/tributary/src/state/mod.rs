@@ -1,11 +1,28 @@
-//! What every handler shares: the store, the public URLs, the metrics, and the file store.
+//! What every handler shares: the store, the public URLs, the metrics, the file store, the
+//! settings of uploads and thread actions, the password checker, and the open streams' signals
+//! and revocation registry.
+//!
+//! State sits below `auth`, the resources and the stream, and imports none of them: the types
+//! `AppState` holds live here (or lower), and the modules that use them import them from here.
+
+mod action_tls;
+mod passwords;
+pub mod revocation;
+mod settings;
+mod streams;
 
 use std::sync::Arc;
 
-use crate::files::FileSettings;
+use axum::extract::FromRef;
+
 use crate::metrics::Metrics;
 use crate::store::{DynBlobStore, DynStore};
-pub use crate::stream::signals::Streams;
+
+pub use action_tls::ActionTls;
+pub use passwords::Passwords;
+pub use revocation::Grant;
+pub use settings::{ActionSettings, FileSettings};
+pub use streams::{Signals, Streams, Wait};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,9 +34,16 @@ pub struct AppState {
     pub files: FileSettings,
     pub streams: Streams,
     /// How thread actions call integrations (issue 9).
-    pub actions: crate::actions::ActionSettings,
+    pub actions: ActionSettings,
     /// Every password check goes through here (issue 15).
-    pub passwords: crate::auth::Passwords,
+    pub passwords: Passwords,
+}
+
+/// `/metrics` and the metrics middleware need the metrics alone.
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Arc<Metrics> {
+        state.metrics.clone()
+    }
 }
 
 /// Builds the absolute URLs that resources carry (`url`, `web_url`, `links`).
@@ -57,12 +81,5 @@ impl Urls {
 
     pub fn avatar(&self, user_id: i64) -> String {
         format!("{}/avatars/{user_id}", self.base)
-    }
-}
-
-/// `/metrics` takes only the metrics: metrics.rs stays a leaf that never imports the state.
-impl axum::extract::FromRef<AppState> for Arc<Metrics> {
-    fn from_ref(state: &AppState) -> Arc<Metrics> {
-        state.metrics.clone()
     }
 }

@@ -4,10 +4,10 @@
 use axum::http::{HeaderMap, Uri};
 use tributary_types::{ThreadApplication, ThreadSource};
 
-use crate::auth::{self, CallerSlot, Scopes};
+use super::flow_token::source_context_for_token;
+use super::{authenticate, credential, CallerSlot, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::input::Params;
-use crate::sources::source_context_for_token;
 use crate::state::AppState;
 use crate::store::{AppRecord, FlowRecord, SourceContext, SourceRecord, UserRecord};
 
@@ -72,7 +72,7 @@ pub async fn poster(
             .ok_or_else(|| ApiError::Unauthorized("Unknown flow_token".into()))?;
         return source_poster(state, token).await;
     }
-    let principal = auth::authenticate(state, auth::credential(headers, uri.query())).await?;
+    let principal = authenticate(state, credential(headers, uri.query())).await?;
     if let Some(slot) = slot {
         slot.record(principal.user.id);
     }

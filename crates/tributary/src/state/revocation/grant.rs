@@ -3,8 +3,8 @@
 use crate::secrets;
 
 /// What a principal's credential was, kept as hashes only: an open stream's credential is
-/// re-checked every keep-alive (`crate::stream::revocation`), and must end when it no longer
-/// works.
+/// re-checked every keep-alive (by the sweeper of [`super::Registry`]), and must end when it
+/// no longer works. `auth` makes one for every principal it authenticates.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum Grant {
     /// The SHA-256 of the API token; regenerating the token ends the grant.

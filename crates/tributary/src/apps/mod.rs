@@ -5,8 +5,21 @@ pub mod manage;
 pub mod view;
 
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::state::AppState;
 use crate::store::{AppRecord, DynStore, NewApp};
 use crate::{secrets, urls};
+use axum::routing::get;
+use axum::Router;
+
+/// `/oauth/applications`: the caller's applications, and creating one.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/oauth/applications",
+            get(handlers::list_applications).post(handlers::create_application),
+        )
+        .route("/oauth/applications/{id}", get(handlers::show_application))
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct CreateApp {

@@ -1,4 +1,5 @@
-//! Browser sessions and CSRF protection for the web pages.
+//! Browser sessions and CSRF protection: the credential of the web pages (and of a page's
+//! event stream and action buttons).
 //!
 //! The session cookie holds a random token; only its SHA-256 is stored. Every browser also
 //! gets a random CSRF seed cookie on its first page. A form's CSRF token is the SHA-256 of
@@ -6,6 +7,9 @@
 //! neither read the cookies nor, without the session token, compute the token, even if it
 //! manages to plant a seed cookie. Both cookies are HttpOnly and SameSite=Lax, and Secure
 //! when the public URL is https.
+//!
+//! The extractors here turn a browser away with a [`PageRefusal`]; the web pages render it
+//! (as HTML, in `web::error`), so this module needs nothing from them.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -13,10 +17,10 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::error::WebError;
-use crate::error::ApiResult;
+use super::{authenticate, credential, Principal, Scopes};
+use crate::error::{ApiError, ApiResult};
 use crate::secrets;
-use crate::state::AppState;
+use crate::state::{AppState, Grant};
 use crate::store::{now_millis, DynStore, UserRecord};
 
 pub const SESSION_COOKIE: &str = "tributary_session";
@@ -26,6 +30,36 @@ pub const SESSION_TTL_MS: i64 = 14 * 24 * 60 * 60 * 1000;
 
 /// The form field that carries the CSRF token.
 pub const CSRF_FIELD: &str = "csrf_token";
+
+/// Why a page turned the browser away.
+#[derive(Debug)]
+pub enum PageRefusal {
+    /// Not signed in: log in, then come back to `return_to`.
+    SignIn { return_to: String },
+    /// The form's CSRF token is missing or wrong.
+    Csrf,
+    /// The session could not be read.
+    Failed(ApiError),
+}
+
+impl From<ApiError> for PageRefusal {
+    fn from(e: ApiError) -> Self {
+        PageRefusal::Failed(e)
+    }
+}
+
+impl PageRefusal {
+    /// Log in, then come back to the page that was asked for.
+    fn sign_in(parts: &Parts) -> PageRefusal {
+        PageRefusal::SignIn {
+            return_to: parts
+                .uri
+                .path_and_query()
+                .map(|pq| pq.as_str().to_owned())
+                .unwrap_or_else(|| "/".into()),
+        }
+    }
+}
 
 /// A CSRF seed minted by the page middleware for a browser that had none; the extractor
 /// reads it so that the very first page already carries a valid token.
@@ -72,11 +106,11 @@ impl Browser {
     }
 
     /// 403 unless `given` is this browser's token.
-    pub fn check_csrf(&self, given: Option<&str>) -> Result<(), WebError> {
+    pub fn check_csrf(&self, given: Option<&str>) -> Result<(), PageRefusal> {
         let expected = self.csrf_token();
         match given {
             Some(g) if bool::from(g.as_bytes().ct_eq(expected.as_bytes())) => Ok(()),
-            _ => Err(WebError::Csrf),
+            _ => Err(PageRefusal::Csrf),
         }
     }
 
@@ -89,6 +123,19 @@ impl Browser {
             .web_session_user(&secrets::hash_token(token))
             .await?
             .filter(|u| !u.disabled))
+    }
+
+    /// The signed-in user as a principal with every scope: a session is the user's own
+    /// browser. Its grant is the session, so logging out ends the streams it opened.
+    pub async fn principal(&self, store: &DynStore) -> ApiResult<Option<Principal>> {
+        let (Some(token), Some(user)) = (&self.session, self.user(store).await?) else {
+            return Ok(None);
+        };
+        Ok(Some(Principal {
+            user,
+            scopes: Scopes::ALL,
+            grant: Grant::session(token),
+        }))
     }
 }
 
@@ -117,7 +164,7 @@ pub struct SignedIn {
 }
 
 impl FromRequestParts<AppState> for SignedIn {
-    type Rejection = WebError;
+    type Rejection = PageRefusal;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -126,13 +173,7 @@ impl FromRequestParts<AppState> for SignedIn {
         let Ok(browser) = Browser::from_request_parts(parts, state).await;
         match browser.user(&state.store).await? {
             Some(user) => Ok(SignedIn { user, browser }),
-            None => Err(WebError::Login {
-                return_to: parts
-                    .uri
-                    .path_and_query()
-                    .map(|pq| pq.as_str().to_owned())
-                    .unwrap_or_else(|| "/".into()),
-            }),
+            None => Err(PageRefusal::sign_in(parts)),
         }
     }
 }
@@ -157,22 +198,15 @@ impl FromRequestParts<AppState> for PageOrApiUser {
         if let Some(user) = found {
             return Ok(PageOrApiUser(user));
         }
-        match crate::auth::credential(&parts.headers, parts.uri.query()) {
-            None => Err(WebError::Login {
-                return_to: parts
-                    .uri
-                    .path_and_query()
-                    .map(|pq| pq.as_str().to_owned())
-                    .unwrap_or_else(|| "/".into()),
-            }
-            .into_response()),
+        match credential(&parts.headers, parts.uri.query()) {
+            None => Err(PageRefusal::sign_in(parts).into_response()),
             Some(c) => {
-                let principal = crate::auth::authenticate(state, Some(c))
+                let principal = authenticate(state, Some(c))
                     .await
                     .map_err(IntoResponse::into_response)?;
                 principal
                     .require_any(
-                        crate::auth::Scopes::FLOW | crate::auth::Scopes::INTEGRATION,
+                        Scopes::FLOW | Scopes::INTEGRATION,
                         "`flow` or `integration`",
                     )
                     .map_err(IntoResponse::into_response)?;
@@ -180,6 +214,39 @@ impl FromRequestParts<AppState> for PageOrApiUser {
             }
         }
     }
+}
+
+/// Whether a request may be authenticated by the browser's session cookie: only a page's
+/// `EventSource` (a `GET` that accepts `text/event-stream`), so the pages can follow
+/// `/stream/flows/:org/:flow` while the REST API keeps requiring an API credential. It is
+/// read-only, so the cookie never changes anything without a CSRF token; when the browser
+/// says where the request came from (`Sec-Fetch-Site`), it must be this site's own page; and
+/// the cookie is SameSite=Lax and no response carries CORS headers, so other sites can
+/// neither send it along nor read the answer.
+fn may_read_stream(parts: &Parts) -> bool {
+    let event_stream = parts
+        .headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    let same_site = match parts.headers.get("sec-fetch-site") {
+        None => true,
+        Some(v) => v.as_bytes() == b"same-origin",
+    };
+    parts.method == axum::http::Method::GET && event_stream && same_site
+}
+
+/// The signed-in browser's user, for requests that carry no API credential at all: only a
+/// page's event stream (see [`may_read_stream`]).
+pub(super) async fn stream_principal(
+    parts: &mut Parts,
+    state: &AppState,
+) -> ApiResult<Option<Principal>> {
+    if !may_read_stream(parts) {
+        return Ok(None);
+    }
+    let Ok(browser) = Browser::from_request_parts(parts, state).await;
+    browser.principal(&state.store).await
 }
 
 /// Starts a session for `user_id` and returns its `Set-Cookie`.
@@ -210,7 +277,7 @@ pub async fn end(store: &DynStore, browser: &Browser) -> ApiResult<HeaderValue> 
     Ok(set_cookie(SESSION_COOKIE, "", 0, browser.secure))
 }
 
-/// Checks an email and password the way every login does ([`crate::auth::Passwords`]):
+/// Checks an email and password the way every login does ([`crate::state::Passwords`]):
 /// a disabled account signs in with nothing.
 pub async fn check_password(
     state: &AppState,
@@ -222,46 +289,9 @@ pub async fn check_password(
     Ok(user.filter(|u| !u.disabled))
 }
 
-/// Where a login may send the browser: only a path on this site, never `//host` or an
-/// absolute URL, so the login page cannot be used as an open redirect.
-pub fn safe_return_to(raw: Option<&str>) -> String {
-    match raw {
-        Some(p)
-            if p.starts_with('/')
-                && !p.starts_with("//")
-                && !p.starts_with("/\\")
-                && !p.chars().any(|c| c.is_control()) =>
-        {
-            p.to_owned()
-        }
-        _ => "/developer/applications".to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn return_to_stays_on_this_site() {
-        assert_eq!(
-            safe_return_to(Some("/oauth/authorize?x=1")),
-            "/oauth/authorize?x=1"
-        );
-        assert_eq!(
-            safe_return_to(Some("//evil.example")),
-            "/developer/applications"
-        );
-        assert_eq!(
-            safe_return_to(Some("https://evil.example")),
-            "/developer/applications"
-        );
-        assert_eq!(
-            safe_return_to(Some("/\\evil.example")),
-            "/developer/applications"
-        );
-        assert_eq!(safe_return_to(None), "/developer/applications");
-    }
 
     #[test]
     fn csrf_tokens_bind_seed_and_session() {

@@ -4,13 +4,42 @@ pub mod handlers;
 pub mod setup;
 pub mod view;
 
+use crate::auth::flow_token::RemovalReason;
+use crate::auth::poster::Poster;
 use crate::error::{ApiError, ApiResult};
-use crate::messages::{MessageInput, Poster};
+use crate::messages::MessageInput;
 use crate::secrets;
-use crate::store::{AppRecord, DynStore, FlowRecord, NewSource, SourceContext, SourceRecord};
+use crate::state::AppState;
+use crate::store::{AppRecord, DynStore, FlowRecord, NewSource, SourceRecord};
+use axum::routing::get;
+use axum::Router;
 
-/// Why a source stopped working; sent as `reason` in 410 answers.
-pub const REASONS: &[&str] = &["removed", "flow_deleted", "app_deleted", "revoked"];
+/// The Sources API, and the browser redirects that set an integration up.
+pub fn routes() -> Router<AppState> {
+    let one_source = get(handlers::show_source)
+        .put(handlers::update_source)
+        .delete(handlers::delete_source);
+    let flow_sources = get(handlers::list_flow_sources).post(handlers::create_source);
+    Router::new()
+        .route(
+            "/sources",
+            get(handlers::list_sources).put(handlers::update_source_by_token),
+        )
+        .route("/flows/{org}/{flow}/sources", flow_sources.clone())
+        // The example integration posts to `/integrations`.
+        .route("/flows/{org}/{flow}/integrations", flow_sources)
+        .route("/flows/{org}/{flow}/sources/{id}", one_source.clone())
+        // Flowdock's sources documentation spells the single source `/source/:id`.
+        .route("/flows/{org}/{flow}/source/{id}", one_source)
+        .route(
+            "/flows/{org}/{flow}/sources/{id}/configure",
+            get(setup::configure_source),
+        )
+        .route(
+            "/flows/{org}/{flow}/integrations/new",
+            get(setup::start_setup),
+        )
+}
 
 /// Creates a source and returns it with its `flow_token`. Only the token's hash is stored, so
 /// this is the one moment the token exists in the clear.
@@ -96,94 +125,20 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// Removes source `id` for `reason`: from the next request on, its `flow_token` answers 410
+/// Gone with the reason.
+pub async fn remove(store: &DynStore, id: i64, reason: RemovalReason) -> ApiResult<SourceRecord> {
+    Ok(store.remove_source(id, reason.as_str()).await?)
+}
+
+/// [`remove`], with the reason by its name, as an operator types it
+/// (`tributary admin source delete --reason`): an unknown name is a field error.
 pub async fn remove_source(store: &DynStore, id: i64, reason: &str) -> ApiResult<SourceRecord> {
-    if !REASONS.contains(&reason) {
-        return Err(ApiError::field(
-            "reason",
-            format!("must be one of {}", REASONS.join(", ")),
-        ));
-    }
-    Ok(store.remove_source(id, reason).await?)
-}
-
-/// Resolves a `flow_token` to its live source: 401 when no source has the token, 410 Gone with
-/// the removal reason when its source was removed. Every path that takes a `flow_token` goes
-/// through here, so a removal takes effect everywhere on the next request.
-pub async fn source_for_token(store: &DynStore, token: &str) -> ApiResult<SourceRecord> {
-    let source = store
-        .source_by_token_hash(&secrets::hash_token(token))
-        .await?
-        .ok_or_else(unknown_token)?;
-    refuse_removed(&source)?;
-    Ok(source)
-}
-
-/// Like [`source_for_token`], with the source's application and flow, in one read: for posts.
-pub async fn source_context_for_token(store: &DynStore, token: &str) -> ApiResult<SourceContext> {
-    let context = store
-        .source_context_by_token_hash(&secrets::hash_token(token))
-        .await?
-        .ok_or_else(unknown_token)?;
-    refuse_removed(&context.source)?;
-    Ok(context)
-}
-
-fn unknown_token() -> ApiError {
-    ApiError::Unauthorized("Unknown flow_token".into())
-}
-
-fn refuse_removed(source: &SourceRecord) -> ApiResult<()> {
-    match source.removed_at {
-        None => Ok(()),
-        Some(_) => Err(ApiError::Gone {
-            message: "This integration was removed from the flow; stop posting with its flow_token"
-                .into(),
-            reason: source
-                .removal_reason
-                .clone()
-                .unwrap_or_else(|| "removed".into()),
-        }),
-    }
-}
-
-/// A source by id that still works: 404 when there is none, 410 Gone with the removal reason
-/// when it was removed (an action of a removed integration's thread must not be sent).
-pub async fn live_source(store: &DynStore, id: i64) -> ApiResult<SourceRecord> {
-    let source = store
-        .source_by_id(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Source not found".into()))?;
-    if source.removed_at.is_some() {
-        return Err(ApiError::Gone {
-            message: "This integration was removed from the flow".into(),
-            reason: source
-                .removal_reason
-                .clone()
-                .unwrap_or_else(|| "removed".into()),
-        });
-    }
-    Ok(source)
+    remove(store, id, reason.parse()?).await
 }
 
 /// Longest `error_message` a source may carry, in characters.
 pub const MAX_ERROR_MESSAGE_CHARS: usize = 1000;
-
-/// The flow, when `user_id` has joined it: 404 when the user cannot see it (its existence
-/// must not leak), 403 when it is an organization flow the user could join but has not.
-pub async fn member_flow(
-    store: &DynStore,
-    user_id: i64,
-    org: &str,
-    flow: &str,
-) -> ApiResult<FlowRecord> {
-    let f = crate::flows::visible_flow(store, user_id, org, flow).await?;
-    if f.membership.is_none() {
-        return Err(ApiError::Forbidden(
-            "Join the flow before managing its sources".into(),
-        ));
-    }
-    Ok(f.flow)
-}
 
 /// A live source of `flow`, or 404.
 pub async fn source_in_flow(

@@ -4,7 +4,7 @@
 //! [`Principal`] with the scopes that credential grants. Handlers take `Principal` as an
 //! extractor. OAuth bearer tokens and `flow_token`s resolve through the same function, so new
 //! credential kinds need no change in handlers. A request with no credential at all may
-//! also be a signed-in page's event stream (see [`session_may_read`]).
+//! also be a signed-in page's event stream (see `session::stream_principal`).
 
 use std::sync::{Arc, OnceLock};
 
@@ -17,15 +17,15 @@ use base64::Engine;
 
 use crate::error::ApiError;
 use crate::secrets;
-use crate::state::AppState;
+use crate::state::{AppState, Grant};
 use crate::store::UserRecord;
 
-mod grant;
-pub mod password;
+mod access_token;
+pub mod flow_token;
+pub mod poster;
 mod scopes;
+pub mod session;
 
-pub use grant::Grant;
-pub use password::Passwords;
 pub use scopes::Scopes;
 
 /// What a request presented.
@@ -145,7 +145,7 @@ pub async fn authenticate_with_app(
             user
         }
         Some(Credential::Bearer(token)) => {
-            let (user, record) = crate::oauth::access_token_user(&state.store, &token).await?;
+            let (user, record) = access_token::access_token_user(&state.store, &token).await?;
             grant = Grant::AccessToken(secrets::hash_token(&token));
             scopes = Scopes::from_bits(record.scopes);
             app_id = Some(record.app_id);
@@ -165,45 +165,6 @@ pub async fn authenticate_with_app(
     ))
 }
 
-/// Whether a request may be authenticated by the browser's session cookie: only a page's
-/// `EventSource` (a `GET` that accepts `text/event-stream`), so the pages can follow
-/// `/stream/flows/:org/:flow` while the REST API keeps requiring an API credential. It is
-/// read-only, so the cookie never changes anything without a CSRF token; when the browser
-/// says where the request came from (`Sec-Fetch-Site`), it must be this site's own page; and
-/// the cookie is SameSite=Lax and no response carries CORS headers, so other sites can
-/// neither send it along nor read the answer.
-fn session_may_read(parts: &Parts) -> bool {
-    let event_stream = parts
-        .headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .any(|v| v.as_bytes().starts_with(b"text/event-stream"));
-    let same_site = match parts.headers.get("sec-fetch-site") {
-        None => true,
-        Some(v) => v.as_bytes() == b"same-origin",
-    };
-    parts.method == axum::http::Method::GET && event_stream && same_site
-}
-
-/// The signed-in browser's user, for requests that carry no API credential at all.
-async fn session_principal(
-    parts: &mut Parts,
-    state: &AppState,
-) -> Result<Option<Principal>, ApiError> {
-    if !session_may_read(parts) {
-        return Ok(None);
-    }
-    let Ok(browser) = crate::web::session::Browser::from_request_parts(parts, state).await;
-    let Some(user) = browser.user(&state.store).await? else {
-        return Ok(None);
-    };
-    Ok(browser.session.as_deref().map(|token| Principal {
-        user,
-        scopes: Scopes::ALL,
-        grant: Grant::session(token),
-    }))
-}
-
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
@@ -213,15 +174,13 @@ impl FromRequestParts<AppState> for Principal {
     ) -> Result<Self, Self::Rejection> {
         let credential = credential(&parts.headers, parts.uri.query());
         let principal = match credential {
-            None => match session_principal(parts, state).await? {
+            None => match session::stream_principal(parts, state).await? {
                 Some(p) => p,
                 None => authenticate(state, None).await?,
             },
             some => authenticate(state, some).await?,
         };
-        if let Some(slot) = parts.extensions.get::<CallerSlot>() {
-            let _ = slot.0.set(principal.user.id);
-        }
+        CallerSlot::fill(parts, principal.user.id);
         Ok(principal)
     }
 }
@@ -235,6 +194,13 @@ impl CallerSlot {
     /// (those that accept a `flow_token` in the body as well).
     pub fn record(&self, user_id: i64) {
         let _ = self.0.set(user_id);
+    }
+
+    /// Records the caller in the request's slot, when the middleware gave it one.
+    fn fill(parts: &Parts, user_id: i64) {
+        if let Some(slot) = parts.extensions.get::<CallerSlot>() {
+            slot.record(user_id);
+        }
     }
 }
 
@@ -268,9 +234,7 @@ impl FromRequestParts<AppState> for AppPrincipal {
     ) -> Result<Self, Self::Rejection> {
         let credential = credential(&parts.headers, parts.uri.query());
         let (principal, app_id) = authenticate_with_app(state, credential).await?;
-        if let Some(slot) = parts.extensions.get::<CallerSlot>() {
-            let _ = slot.0.set(principal.user.id);
-        }
+        CallerSlot::fill(parts, principal.user.id);
         Ok(AppPrincipal { principal, app_id })
     }
 }

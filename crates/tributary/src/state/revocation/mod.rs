@@ -16,6 +16,9 @@
 //! streams stay open (a database hiccup must not drop every client) and the next sweep tries
 //! again; a stream never outlives a failed credential by more than a sweep once the store
 //! answers.
+//!
+//! The registry is part of the server's state (`AppState::streams` holds it), so it lives
+//! here, below `auth` and the stream handlers that use it; `stream` renders its verdicts.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,12 +28,14 @@ use std::time::Duration;
 
 use futures_util::task::AtomicWaker;
 
-use super::signals::Signals;
-use crate::auth::Grant;
+use super::Signals;
 use crate::store::{now_millis, Store, StoreResult};
 use verdict::{judge_all, query};
 
+mod grant;
 mod verdict;
+
+pub use grant::Grant;
 
 /// Why a stream ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
