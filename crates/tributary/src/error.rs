@@ -146,7 +146,7 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         // Logged once, with its cause chain, by the request log (trace.rs); never sent.
-        crate::trace::Failure::attach(&mut response, self);
+        Failure::attach(&mut response, self);
         response
     }
 }
@@ -172,5 +172,42 @@ pub fn limited(errors: &mut FieldErrors, field: &str, s: &str, max: usize) -> bo
         false
     } else {
         true
+    }
+}
+
+/// The error behind a 5xx answer. Whoever builds the answer attaches it
+/// ([`Failure::attach`]); the request log writes it with its cause chain.
+#[derive(Clone)]
+pub struct Failure(std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl Failure {
+    /// Puts `error` in the response's extensions when the response is a 5xx (other answers
+    /// are not logged, so they do not pay for the allocation).
+    pub fn attach<B>(
+        response: &mut axum::http::Response<B>,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) {
+        if response.status().is_server_error() {
+            response.extensions_mut().insert(Failure::new(error));
+        }
+    }
+
+    /// For an error type that decides on 5xx before it builds its answer: it inserts the
+    /// `Failure` into its response's extensions itself.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Failure {
+        Failure(std::sync::Arc::new(error))
+    }
+}
+
+impl Failure {
+    /// The error and its causes, for the request log.
+    pub fn chain(&self) -> String {
+        cause_chain(&*self.0)
+    }
+}
+
+impl std::fmt::Debug for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Failure({})", self.chain())
     }
 }

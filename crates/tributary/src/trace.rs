@@ -9,17 +9,15 @@
 //! The failure line therefore carries the request's fields itself. Query strings are never
 //! logged (they may hold `flow_token` or `access_token`), nor are headers or bodies.
 
-use std::error::Error;
-use std::fmt;
 use std::future::Future;
 use std::io::Write as _;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use crate::error::cause_chain;
+use crate::error::Failure;
 use axum::extract::MatchedPath;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response};
 use tower::layer::util::Stack;
@@ -52,33 +50,6 @@ pub fn layer() -> RequestLog {
         // 5xx answers are logged by `RequestIds`, which knows the request's id and route.
         .on_failure(());
     Stack::new(trace, RequestIds)
-}
-
-/// The error behind a 5xx answer. Whoever builds the answer attaches it
-/// ([`Failure::attach`]); the request log writes it with its cause chain.
-#[derive(Clone)]
-pub struct Failure(Arc<dyn Error + Send + Sync>);
-
-impl Failure {
-    /// Puts `error` in the response's extensions when the response is a 5xx (other answers
-    /// are not logged, so they do not pay for the allocation).
-    pub fn attach<B>(response: &mut Response<B>, error: impl Error + Send + Sync + 'static) {
-        if response.status().is_server_error() {
-            response.extensions_mut().insert(Failure::new(error));
-        }
-    }
-
-    /// For an error type that decides on 5xx before it builds its answer: it inserts the
-    /// `Failure` into its response's extensions itself.
-    pub fn new(error: impl Error + Send + Sync + 'static) -> Failure {
-        Failure(Arc::new(error))
-    }
-}
-
-impl fmt::Debug for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Failure({})", cause_chain(&*self.0))
-    }
 }
 
 /// The request's id: the client's `X-Request-Id` when it is sane (1 to 128 visible ASCII
@@ -241,14 +212,18 @@ fn log_failure<B>(label: &Label, response: &Response<B>) {
         http.route = label.route.as_ref().map_or("unmatched", MatchedPath::as_str),
         http.status = response.status().as_u16(),
         http.request_id = label.id.to_str().unwrap_or(""),
-        error.chain = failure.map(|f| cause_chain(&*f.0)),
+        error.chain = failure.map(Failure::chain),
         "request.failed"
     );
 }
 
 #[cfg(test)]
 mod tests {
+    use std::error::Error;
+    use std::fmt;
+
     use super::*;
+    use crate::error::cause_chain;
 
     #[derive(Debug)]
     struct Layered(&'static str, Option<Box<Layered>>);

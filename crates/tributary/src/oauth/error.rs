@@ -6,8 +6,8 @@ use axum::Json;
 use serde_json::json;
 
 use crate::error::ApiError;
+use crate::error::Failure;
 use crate::store::StoreError;
-use crate::trace::Failure;
 
 #[derive(Debug)]
 pub struct OAuthError {

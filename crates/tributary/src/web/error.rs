@@ -100,7 +100,7 @@ impl IntoResponse for WebError {
                 response
                     .headers_mut()
                     .remove(header::WWW_AUTHENTICATE);
-                crate::trace::Failure::attach(&mut response, e);
+                crate::error::Failure::attach(&mut response, e);
                 response
             }
         }
