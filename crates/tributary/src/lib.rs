@@ -27,9 +27,6 @@
 //!
 //! Imports only point down this list (leaf helpers excepted); `tests/layers.rs` checks it.
 
-// `pub` items of private modules: fixed after the issue-16 merges (Cargo.toml, lints).
-#![allow(unreachable_pub)]
-
 // The shell.
 pub mod cli;
 pub mod config;

@@ -7,7 +7,7 @@ use crate::secrets;
 use crate::store::{now_millis, DynStore, OAuthTokenRecord, UserRecord};
 
 /// Resolves a bearer token to its user: 401 when it is unknown, revoked or expired.
-pub async fn access_token_user(
+pub(super) async fn access_token_user(
     store: &DynStore,
     token: &str,
 ) -> ApiResult<(UserRecord, OAuthTokenRecord)> {

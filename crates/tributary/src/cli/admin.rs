@@ -9,7 +9,7 @@ use crate::store::{DynStore, FlowRecord, UserRecord};
 use crate::{apps, flows, organizations, sources, users};
 
 #[derive(Debug, Args)]
-pub struct AdminArgs {
+pub(super) struct AdminArgs {
     #[command(subcommand)]
     command: AdminCommand,
     #[command(flatten)]
@@ -173,7 +173,7 @@ enum SourceCommand {
     },
 }
 
-pub async fn run(args: AdminArgs) -> ApiResult<()> {
+pub(super) async fn run(args: AdminArgs) -> ApiResult<()> {
     let store = crate::store::connect(&args.db.url()).await?;
     let out = match args.command {
         AdminCommand::User(UserCommand::Create {

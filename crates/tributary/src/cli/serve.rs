@@ -9,7 +9,7 @@ use crate::metrics::{Metrics, MetricsAccess};
 use crate::server;
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(super) struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "TRIBUTARY_LISTEN")]
     listen: Option<String>,
@@ -56,7 +56,7 @@ pub struct ServeArgs {
     db: DatabaseArg,
 }
 
-pub async fn run(args: ServeArgs) -> ApiResult<()> {
+pub(super) async fn run(args: ServeArgs) -> ApiResult<()> {
     let config = Config::load(Overrides {
         listen: args.listen,
         metrics_listen: args.metrics_listen,

@@ -26,7 +26,7 @@ use crate::state::AppState;
 
 /// What passing the gate gave: who posts, and the permit held until the post is answered.
 #[derive(Debug)]
-pub struct Passed {
+pub(super) struct Passed {
     pub poster: Poster,
     pub permit: OwnedSemaphorePermit,
     /// The `flow_token` the poster was resolved from, if it was one.

@@ -108,7 +108,7 @@ mod tests {
     use super::*;
 
     /// A 1x1 PNG, the smallest real image.
-    pub const PNG_1X1: &[u8] = &[
+    pub(super) const PNG_1X1: &[u8] = &[
         0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0,
         0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89,
     ];

@@ -19,10 +19,10 @@ use crate::secrets;
 use crate::store::UserRecord;
 
 /// Checks that run at once: argon2id is CPU-bound, so about one per core.
-pub const DEFAULT_PERMITS: usize = 2;
+pub(super) const DEFAULT_PERMITS: usize = 2;
 
 /// How long a check waits for a permit before the request gives up with 503.
-pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(10);
+pub(super) const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(10);
 
 /// What a client is told to wait after a 503, in seconds.
 const RETRY_AFTER_SECS: u64 = 1;

@@ -10,16 +10,16 @@ use super::action_tls::ActionTls;
 use crate::error::{ApiError, ApiResult};
 
 /// How long a signed download URL stays valid.
-pub const DEFAULT_URL_TTL_SECS: i64 = 5 * 60;
+pub(super) const DEFAULT_URL_TTL_SECS: i64 = 5 * 60;
 
 /// How long an upload waits for its turn before the server answers 503.
-pub const DEFAULT_UPLOAD_WAIT: Duration = Duration::from_secs(5);
+pub(super) const DEFAULT_UPLOAD_WAIT: Duration = Duration::from_secs(5);
 
 /// The `Retry-After` of that 503, in seconds.
 const UPLOAD_RETRY_AFTER_SECS: u64 = 5;
 
 /// Outbound action requests give up after this long.
-pub const ACTION_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const ACTION_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The limits and keys of uploads and downloads.
 #[derive(Clone, Debug)]

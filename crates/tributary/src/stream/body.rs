@@ -40,7 +40,7 @@ use crate::store::StoreResult;
 const BATCH_EVENTS: usize = 64;
 const BATCH_BYTES: usize = 64 * 1024;
 
-pub struct EventStream {
+pub(super) struct EventStream {
     /// The start of the stream; dropped once it is live.
     replay: Option<ReplayStream>,
     /// Sorted by id, the order of multi-flow cursors.
@@ -66,7 +66,7 @@ struct Flow {
 /// flows' live events, and its first poll replays what was stored between the two. A stream
 /// without a resume cursor thus delivers every event committed after it was opened, even one
 /// committed before the client's first read (the client may post as soon as it has the 200).
-pub async fn open(
+pub(super) async fn open(
     state: &AppState,
     mut flow_ids: Vec<Arc<str>>,
     format: Format,

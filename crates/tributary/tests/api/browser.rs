@@ -7,13 +7,13 @@ use reqwest::{Response, StatusCode};
 
 use crate::helpers::{TestApp, TestUser};
 
-pub struct Browser {
+pub(crate) struct Browser {
     pub http: reqwest::Client,
     base: String,
 }
 
 /// Undoes the HTML escaping of attribute values: named and numeric entities.
-pub fn unescape(s: &str) -> String {
+pub(crate) fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(at) = rest.find("&#") {
@@ -48,7 +48,7 @@ pub fn unescape(s: &str) -> String {
 }
 
 /// Every `<input type="hidden" name=".." value="..">` of the page, in order.
-pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+pub(crate) fn hidden_inputs(html: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for chunk in html.split("<input type=\"hidden\" name=\"").skip(1) {
         let Some((name, rest)) = chunk.split_once('"') else {
@@ -66,7 +66,7 @@ pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
 }
 
 /// The page's CSRF token (every form on a page carries the same one).
-pub fn csrf(html: &str) -> String {
+pub(crate) fn csrf(html: &str) -> String {
     hidden_inputs(html)
         .into_iter()
         .find(|(k, _)| k == "csrf_token")
@@ -75,7 +75,7 @@ pub fn csrf(html: &str) -> String {
 }
 
 /// The text inside the element with `id="..."`.
-pub fn by_id(html: &str, id: &str) -> String {
+pub(crate) fn by_id(html: &str, id: &str) -> String {
     let marker = format!("id=\"{id}\">");
     let start = html
         .find(&marker)
@@ -85,7 +85,7 @@ pub fn by_id(html: &str, id: &str) -> String {
     unescape(&html[start..end])
 }
 
-pub fn location(res: &Response) -> String {
+pub(crate) fn location(res: &Response) -> String {
     res.headers()
         .get(LOCATION)
         .unwrap_or_else(|| panic!("a redirect, got {}", res.status()))
@@ -95,7 +95,7 @@ pub fn location(res: &Response) -> String {
 }
 
 impl Browser {
-    pub fn new(app: &TestApp) -> Browser {
+    pub(crate) fn new(app: &TestApp) -> Browser {
         Browser {
             http: reqwest::Client::builder()
                 .cookie_store(true)
@@ -107,7 +107,7 @@ impl Browser {
     }
 
     /// A browser whose relative paths go to `base` (a server started as a process).
-    pub fn at(base: &str) -> Browser {
+    pub(crate) fn at(base: &str) -> Browser {
         Browser {
             http: reqwest::Client::builder()
                 .cookie_store(true)
@@ -126,18 +126,18 @@ impl Browser {
         }
     }
 
-    pub async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.http.get(self.abs(path)).send().await.unwrap()
     }
 
     /// GETs a page that must answer 200 and returns its HTML.
-    pub async fn page(&self, path: &str) -> String {
+    pub(crate) async fn page(&self, path: &str) -> String {
         let res = self.get(path).await;
         assert_eq!(res.status(), StatusCode::OK, "GET {path}");
         res.text().await.unwrap()
     }
 
-    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
         self.http
             .post(self.abs(path))
             .form(form)
@@ -147,7 +147,7 @@ impl Browser {
     }
 
     /// Signs in through the login form and checks the answer redirects.
-    pub async fn login(&self, user: &TestUser) {
+    pub(crate) async fn login(&self, user: &TestUser) {
         let html = self.page("/login").await;
         let token = csrf(&html);
         let res = self
@@ -170,7 +170,7 @@ impl Browser {
 
     /// Opens an authorization URL (signed in already), submits the consent form with
     /// `decision`, and returns the consent page and where the browser was sent.
-    pub async fn consent(&self, authorize_url: &str, decision: &str) -> (String, String) {
+    pub(crate) async fn consent(&self, authorize_url: &str, decision: &str) -> (String, String) {
         let html = self.page(authorize_url).await;
         let form_start = html
             .find("action=\"/oauth/authorize\"")
@@ -194,7 +194,7 @@ impl Browser {
 }
 
 /// The value of one query parameter of a URL.
-pub fn query_param(url: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
     url::Url::parse(url)
         .ok()?
         .query_pairs()

@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 
 /// How long a condition may take before the test fails. Generous: the machine is small and
 /// shared, and a wait ends as soon as its condition holds.
-pub const PATIENCE: Duration = Duration::from_secs(20);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
 
 const FLAGS: &[&str] = &[
     "--headless",
@@ -53,7 +53,7 @@ fn free_port() -> u16 {
 }
 
 /// Where screenshots go: `<target dir>/screenshots/`.
-pub fn screenshot_dir() -> PathBuf {
+pub(crate) fn screenshot_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .or_else(|| {
@@ -85,7 +85,7 @@ fn spawn_driver(driver_bin: &str) -> (Child, u16) {
 }
 
 /// One headless Chromium and the chromedriver that drives it.
-pub struct Chrome {
+pub(crate) struct Chrome {
     pub client: Client,
     pub base: String,
     driver: Child,
@@ -94,7 +94,7 @@ pub struct Chrome {
 
 impl Chrome {
     /// Starts chromedriver and a browser sized like a laptop screen.
-    pub async fn start(base: &str) -> Chrome {
+    pub(crate) async fn start(base: &str) -> Chrome {
         let driver_bin = binary("TRIBUTARY_CHROMEDRIVER", "/usr/bin/chromedriver");
         let chromium = binary("TRIBUTARY_CHROMIUM", "/usr/bin/chromium");
         let (mut driver, mut port) = spawn_driver(&driver_bin);
@@ -143,7 +143,7 @@ impl Chrome {
         }
     }
 
-    pub async fn goto(&self, path: &str) {
+    pub(crate) async fn goto(&self, path: &str) {
         let url = format!("{}{path}", self.base);
         self.client
             .goto(&url)
@@ -151,7 +151,7 @@ impl Chrome {
             .unwrap_or_else(|e| panic!("open {url}: {e}"));
     }
 
-    pub async fn path(&self) -> String {
+    pub(crate) async fn path(&self) -> String {
         let u = self.client.current_url().await.expect("current url");
         match u.query() {
             Some(q) => format!("{}?{q}", u.path()),
@@ -160,7 +160,7 @@ impl Chrome {
     }
 
     /// The element, once it exists.
-    pub async fn find(&self, css: &str) -> Element {
+    pub(crate) async fn find(&self, css: &str) -> Element {
         self.client
             .wait()
             .at_most(PATIENCE)
@@ -169,11 +169,11 @@ impl Chrome {
             .unwrap_or_else(|e| panic!("no element {css} within {PATIENCE:?}: {e}"))
     }
 
-    pub async fn text(&self, css: &str) -> String {
+    pub(crate) async fn text(&self, css: &str) -> String {
         self.find(css).await.text().await.expect("element text")
     }
 
-    pub async fn exists(&self, css: &str) -> bool {
+    pub(crate) async fn exists(&self, css: &str) -> bool {
         !self
             .client
             .find_all(Locator::Css(css))
@@ -183,7 +183,7 @@ impl Chrome {
     }
 
     /// Runs `script` in the page and returns its value.
-    pub async fn js(&self, script: &str) -> Value {
+    pub(crate) async fn js(&self, script: &str) -> Value {
         self.client
             .execute(script, Vec::new())
             .await
@@ -191,7 +191,7 @@ impl Chrome {
     }
 
     /// Polls `check` until it returns `Some`, failing with `what` after [`PATIENCE`].
-    pub async fn wait_for<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    pub(crate) async fn wait_for<T, F, Fut>(&self, what: &str, mut check: F) -> T
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Option<T>>,
@@ -207,7 +207,7 @@ impl Chrome {
     }
 
     /// Waits until the script returns `true`.
-    pub async fn wait_js(&self, what: &str, script: &str) {
+    pub(crate) async fn wait_js(&self, what: &str, script: &str) {
         self.wait_for(what, || async {
             (self.js(script).await == Value::Bool(true)).then_some(())
         })
@@ -215,7 +215,7 @@ impl Chrome {
     }
 
     /// Signs in through the login form, as a person does.
-    pub async fn sign_in(&self, email: &str, password: &str) {
+    pub(crate) async fn sign_in(&self, email: &str, password: &str) {
         self.goto("/app").await;
         self.find("input[name=email]")
             .await
@@ -236,7 +236,7 @@ impl Chrome {
     }
 
     /// Waits until the page's stream is connected.
-    pub async fn wait_live(&self) {
+    pub(crate) async fn wait_live(&self) {
         self.wait_js(
             "the live stream to connect",
             "return document.getElementById('live-root')?.dataset.liveState === 'open';",
@@ -245,7 +245,7 @@ impl Chrome {
     }
 
     /// Saves a PNG of the window as `target/screenshots/<name>.png` and returns its path.
-    pub async fn screenshot(&self, name: &str) -> PathBuf {
+    pub(crate) async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");
         assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
         let path = screenshot_dir().join(format!("{name}.png"));
@@ -254,7 +254,7 @@ impl Chrome {
     }
 
     /// Ends the WebDriver session; dropping kills the processes either way.
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         let _ = self.client.clone().close().await;
     }
 }

@@ -20,7 +20,7 @@ backend_tests!(
 );
 
 /// A 2x3 PNG header: enough for the dimensions (nothing decodes the pixels).
-pub fn png(extra: usize) -> Vec<u8> {
+pub(crate) fn png(extra: usize) -> Vec<u8> {
     let mut b = vec![
         0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0,
         0, 0, 2, 0, 0, 0, 3, 8, 6, 0, 0, 0, 0, 0, 0, 0,
@@ -29,7 +29,7 @@ pub fn png(extra: usize) -> Vec<u8> {
     b
 }
 
-pub fn is_path_of(path: &Value, flow_id: &str, name: &str) -> bool {
+pub(crate) fn is_path_of(path: &Value, flow_id: &str, name: &str) -> bool {
     let p = path.as_str().unwrap_or("");
     p.starts_with(&format!("/files/{flow_id}/")) && p.ends_with(&format!("/{name}"))
 }
@@ -284,7 +284,7 @@ async fn uploads_that_do_not_fit_the_event_are_400(b: Backend) {
 
 /// No upload is left half-written in the spool directory. The PostgreSQL store spools in a
 /// directory that every test of this process shares, so only the SQLite one is checked.
-pub fn assert_spool_empty(app: &TestApp) {
+pub(crate) fn assert_spool_empty(app: &TestApp) {
     let dir = app.blobs.spool_dir();
     if dir.starts_with(std::env::temp_dir().join("tributary-uploads")) {
         return;

@@ -7,10 +7,10 @@ use tokio::sync::oneshot;
 use tributary::store::{self, DynStore, FlowRecord, OrgRecord};
 use tributary_sdk::Client;
 
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
@@ -40,21 +40,21 @@ macro_rules! backend_tests {
 }
 
 /// A fresh, empty database for one test, and what keeps it alive.
-pub struct TestDb {
+pub(crate) struct TestDb {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl TestDb {
     /// The same database again, for a second node; the first keeps it alive.
-    pub fn share(&self) -> TestDb {
+    pub(crate) fn share(&self) -> TestDb {
         TestDb {
             url: self.url.clone(),
             _dir: None,
         }
     }
 
-    pub async fn new(backend: Backend) -> TestDb {
+    pub(crate) async fn new(backend: Backend) -> TestDb {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -71,7 +71,7 @@ impl TestDb {
         }
     }
 
-    pub async fn connect(&self) -> DynStore {
+    pub(crate) async fn connect(&self) -> DynStore {
         store::connect(&self.url)
             .await
             .expect("store opens and migrates")
@@ -80,7 +80,7 @@ impl TestDb {
 
 /// The PostgreSQL server every Postgres test uses. `scripts/test` sets it; without it the tests
 /// try the conventional local server and fail loudly when there is none (never skip).
-pub fn pg_url() -> String {
+pub(crate) fn pg_url() -> String {
     std::env::var("TRIBUTARY_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
@@ -112,7 +112,7 @@ async fn fresh_pg_schema() -> String {
     format!("{base}{sep}options=-csearch_path%3D{schema}")
 }
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub base_url: String,
     pub store: DynStore,
     /// Where the server keeps uploaded files.
@@ -125,7 +125,7 @@ pub struct TestApp {
 
 /// Server settings that tests vary.
 #[derive(Clone, Copy, Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub keepalive: std::time::Duration,
     pub bus_capacity: usize,
 }
@@ -141,7 +141,7 @@ impl Default for Settings {
 
 /// A user made through the store, with its secrets.
 #[derive(Clone, Debug)]
-pub struct TestUser {
+pub(crate) struct TestUser {
     pub id: i64,
     pub email: String,
     pub password: String,
@@ -152,23 +152,23 @@ pub struct TestUser {
 static USERS: AtomicU64 = AtomicU64::new(0);
 
 impl TestApp {
-    pub async fn spawn(backend: Backend) -> TestApp {
+    pub(crate) async fn spawn(backend: Backend) -> TestApp {
         let db = TestDb::new(backend).await;
         Self::spawn_on(db).await
     }
 
     /// Starts a server on an existing database (a second node, or after the CLI wrote to it).
-    pub async fn spawn_on(db: TestDb) -> TestApp {
+    pub(crate) async fn spawn_on(db: TestDb) -> TestApp {
         Self::spawn_on_with(db, Settings::default(), |_| {}).await
     }
 
     /// A server with non-default stream settings on an existing database (a second node).
-    pub async fn spawn_on_tuned(db: TestDb, settings: Settings) -> TestApp {
+    pub(crate) async fn spawn_on_tuned(db: TestDb, settings: Settings) -> TestApp {
         Self::spawn_on_with(db, settings, |_| {}).await
     }
 
     /// A server whose state `configure` adjusts first (file limits, for example).
-    pub async fn spawn_with(
+    pub(crate) async fn spawn_with(
         backend: Backend,
         configure: impl FnOnce(&mut tributary::state::AppState),
     ) -> TestApp {
@@ -177,7 +177,7 @@ impl TestApp {
     }
 
     /// A server with non-default stream settings.
-    pub async fn spawn_tuned(backend: Backend, settings: Settings) -> TestApp {
+    pub(crate) async fn spawn_tuned(backend: Backend, settings: Settings) -> TestApp {
         let db = TestDb::new(backend).await;
         Self::spawn_on_with(db, settings, |_| {}).await
     }
@@ -219,7 +219,7 @@ impl TestApp {
     }
 
     /// Shuts the server down gracefully and waits until it has stopped serving.
-    pub async fn stop(&mut self) -> std::io::Result<()> {
+    pub(crate) async fn stop(&mut self) -> std::io::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -230,15 +230,15 @@ impl TestApp {
     }
 
     /// An SDK client without credentials.
-    pub fn sdk(&self) -> Client {
+    pub(crate) fn sdk(&self) -> Client {
         Client::new(&self.base_url)
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
 
-    pub async fn user(&self, nick: &str) -> TestUser {
+    pub(crate) async fn user(&self, nick: &str) -> TestUser {
         let n = USERS.fetch_add(1, Ordering::Relaxed);
         let email = format!("{nick}{n}@example.com");
         let password = format!("pw-{nick}-secret");
@@ -263,13 +263,13 @@ impl TestApp {
     }
 
     /// An organization whose first admin is `owner`.
-    pub async fn org(&self, name: &str, owner: &TestUser) -> OrgRecord {
+    pub(crate) async fn org(&self, name: &str, owner: &TestUser) -> OrgRecord {
         tributary::organizations::create_org(&self.store, name, Some(&owner.email))
             .await
             .expect("create org")
     }
 
-    pub async fn join_org(&self, org: &OrgRecord, user: &TestUser, admin: bool) {
+    pub(crate) async fn join_org(&self, org: &OrgRecord, user: &TestUser, admin: bool) {
         self.store
             .add_org_member(org.id, user.id, admin)
             .await
@@ -277,7 +277,7 @@ impl TestApp {
     }
 
     /// A flow in `org` with `members` joined.
-    pub async fn flow(
+    pub(crate) async fn flow(
         &self,
         org: &OrgRecord,
         name: &str,

@@ -3,8 +3,6 @@
 
 // A test: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
-// `pub` items of the test modules: fixed after the issue-16 merges (Cargo.toml, lints).
-#![allow(unreachable_pub)]
 
 mod browser;
 mod chromium;

@@ -9,7 +9,7 @@ use tributary_types::AccessMode;
 
 use crate::helpers::{Backend, TestApp, TestUser};
 
-pub struct Room {
+pub(crate) struct Room {
     pub app: TestApp,
     pub ann: TestUser,
     pub bob: TestUser,
@@ -22,14 +22,14 @@ pub struct Room {
 
 /// What an answer held.
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: StatusCode,
     pub headers: reqwest::header::HeaderMap,
     pub text: String,
     pub json: Value,
 }
 
-pub async fn send(req: RequestBuilder) -> Answer {
+pub(crate) async fn send(req: RequestBuilder) -> Answer {
     let res = req.send().await.expect("request");
     let status = res.status();
     let headers = res.headers().clone();
@@ -43,7 +43,7 @@ pub async fn send(req: RequestBuilder) -> Answer {
     }
 }
 
-pub async fn app_record(app: &TestApp, owner: &TestUser, name: &str) -> AppRecord {
+pub(crate) async fn app_record(app: &TestApp, owner: &TestUser, name: &str) -> AppRecord {
     app.store
         .create_app(NewApp {
             owner_id: owner.id,
@@ -60,7 +60,7 @@ pub async fn app_record(app: &TestApp, owner: &TestUser, name: &str) -> AppRecor
         .expect("create app")
 }
 
-pub async fn source(
+pub(crate) async fn source(
     app: &TestApp,
     flow: &FlowRecord,
     hook: &AppRecord,
@@ -85,7 +85,7 @@ pub async fn source(
 }
 
 impl Room {
-    pub async fn new(b: Backend) -> Room {
+    pub(crate) async fn new(b: Backend) -> Room {
         let app = TestApp::spawn(b).await;
         let ann = app.user("ann").await;
         let bob = app.user("bob").await;
@@ -109,14 +109,19 @@ impl Room {
     }
 
     /// `/flows/acme/main` + `rest`.
-    pub fn path(&self, rest: &str) -> String {
+    pub(crate) fn path(&self, rest: &str) -> String {
         format!(
             "/flows/{}/{}{rest}",
             self.org.parameterized_name, self.flow.parameterized_name
         )
     }
 
-    pub fn as_user(&self, user: &TestUser, method: reqwest::Method, path: &str) -> RequestBuilder {
+    pub(crate) fn as_user(
+        &self,
+        user: &TestUser,
+        method: reqwest::Method,
+        path: &str,
+    ) -> RequestBuilder {
         self.app
             .http
             .request(method, self.app.url(path))
@@ -124,12 +129,12 @@ impl Room {
     }
 
     /// POST `body` as `user` (JSON).
-    pub async fn user_post(&self, user: &TestUser, path: &str, body: Value) -> Answer {
+    pub(crate) async fn user_post(&self, user: &TestUser, path: &str, body: Value) -> Answer {
         send(self.as_user(user, reqwest::Method::POST, path).json(&body)).await
     }
 
     /// POST `body` to `/messages` with the room's `flow_token` added, waiting for the message.
-    pub async fn token_post(&self, mut body: Value) -> Answer {
+    pub(crate) async fn token_post(&self, mut body: Value) -> Answer {
         body["flow_token"] = Value::String(self.token.clone());
         send(
             self.app
@@ -141,12 +146,12 @@ impl Room {
         .await
     }
 
-    pub async fn get(&self, user: &TestUser, path: &str) -> Answer {
+    pub(crate) async fn get(&self, user: &TestUser, path: &str) -> Answer {
         send(self.as_user(user, reqwest::Method::GET, path)).await
     }
 
     /// The flow's messages (ascending), as Ann sees them, with `query` appended.
-    pub async fn messages(&self, query: &str) -> Vec<Value> {
+    pub(crate) async fn messages(&self, query: &str) -> Vec<Value> {
         let a = self
             .get(&self.ann, &self.path(&format!("/messages{query}")))
             .await;
@@ -156,7 +161,7 @@ impl Room {
 }
 
 /// An activity about the external item `ext`, as an integration posts it.
-pub fn activity(ext: &str, title: &str) -> Value {
+pub(crate) fn activity(ext: &str, title: &str) -> Value {
     serde_json::json!({
         "event": "activity",
         "author": {"name": "anttipitkanen", "avatar": "https://avatars.example.com/u/1"},
@@ -171,7 +176,7 @@ pub fn activity(ext: &str, title: &str) -> Value {
     })
 }
 
-pub fn ids(messages: &[Value]) -> Vec<i64> {
+pub(crate) fn ids(messages: &[Value]) -> Vec<i64> {
     messages
         .iter()
         .map(|m| m["id"].as_i64().expect("numeric id"))

@@ -21,13 +21,13 @@ backend_tests!(
     out_of_band_clients_read_the_code_from_a_page,
 );
 
-pub type OAuthClient =
+pub(crate) type OAuthClient =
     BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
-pub const CALLBACK: &str = "http://127.0.0.1:9/auth/flowdock/callback";
+pub(crate) const CALLBACK: &str = "http://127.0.0.1:9/auth/flowdock/callback";
 
 /// A developer application owned by `owner`, registered through the domain API.
-pub async fn register(app: &TestApp, owner: &TestUser, redirect_uri: &str) -> AppRecord {
+pub(crate) async fn register(app: &TestApp, owner: &TestUser, redirect_uri: &str) -> AppRecord {
     tributary::apps::create_app(
         &app.store,
         tributary::apps::CreateApp {
@@ -51,7 +51,7 @@ pub async fn register(app: &TestApp, owner: &TestUser, redirect_uri: &str) -> Ap
     .expect("register application")
 }
 
-pub fn oauth_client(app: &TestApp, dev: &AppRecord) -> OAuthClient {
+pub(crate) fn oauth_client(app: &TestApp, dev: &AppRecord) -> OAuthClient {
     BasicClient::new(ClientId::new(dev.client_id.clone()))
         .set_client_secret(ClientSecret::new(dev.client_secret.clone()))
         .set_auth_uri(AuthUrl::new(app.url("/oauth/authorize")).unwrap())
@@ -60,7 +60,7 @@ pub fn oauth_client(app: &TestApp, dev: &AppRecord) -> OAuthClient {
 }
 
 /// The HTTP client the `oauth2` crate uses; redirects off, as its docs advise.
-pub fn oauth_http() -> reqwest::Client {
+pub(crate) fn oauth_http() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -69,7 +69,7 @@ pub fn oauth_http() -> reqwest::Client {
 
 /// Runs the browser half: authorize with `scopes` and PKCE, approve, and return the code,
 /// its verifier and the consent page.
-pub async fn approve(
+pub(crate) async fn approve(
     browser: &Browser,
     client: &OAuthClient,
     scopes: &[&str],
@@ -92,13 +92,13 @@ pub async fn approve(
     (code, verifier, page)
 }
 
-pub async fn signed_in(app: &TestApp, user: &TestUser) -> Browser {
+pub(crate) async fn signed_in(app: &TestApp, user: &TestUser) -> Browser {
     let browser = Browser::new(app);
     browser.login(user).await;
     browser
 }
 
-pub async fn status_of_user(app: &TestApp, bearer: &str) -> u16 {
+pub(crate) async fn status_of_user(app: &TestApp, bearer: &str) -> u16 {
     app.http
         .get(app.url("/user"))
         .bearer_auth(bearer)
@@ -109,7 +109,7 @@ pub async fn status_of_user(app: &TestApp, bearer: &str) -> u16 {
         .as_u16()
 }
 
-pub async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
     let res = app
         .http
         .post(app.url("/oauth/token"))

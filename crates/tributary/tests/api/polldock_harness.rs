@@ -15,7 +15,7 @@ use crate::helpers::{Backend, TestDb};
 /// The Polldock binary, built beside `tributary` by `cargo test --workspace` (Polldock's
 /// own tests need it too). `cargo test -p tributary` alone does not build it, so a missing or
 /// stale binary fails here, naming the command that fixes it, rather than testing old code.
-pub fn polldock_binary() -> PathBuf {
+pub(crate) fn polldock_binary() -> PathBuf {
     let path = PathBuf::from(env!("CARGO_BIN_EXE_tributary")).with_file_name("polldock");
     let fix = "run `cargo test --workspace` (or `cargo build -p polldock`) first";
     let built = std::fs::metadata(&path)
@@ -57,7 +57,7 @@ fn newest_file(dir: &std::path::Path) -> Option<(std::time::SystemTime, PathBuf)
     newest
 }
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -66,7 +66,7 @@ pub fn free_port() -> u16 {
 }
 
 /// Waits until `url` answers at all.
-pub async fn wait_for(url: &str) {
+pub(crate) async fn wait_for(url: &str) {
     let http = reqwest::Client::new();
     for _ in 0..300 {
         if http.get(url).send().await.is_ok() {
@@ -78,7 +78,7 @@ pub async fn wait_for(url: &str) {
 }
 
 /// Tributary and Polldock running, with Ann's organization, flow and the registered app.
-pub struct Guide {
+pub(crate) struct Guide {
     pub _db: TestDb,
     pub _dir: tempfile::TempDir,
     pub tributary: String,
@@ -92,7 +92,7 @@ pub struct Guide {
 }
 
 impl Guide {
-    pub async fn start() -> Guide {
+    pub(crate) async fn start() -> Guide {
         let db = TestDb::new(Backend::Sqlite).await;
         let dir = tempfile::tempdir().unwrap();
         let (t_port, p_port) = (free_port(), free_port());
@@ -200,7 +200,7 @@ impl Guide {
         }
     }
 
-    pub async fn api(&self, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn api(&self, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
         let res = reqwest::Client::new()
             .request(method, format!("{}{path}", self.tributary))
             .basic_auth(&self.ann_token, Some(""))
@@ -212,7 +212,7 @@ impl Guide {
     }
 
     /// The flow's threads from the API.
-    pub async fn threads(&self) -> Vec<Value> {
+    pub(crate) async fn threads(&self) -> Vec<Value> {
         let (_, v) = self
             .api(
                 reqwest::Method::GET,
@@ -222,14 +222,14 @@ impl Guide {
         v.as_array().cloned().unwrap_or_default()
     }
 
-    pub async fn thread(&self, external_id: &str) -> Option<Value> {
+    pub(crate) async fn thread(&self, external_id: &str) -> Option<Value> {
         self.threads()
             .await
             .into_iter()
             .find(|t| t["external_thread_id"] == external_id)
     }
 
-    pub async fn source(&self) -> Option<Value> {
+    pub(crate) async fn source(&self) -> Option<Value> {
         let (_, v) = self
             .api(reqwest::Method::GET, "/flows/acme/main/sources")
             .await;

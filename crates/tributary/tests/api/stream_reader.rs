@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, TestUser};
 
-pub const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
-pub struct StreamReader {
+pub(crate) struct StreamReader {
     response: reqwest::Response,
     pub buf: Vec<u8>,
     pub ended: bool,
@@ -17,7 +17,7 @@ pub struct StreamReader {
 
 impl StreamReader {
     /// Opens `path` as `user` with extra headers and checks for 200.
-    pub async fn open(
+    pub(crate) async fn open(
         app: &TestApp,
         user: &TestUser,
         path: &str,
@@ -35,7 +35,7 @@ impl StreamReader {
 
     /// Opens a stream from a request built elsewhere (another credential, a browser's
     /// cookies) and checks for 200.
-    pub async fn send(req: reqwest::RequestBuilder, path: &str) -> StreamReader {
+    pub(crate) async fn send(req: reqwest::RequestBuilder, path: &str) -> StreamReader {
         let response = req.send().await.expect("stream request");
         assert_eq!(response.status(), 200, "stream {path}");
         StreamReader {
@@ -46,7 +46,7 @@ impl StreamReader {
     }
 
     /// Reads one more chunk; false at the end of the stream.
-    pub async fn fill(&mut self) -> bool {
+    pub(crate) async fn fill(&mut self) -> bool {
         match tokio::time::timeout(WAIT, self.response.chunk()).await {
             Ok(Ok(Some(chunk))) => {
                 self.buf.extend_from_slice(&chunk);
@@ -64,7 +64,7 @@ impl StreamReader {
     }
 
     /// Takes bytes up to and including the first `delim`, reading more as needed.
-    pub async fn take_until(&mut self, delim: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) async fn take_until(&mut self, delim: &[u8]) -> Option<Vec<u8>> {
         loop {
             if let Some(at) = self.buf.windows(delim.len()).position(|w| w == delim) {
                 let rest = self.buf.split_off(at + delim.len());
@@ -77,14 +77,14 @@ impl StreamReader {
     }
 
     /// The next JSON-stream object, skipping keep-alive newlines.
-    pub async fn next_json(&mut self) -> Option<Value> {
+    pub(crate) async fn next_json(&mut self) -> Option<Value> {
         let line = self.take_until(b"\r\n").await?;
         let text = String::from_utf8(line).expect("utf-8");
         Some(serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("bad line {text:?}: {e}")))
     }
 
     /// The next Event-Stream event as (id, event name, data), skipping comments.
-    pub async fn next_sse(&mut self) -> Option<(Option<String>, Option<String>, Value)> {
+    pub(crate) async fn next_sse(&mut self) -> Option<(Option<String>, Option<String>, Value)> {
         loop {
             let frame = String::from_utf8(self.take_until(b"\n\n").await?).expect("utf-8");
             let (mut id, mut name, mut data) = (None, None, None);

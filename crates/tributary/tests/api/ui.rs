@@ -12,7 +12,7 @@ use crate::helpers::Backend;
 use crate::messaging::Room;
 
 /// `/app/acme/main`
-pub fn flow_page(r: &Room) -> String {
+pub(crate) fn flow_page(r: &Room) -> String {
     format!(
         "/app/{}/{}",
         r.org.parameterized_name, r.flow.parameterized_name

@@ -19,7 +19,7 @@ backend_tests!(
 );
 
 /// A real 200x120 PNG (one colour), small enough to inline; browsers decode it.
-pub fn real_png() -> Vec<u8> {
+pub(crate) fn real_png() -> Vec<u8> {
     hex::decode(concat!(
         "89504e470d0a1a0a0000000d49484452000000c800000078080200000038f02abc000000ed4944415478",
         "daedd2410d000008c4b093834424220b0f8467932a5896ea8177910063612c8c05c6c258180b8c85b130",
@@ -41,7 +41,7 @@ fn flow_page(r: &Room) -> String {
 }
 
 /// Ann uploads `name` to the room's flow.
-pub async fn upload(r: &Room, name: &str, content_type: &str, bytes: Vec<u8>) -> Message {
+pub(crate) async fn upload(r: &Room, name: &str, content_type: &str, bytes: Vec<u8>) -> Message {
     r.ann
         .client
         .files()

@@ -6,13 +6,13 @@ use super::common::{text_content, Draft};
 use crate::error::{err, FieldErrors};
 
 /// `message`: chat text, in the thread the post names or in one of its own.
-pub fn message(d: &mut Draft<'_>, errors: &mut FieldErrors) {
+pub(super) fn message(d: &mut Draft<'_>, errors: &mut FieldErrors) {
     text(d, errors);
     d.thread = d.named_or_new_thread();
 }
 
 /// `status`: a user's status line. It is not threaded, and an integration has none.
-pub fn status(d: &mut Draft<'_>, errors: &mut FieldErrors) {
+pub(super) fn status(d: &mut Draft<'_>, errors: &mut FieldErrors) {
     if d.is_source() {
         err(errors, "event", "status updates need a user");
     }

@@ -11,7 +11,11 @@ use crate::store::{content_text, DynStore, ThreadRef};
 
 /// `comment`. Without a parent there is nothing to look up, so the errors so far answer
 /// at once; a parent that does not exist answers 404 before any field error.
-pub async fn parse(d: &mut Draft<'_>, store: &DynStore, errors: &mut FieldErrors) -> ApiResult<()> {
+pub(super) async fn parse(
+    d: &mut Draft<'_>,
+    store: &DynStore,
+    errors: &mut FieldErrors,
+) -> ApiResult<()> {
     let text = text_content(errors, &d.input.params.content);
     let Some(parent_id) = d.input.parent() else {
         err(errors, "message", "is required");

@@ -208,7 +208,7 @@ fn short(errors: &mut FieldErrors, field: &str, v: Option<&str>) -> Option<Strin
 }
 
 /// The text `content` of chat, a status or a comment.
-pub fn text_content(errors: &mut FieldErrors, v: &Value) -> Option<String> {
+pub(super) fn text_content(errors: &mut FieldErrors, v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.trim().is_empty() => {
             limited(errors, "content", s, MAX_CONTENT_CHARS).then(|| s.clone())

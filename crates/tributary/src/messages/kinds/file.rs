@@ -5,7 +5,7 @@
 use super::common::Draft;
 
 /// `file`: the one file as the message's attachment and content.
-pub fn parse(d: &mut Draft<'_>) {
+pub(super) fn parse(d: &mut Draft<'_>) {
     d.message.attachments = d.attachments();
     d.message.content = d.message.attachments.first().cloned().unwrap_or_default();
     d.message.tags.push(":file".to_owned());

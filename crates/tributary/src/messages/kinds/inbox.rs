@@ -14,7 +14,7 @@ use crate::store::ThreadRef;
 const MAX_NAME_CHARS: usize = 255;
 
 /// `activity` and `discussion`.
-pub fn parse(d: &mut Draft<'_>, errors: &mut FieldErrors) {
+pub(super) fn parse(d: &mut Draft<'_>, errors: &mut FieldErrors) {
     let params = &d.input.params;
     let title = match params.title.as_deref().map(str::trim) {
         Some(t) if !t.is_empty() => {

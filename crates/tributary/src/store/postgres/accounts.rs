@@ -78,7 +78,7 @@ pub(super) fn user_row(r: &Row) -> UserRecord {
     }
 }
 
-pub async fn create_user(c: &impl GenericClient, u: NewUser) -> StoreResult<UserRecord> {
+pub(super) async fn create_user(c: &impl GenericClient, u: NewUser) -> StoreResult<UserRecord> {
     let row = c
         .query_one(
             "INSERT INTO users (email, name, nick, avatar, website, password_hash, api_token_hash, created_at)
@@ -93,7 +93,7 @@ pub async fn create_user(c: &impl GenericClient, u: NewUser) -> StoreResult<User
         .ok_or(StoreError::NotFound("user"))
 }
 
-pub async fn user_where(
+pub(super) async fn user_where(
     c: &impl GenericClient,
     cond: &str,
     arg: &(dyn ToSql + Sync),
@@ -108,7 +108,7 @@ pub(super) fn user_sql(cond: &str) -> String {
     format!("SELECT {USER_COLS} FROM users u WHERE {cond}")
 }
 
-pub async fn set_api_token_hash(
+pub(super) async fn set_api_token_hash(
     c: &impl GenericClient,
     user_id: i64,
     hash: &str,
@@ -125,7 +125,7 @@ pub async fn set_api_token_hash(
     Ok(())
 }
 
-pub async fn users_visible_to(
+pub(super) async fn users_visible_to(
     c: &impl GenericClient,
     user_id: i64,
 ) -> StoreResult<Vec<UserRecord>> {
@@ -148,7 +148,11 @@ pub async fn users_visible_to(
         .collect())
 }
 
-pub async fn share_organization(c: &impl GenericClient, a: i64, b: i64) -> StoreResult<bool> {
+pub(super) async fn share_organization(
+    c: &impl GenericClient,
+    a: i64,
+    b: i64,
+) -> StoreResult<bool> {
     let row = c
         .query_one(
             "SELECT EXISTS (SELECT 1 FROM org_memberships x JOIN org_memberships y ON x.org_id = y.org_id
@@ -159,7 +163,7 @@ pub async fn share_organization(c: &impl GenericClient, a: i64, b: i64) -> Store
     Ok(row.get(0))
 }
 
-pub async fn user_is_admin(c: &impl GenericClient, user_id: i64) -> StoreResult<bool> {
+pub(super) async fn user_is_admin(c: &impl GenericClient, user_id: i64) -> StoreResult<bool> {
     Ok(
         c.query_opt("SELECT admin FROM users WHERE id = $1", &[&user_id])
             .await?
@@ -168,7 +172,11 @@ pub async fn user_is_admin(c: &impl GenericClient, user_id: i64) -> StoreResult<
     )
 }
 
-pub async fn set_user_admin(c: &impl GenericClient, user_id: i64, admin: bool) -> StoreResult<()> {
+pub(super) async fn set_user_admin(
+    c: &impl GenericClient,
+    user_id: i64,
+    admin: bool,
+) -> StoreResult<()> {
     let n = c
         .execute(
             "UPDATE users SET admin = $2 WHERE id = $1",
@@ -181,7 +189,7 @@ pub async fn set_user_admin(c: &impl GenericClient, user_id: i64, admin: bool) -
     Ok(())
 }
 
-pub async fn create_session(
+pub(super) async fn create_session(
     c: &impl GenericClient,
     token_hash: &str,
     user_id: i64,
@@ -196,7 +204,7 @@ pub async fn create_session(
     Ok(())
 }
 
-pub async fn session_user(
+pub(super) async fn session_user(
     c: &impl GenericClient,
     token_hash: &str,
 ) -> StoreResult<Option<UserRecord>> {
@@ -210,7 +218,7 @@ pub async fn session_user(
         .map(user_row))
 }
 
-pub async fn delete_session(c: &impl GenericClient, token_hash: &str) -> StoreResult<()> {
+pub(super) async fn delete_session(c: &impl GenericClient, token_hash: &str) -> StoreResult<()> {
     c.execute(
         "DELETE FROM web_sessions WHERE token_hash = $1",
         &[&token_hash],

@@ -29,7 +29,7 @@ fn row(r: &Row) -> ActionAttemptRecord {
     }
 }
 
-pub async fn record(
+pub(super) async fn record(
     c: &impl GenericClient,
     a: NewActionAttempt,
 ) -> StoreResult<ActionAttemptRecord> {
@@ -63,7 +63,7 @@ pub async fn record(
     })
 }
 
-pub async fn of_source(
+pub(super) async fn of_source(
     c: &impl GenericClient,
     source_id: i64,
 ) -> StoreResult<Vec<ActionAttemptRecord>> {

@@ -15,13 +15,13 @@ use crate::store::{now_millis, StoreError, StoreResult};
 /// Bytes per `blob_chunks` row: large enough to keep rows few, small enough to stream.
 const CHUNK: usize = 512 * 1024;
 
-pub struct PgBlobStore {
+pub(super) struct PgBlobStore {
     pool: Pool,
     spool: PathBuf,
 }
 
 impl PgBlobStore {
-    pub fn new(pool: Pool, spool: PathBuf) -> PgBlobStore {
+    pub(super) fn new(pool: Pool, spool: PathBuf) -> PgBlobStore {
         let _ = std::fs::create_dir_all(&spool);
         sweep_spool(&spool);
         PgBlobStore { pool, spool }

@@ -7,7 +7,10 @@ use deadpool_postgres::Transaction;
 use super::message_rows::{exec, insert_message, next_id, parse_thread, query_opt, write_tags};
 use crate::store::*;
 
-pub async fn change_message(tx: &Transaction<'_>, ch: MessageChange) -> StoreResult<ChangeOutcome> {
+pub(super) async fn change_message(
+    tx: &Transaction<'_>,
+    ch: MessageChange,
+) -> StoreResult<ChangeOutcome> {
     let now = now_millis();
     // Edits take the flow's counter lock like posts, so their events' ids commit in order.
     let first_event_id = if ch.events.is_empty() {
@@ -74,7 +77,7 @@ pub async fn change_message(tx: &Transaction<'_>, ch: MessageChange) -> StoreRes
 /// Removes the message and records its `message-delete` event, which is returned. The
 /// flow's counter is locked first, as every write of the flow does, so writers never
 /// deadlock on each other.
-pub async fn delete_message(
+pub(super) async fn delete_message(
     tx: &Transaction<'_>,
     flow_id: &str,
     id: i64,

@@ -22,7 +22,7 @@ impl FileStore for PgStore {
 }
 
 /// Records the message's attachments; runs in the post's transaction.
-pub async fn insert_attachments(c: &impl GenericClient, m: &Message) -> StoreResult<()> {
+pub(super) async fn insert_attachments(c: &impl GenericClient, m: &Message) -> StoreResult<()> {
     for f in attachment_files(m) {
         c.execute(
             "INSERT INTO files (flow_id, id, message_id, file_name, content_type, size, created_at)
@@ -43,7 +43,7 @@ pub async fn insert_attachments(c: &impl GenericClient, m: &Message) -> StoreRes
     Ok(())
 }
 
-pub async fn file_by_id(
+pub(super) async fn file_by_id(
     c: &impl GenericClient,
     flow_id: &str,
     id: &str,
@@ -68,7 +68,7 @@ pub async fn file_by_id(
 
 /// The secret named `name`, stored from `candidate` when there is none yet. Concurrent
 /// first calls on several nodes agree, because only one insert wins.
-pub async fn server_secret(
+pub(super) async fn server_secret(
     c: &impl GenericClient,
     name: &str,
     candidate: &str,

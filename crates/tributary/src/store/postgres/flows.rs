@@ -93,7 +93,7 @@ pub(super) fn org_row(r: &Row, at: usize) -> OrgRecord {
     }
 }
 
-pub async fn create_org(c: &impl GenericClient, o: NewOrg) -> StoreResult<OrgRecord> {
+pub(super) async fn create_org(c: &impl GenericClient, o: NewOrg) -> StoreResult<OrgRecord> {
     let row = c
         .query_one(
             "INSERT INTO organizations (name, parameterized_name, user_limit, created_at)
@@ -108,7 +108,7 @@ pub async fn create_org(c: &impl GenericClient, o: NewOrg) -> StoreResult<OrgRec
         .ok_or(StoreError::NotFound("organization"))
 }
 
-pub async fn org_where(
+pub(super) async fn org_where(
     c: &impl GenericClient,
     cond: &str,
     arg: &(dyn ToSql + Sync),
@@ -117,7 +117,7 @@ pub async fn org_where(
     Ok(c.query_opt(&sql, &[arg]).await?.map(|r| org_row(&r, 0)))
 }
 
-pub async fn add_org_member(
+pub(super) async fn add_org_member(
     c: &impl GenericClient,
     org_id: i64,
     user_id: i64,
@@ -133,7 +133,7 @@ pub async fn add_org_member(
     Ok(())
 }
 
-pub async fn org_membership(
+pub(super) async fn org_membership(
     c: &impl GenericClient,
     org_id: i64,
     user_id: i64,
@@ -146,7 +146,10 @@ pub async fn org_membership(
     .map(|r| r.get(0)))
 }
 
-pub async fn orgs_of_user(c: &impl GenericClient, user_id: i64) -> StoreResult<Vec<OrgRecord>> {
+pub(super) async fn orgs_of_user(
+    c: &impl GenericClient,
+    user_id: i64,
+) -> StoreResult<Vec<OrgRecord>> {
     let sql = format!(
         "SELECT {ORG_COLS} FROM organizations o JOIN org_memberships m ON m.org_id = o.id
           WHERE m.user_id = $1 ORDER BY o.id"
@@ -158,7 +161,10 @@ pub async fn orgs_of_user(c: &impl GenericClient, user_id: i64) -> StoreResult<V
         .collect())
 }
 
-pub async fn org_members(c: &impl GenericClient, org_id: i64) -> StoreResult<Vec<OrgMember>> {
+pub(super) async fn org_members(
+    c: &impl GenericClient,
+    org_id: i64,
+) -> StoreResult<Vec<OrgMember>> {
     let sql = format!(
         "SELECT {USER_COLS}, m.admin FROM users u JOIN org_memberships m ON m.user_id = u.id
           WHERE m.org_id = $1 ORDER BY u.id"
@@ -212,7 +218,7 @@ pub(super) fn flow_sql(cond: &str) -> String {
     format!("SELECT {} FROM {FLOW_FROM} WHERE {cond}", flow_cols())
 }
 
-pub async fn insert_flow(c: &impl GenericClient, f: NewFlow) -> StoreResult<()> {
+pub(super) async fn insert_flow(c: &impl GenericClient, f: NewFlow) -> StoreResult<()> {
     c.execute(
         "INSERT INTO flows (id, org_id, name, parameterized_name, access_mode, join_token, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -223,7 +229,7 @@ pub async fn insert_flow(c: &impl GenericClient, f: NewFlow) -> StoreResult<()> 
     Ok(())
 }
 
-pub async fn flow_by_name(
+pub(super) async fn flow_by_name(
     c: &impl GenericClient,
     org: &str,
     flow: &str,
@@ -236,11 +242,14 @@ pub async fn flow_by_name(
     .await
 }
 
-pub async fn flow_by_id(c: &impl GenericClient, id: &str) -> StoreResult<Option<FlowRecord>> {
+pub(super) async fn flow_by_id(
+    c: &impl GenericClient,
+    id: &str,
+) -> StoreResult<Option<FlowRecord>> {
     flow_where(c, "f.id = $1", &[&id]).await
 }
 
-pub async fn flows_for_user(
+pub(super) async fn flows_for_user(
     c: &impl GenericClient,
     user_id: i64,
     with_joinable: bool,
@@ -266,7 +275,7 @@ pub async fn flows_for_user(
         .collect())
 }
 
-pub async fn flow_membership(
+pub(super) async fn flow_membership(
     c: &impl GenericClient,
     flow_id: &str,
     user_id: i64,
@@ -279,7 +288,7 @@ pub async fn flow_membership(
     .map(|r| FlowMembership { open: r.get(0) }))
 }
 
-pub async fn set_flow_member(
+pub(super) async fn set_flow_member(
     c: &impl GenericClient,
     flow_id: &str,
     user_id: i64,
@@ -295,7 +304,7 @@ pub async fn set_flow_member(
     Ok(())
 }
 
-pub async fn update_flow(
+pub(super) async fn update_flow(
     c: &impl GenericClient,
     flow_id: &str,
     ch: FlowChanges,
@@ -316,7 +325,10 @@ pub async fn update_flow(
         .ok_or(StoreError::NotFound("flow"))
 }
 
-pub async fn flow_members(c: &impl GenericClient, flow_id: &str) -> StoreResult<Vec<UserRecord>> {
+pub(super) async fn flow_members(
+    c: &impl GenericClient,
+    flow_id: &str,
+) -> StoreResult<Vec<UserRecord>> {
     let sql = format!(
         "SELECT {USER_COLS} FROM users u JOIN flow_memberships fm ON fm.user_id = u.id
           WHERE fm.flow_id = $1 ORDER BY u.id"

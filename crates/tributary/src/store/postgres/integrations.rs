@@ -134,7 +134,7 @@ pub(super) fn source_row(r: &Row) -> SourceRecord {
     }
 }
 
-pub async fn create_app(c: &impl GenericClient, a: NewApp) -> StoreResult<AppRecord> {
+pub(super) async fn create_app(c: &impl GenericClient, a: NewApp) -> StoreResult<AppRecord> {
     let row = c
         .query_one(
             "INSERT INTO applications (owner_id, name, icon_url, client_id, client_secret, redirect_uri,
@@ -153,7 +153,7 @@ pub async fn create_app(c: &impl GenericClient, a: NewApp) -> StoreResult<AppRec
         .ok_or(StoreError::NotFound("application"))
 }
 
-pub async fn app_by_id(c: &impl GenericClient, id: i64) -> StoreResult<Option<AppRecord>> {
+pub(super) async fn app_by_id(c: &impl GenericClient, id: i64) -> StoreResult<Option<AppRecord>> {
     Ok(c.query_opt(&app_sql("id = $1"), &[&id])
         .await?
         .as_ref()
@@ -164,7 +164,10 @@ pub(super) fn app_sql(cond: &str) -> String {
     format!("SELECT {APP_COLS} FROM applications WHERE {cond}")
 }
 
-pub async fn create_source(c: &impl GenericClient, s: NewSource) -> StoreResult<SourceRecord> {
+pub(super) async fn create_source(
+    c: &impl GenericClient,
+    s: NewSource,
+) -> StoreResult<SourceRecord> {
     let now = now_millis();
     let row = c
         .query_one(
@@ -180,7 +183,7 @@ pub async fn create_source(c: &impl GenericClient, s: NewSource) -> StoreResult<
         .ok_or(StoreError::NotFound("source"))
 }
 
-pub async fn source_where(
+pub(super) async fn source_where(
     c: &impl GenericClient,
     cond: &str,
     arg: &(dyn ToSql + Sync),
@@ -222,7 +225,7 @@ pub(super) fn source_sql(cond: &str) -> String {
     format!("SELECT {SOURCE_COLS} FROM sources WHERE {cond}")
 }
 
-pub async fn remove_source(
+pub(super) async fn remove_source(
     c: &impl GenericClient,
     id: i64,
     reason: &str,
@@ -239,7 +242,7 @@ pub async fn remove_source(
         .ok_or(StoreError::NotFound("source"))
 }
 
-pub async fn apps_where(
+pub(super) async fn apps_where(
     c: &impl GenericClient,
     cond: &str,
     args: &[&(dyn ToSql + Sync)],
@@ -248,7 +251,7 @@ pub async fn apps_where(
     Ok(c.query(&sql, args).await?.iter().map(app_row).collect())
 }
 
-pub async fn app_by_client_id(
+pub(super) async fn app_by_client_id(
     c: &impl GenericClient,
     client_id: &str,
 ) -> StoreResult<Option<AppRecord>> {
@@ -259,7 +262,11 @@ pub async fn app_by_client_id(
         .map(app_row))
 }
 
-pub async fn update_app(c: &impl GenericClient, id: i64, ch: AppChanges) -> StoreResult<AppRecord> {
+pub(super) async fn update_app(
+    c: &impl GenericClient,
+    id: i64,
+    ch: AppChanges,
+) -> StoreResult<AppRecord> {
     // A flag per optional column tells "leave it" from "clear it".
     let n = c
         .execute(
@@ -297,7 +304,7 @@ pub async fn update_app(c: &impl GenericClient, id: i64, ch: AppChanges) -> Stor
         .ok_or(StoreError::NotFound("application"))
 }
 
-pub async fn sources_where(
+pub(super) async fn sources_where(
     c: &impl GenericClient,
     cond: &str,
     arg: &(dyn ToSql + Sync),
@@ -312,7 +319,7 @@ pub async fn sources_where(
         .collect())
 }
 
-pub async fn update_source(
+pub(super) async fn update_source(
     c: &impl GenericClient,
     id: i64,
     ch: SourceChanges,

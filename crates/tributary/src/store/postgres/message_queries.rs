@@ -26,7 +26,7 @@ fn message_row(r: &Row) -> StoredMessage {
     }
 }
 
-pub async fn message_by_id(
+pub(super) async fn message_by_id(
     c: &impl GenericClient,
     flow_id: &str,
     id: i64,
@@ -44,7 +44,7 @@ fn push(args: &mut Vec<Arg>, v: Arg) -> String {
     format!("${}", args.len())
 }
 
-pub async fn list_messages(
+pub(super) async fn list_messages(
     c: &impl GenericClient,
     q: MessageQuery,
 ) -> StoreResult<Vec<StoredMessage>> {
@@ -120,7 +120,7 @@ fn thread_row(r: &Row) -> ThreadRecord {
     }
 }
 
-pub async fn thread_by_id(
+pub(super) async fn thread_by_id(
     c: &impl GenericClient,
     flow_id: &str,
     id: &str,
@@ -134,7 +134,7 @@ pub async fn thread_by_id(
     .map(thread_row))
 }
 
-pub async fn list_threads(
+pub(super) async fn list_threads(
     c: &impl GenericClient,
     q: ThreadQuery,
 ) -> StoreResult<Vec<ThreadRecord>> {

@@ -172,7 +172,7 @@ pub(super) async fn remember(
     Ok(())
 }
 
-pub async fn idempotent_response(
+pub(super) async fn idempotent_response(
     c: &impl GenericClient,
     scope: &str,
     key: &str,

@@ -16,25 +16,25 @@ use super::message_queries;
 use crate::bus::Bus;
 use crate::store::{MessageQuery, StoreResult};
 
-pub const CHANNEL: &str = "tributary_events";
+pub(super) const CHANNEL: &str = "tributary_events";
 
 /// Events read per query while catching up.
 const PAGE: i64 = 500;
 
 /// The payload naming one committed event.
-pub fn payload(flow_id: &str, id: i64) -> String {
+pub(super) fn payload(flow_id: &str, id: i64) -> String {
     format!("{flow_id}:{id}")
 }
 
 /// How long opening the store waits for the first `LISTEN` before it goes on without it (the
 /// listener keeps retrying; streams opened meanwhile get no live events from this node).
-pub const LISTEN_WAIT: Duration = Duration::from_secs(10);
+pub(super) const LISTEN_WAIT: Duration = Duration::from_secs(10);
 
 /// Listens until the returned task is aborted, reconnecting after failures. After each
 /// (re)connect it catches up every subscribed flow, since notifications sent while it was
 /// away are lost. `listening` is told once the first `LISTEN` is in place: until then a
 /// commit's notification would reach no one, so the store waits for it before it serves.
-pub fn spawn_listener(
+pub(super) fn spawn_listener(
     config: tokio_postgres::Config,
     pool: Pool,
     bus: Arc<Bus>,

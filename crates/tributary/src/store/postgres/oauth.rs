@@ -109,7 +109,7 @@ fn token_row(r: &Row) -> OAuthTokenRecord {
     }
 }
 
-pub async fn create_code(c: &impl GenericClient, k: NewOAuthCode) -> StoreResult<()> {
+pub(super) async fn create_code(c: &impl GenericClient, k: NewOAuthCode) -> StoreResult<()> {
     c.execute(
         "INSERT INTO oauth_codes (code_hash, app_id, user_id, redirect_uri, scopes, code_challenge,
                                   flow_id, created_at, expires_at)
@@ -131,7 +131,7 @@ pub async fn create_code(c: &impl GenericClient, k: NewOAuthCode) -> StoreResult
     Ok(())
 }
 
-pub async fn code_by_hash(
+pub(super) async fn code_by_hash(
     c: &impl GenericClient,
     hash: &str,
 ) -> StoreResult<Option<OAuthCodeRecord>> {
@@ -139,7 +139,7 @@ pub async fn code_by_hash(
     Ok(c.query_opt(&sql, &[&hash]).await?.as_ref().map(code_row))
 }
 
-pub async fn token_where(
+pub(super) async fn token_where(
     c: &impl GenericClient,
     cond: &str,
     arg: &(dyn ToSql + Sync),
@@ -148,7 +148,7 @@ pub async fn token_where(
     Ok(c.query_opt(&sql, &[arg]).await?.as_ref().map(token_row))
 }
 
-pub async fn create_token(
+pub(super) async fn create_token(
     c: &impl GenericClient,
     t: NewOAuthToken,
 ) -> StoreResult<OAuthTokenRecord> {
@@ -176,7 +176,11 @@ pub async fn create_token(
         .ok_or(StoreError::NotFound("token"))
 }
 
-pub async fn revoke_family(c: &impl GenericClient, family: &str, reason: &str) -> StoreResult<()> {
+pub(super) async fn revoke_family(
+    c: &impl GenericClient,
+    family: &str,
+    reason: &str,
+) -> StoreResult<()> {
     c.execute(
         "UPDATE oauth_tokens SET revoked_at = $2, revoke_reason = $3
           WHERE family = $1 AND revoked_at IS NULL",
@@ -187,7 +191,7 @@ pub async fn revoke_family(c: &impl GenericClient, family: &str, reason: &str) -
 }
 
 /// Marks the code used; `false` when it already was. Run inside the caller's transaction.
-pub async fn mark_code_used(c: &impl GenericClient, code_hash: &str) -> StoreResult<bool> {
+pub(super) async fn mark_code_used(c: &impl GenericClient, code_hash: &str) -> StoreResult<bool> {
     let n = c
         .execute(
             "UPDATE oauth_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL",
@@ -198,7 +202,7 @@ pub async fn mark_code_used(c: &impl GenericClient, code_hash: &str) -> StoreRes
 }
 
 /// Revokes the token as rotated; `false` when it already was revoked.
-pub async fn mark_rotated(c: &impl GenericClient, id: i64) -> StoreResult<bool> {
+pub(super) async fn mark_rotated(c: &impl GenericClient, id: i64) -> StoreResult<bool> {
     let n = c
         .execute(
             "UPDATE oauth_tokens SET revoked_at = $2, revoke_reason = 'rotated'
@@ -209,7 +213,7 @@ pub async fn mark_rotated(c: &impl GenericClient, id: i64) -> StoreResult<bool> 
     Ok(n > 0)
 }
 
-pub async fn revoke_token(c: &impl GenericClient, id: i64, reason: &str) -> StoreResult<()> {
+pub(super) async fn revoke_token(c: &impl GenericClient, id: i64, reason: &str) -> StoreResult<()> {
     c.execute(
         "UPDATE oauth_tokens SET revoked_at = $2, revoke_reason = $3
           WHERE id = $1 AND revoked_at IS NULL",
@@ -219,7 +223,11 @@ pub async fn revoke_token(c: &impl GenericClient, id: i64, reason: &str) -> Stor
     Ok(())
 }
 
-pub async fn revoke_grant(c: &impl GenericClient, user_id: i64, app_id: i64) -> StoreResult<()> {
+pub(super) async fn revoke_grant(
+    c: &impl GenericClient,
+    user_id: i64,
+    app_id: i64,
+) -> StoreResult<()> {
     c.execute(
         "UPDATE oauth_tokens SET revoked_at = $3, revoke_reason = 'user_revoked'
           WHERE user_id = $1 AND app_id = $2 AND revoked_at IS NULL",
@@ -229,7 +237,7 @@ pub async fn revoke_grant(c: &impl GenericClient, user_id: i64, app_id: i64) -> 
     Ok(())
 }
 
-pub async fn live_tokens_of_user(
+pub(super) async fn live_tokens_of_user(
     c: &impl GenericClient,
     user_id: i64,
 ) -> StoreResult<Vec<OAuthTokenRecord>> {

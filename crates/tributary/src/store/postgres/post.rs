@@ -13,14 +13,17 @@ use super::message_rows::{
 use crate::store::*;
 
 /// The advisory lock key of an idempotency claim.
-pub fn claim_lock_key(claim: &IdempotencyClaim) -> String {
+pub(super) fn claim_lock_key(claim: &IdempotencyClaim) -> String {
     format!("{}\n{}", claim.scope, claim.key)
 }
 
 /// Takes the advisory locks of every claim in a group, in one fixed (sorted) order, before
 /// any job runs: jobs taking them one by one, between counter locks, could deadlock with
 /// another node's group taking the same locks in another order.
-pub async fn lock_claims(tx: &Transaction<'_>, mut keys: Vec<String>) -> Result<(), PgError> {
+pub(super) async fn lock_claims(
+    tx: &Transaction<'_>,
+    mut keys: Vec<String>,
+) -> Result<(), PgError> {
     if keys.is_empty() {
         return Ok(());
     }
@@ -40,7 +43,7 @@ pub async fn lock_claims(tx: &Transaction<'_>, mut keys: Vec<String>) -> Result<
 /// Statements that do not need each other's results are sent together (tokio-postgres
 /// pipelines the futures polled together, in polling order): a group runs its posts one
 /// after another on one connection, so round trips, not the database, bound its rate.
-pub async fn post_message(tx: &Transaction<'_>, p: NewPost) -> StoreResult<PostOutcome> {
+pub(super) async fn post_message(tx: &Transaction<'_>, p: NewPost) -> StoreResult<PostOutcome> {
     let now = now_millis();
     if let Some(claim) = &p.claim {
         if let Some(r) = idempotent_response(tx, &claim.scope, &claim.key).await? {

@@ -20,7 +20,7 @@ use crate::store::*;
 /// Whether every post of the group can take the set-based path. External threads need both
 /// halves of their key: without one, the per-post lookup never matches and each post makes
 /// a thread of its own, which is not worth a second code path.
-pub fn eligible<'a>(mut posts: impl Iterator<Item = &'a NewPost>) -> bool {
+pub(super) fn eligible<'a>(mut posts: impl Iterator<Item = &'a NewPost>) -> bool {
     posts.all(|p| {
         p.claim.is_none()
             && match &p.thread {
@@ -71,7 +71,7 @@ struct Touched<'a> {
 
 /// Stores the group (sorted by flow, as the poster sorts it) in one transaction and commits.
 /// On error nothing is stored.
-pub async fn commit_group(
+pub(super) async fn commit_group(
     client: &mut Object,
     posts: &[&NewPost],
 ) -> StoreResult<Vec<StoredMessage>> {

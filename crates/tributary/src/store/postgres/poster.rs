@@ -35,19 +35,19 @@ struct Job {
 }
 
 /// The handle through which the store queues posts. The task ends once it is dropped.
-pub struct Poster {
+pub(super) struct Poster {
     jobs: mpsc::Sender<Job>,
 }
 
 impl Poster {
-    pub fn start(pool: Pool) -> Poster {
+    pub(super) fn start(pool: Pool) -> Poster {
         let (jobs, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(pool, rx));
         Poster { jobs }
     }
 
     /// Stores the post in the next group and resolves once that group is durable.
-    pub async fn post(&self, post: NewPost) -> StoreResult<PostOutcome> {
+    pub(super) async fn post(&self, post: NewPost) -> StoreResult<PostOutcome> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job { post, reply })

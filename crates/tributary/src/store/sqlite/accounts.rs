@@ -96,7 +96,7 @@ pub(super) fn user_row(r: &Row<'_>) -> rusqlite::Result<UserRecord> {
     })
 }
 
-pub fn create_user(c: &Connection, u: NewUser) -> StoreResult<UserRecord> {
+pub(super) fn create_user(c: &Connection, u: NewUser) -> StoreResult<UserRecord> {
     c.execute(
         "INSERT INTO users (email, name, nick, avatar, website, password_hash, api_token_hash, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -106,14 +106,18 @@ pub fn create_user(c: &Connection, u: NewUser) -> StoreResult<UserRecord> {
     user_where(c, "u.id = ?1", c.last_insert_rowid())?.ok_or(StoreError::NotFound("user"))
 }
 
-pub fn user_where(c: &Connection, cond: &str, arg: impl ToSql) -> StoreResult<Option<UserRecord>> {
+pub(super) fn user_where(
+    c: &Connection,
+    cond: &str,
+    arg: impl ToSql,
+) -> StoreResult<Option<UserRecord>> {
     let sql = format!("SELECT {USER_COLS} FROM users u WHERE {cond}");
     Ok(c.prepare_cached(&sql)?
         .query_row([arg], user_row)
         .optional()?)
 }
 
-pub fn set_api_token_hash(c: &Connection, user_id: i64, hash: &str) -> StoreResult<()> {
+pub(super) fn set_api_token_hash(c: &Connection, user_id: i64, hash: &str) -> StoreResult<()> {
     let n = c.execute(
         "UPDATE users SET api_token_hash = ?2 WHERE id = ?1",
         params![user_id, hash],
@@ -124,7 +128,7 @@ pub fn set_api_token_hash(c: &Connection, user_id: i64, hash: &str) -> StoreResu
     Ok(())
 }
 
-pub fn users_visible_to(c: &Connection, user_id: i64) -> StoreResult<Vec<UserRecord>> {
+pub(super) fn users_visible_to(c: &Connection, user_id: i64) -> StoreResult<Vec<UserRecord>> {
     let sql = format!(
         "SELECT {USER_COLS} FROM users u WHERE u.id IN (
             SELECT fm2.user_id FROM flow_memberships fm
@@ -142,7 +146,7 @@ pub fn users_visible_to(c: &Connection, user_id: i64) -> StoreResult<Vec<UserRec
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn share_organization(c: &Connection, a: i64, b: i64) -> StoreResult<bool> {
+pub(super) fn share_organization(c: &Connection, a: i64, b: i64) -> StoreResult<bool> {
     Ok(c.query_row(
         "SELECT EXISTS (SELECT 1 FROM org_memberships x JOIN org_memberships y ON x.org_id = y.org_id
                          WHERE x.user_id = ?1 AND y.user_id = ?2)",
@@ -151,7 +155,7 @@ pub fn share_organization(c: &Connection, a: i64, b: i64) -> StoreResult<bool> {
     )?)
 }
 
-pub fn user_is_admin(c: &Connection, user_id: i64) -> StoreResult<bool> {
+pub(super) fn user_is_admin(c: &Connection, user_id: i64) -> StoreResult<bool> {
     Ok(
         c.query_row("SELECT admin FROM users WHERE id = ?1", [user_id], |r| {
             r.get(0)
@@ -161,7 +165,7 @@ pub fn user_is_admin(c: &Connection, user_id: i64) -> StoreResult<bool> {
     )
 }
 
-pub fn set_user_admin(c: &Connection, user_id: i64, admin: bool) -> StoreResult<()> {
+pub(super) fn set_user_admin(c: &Connection, user_id: i64, admin: bool) -> StoreResult<()> {
     let n = c.execute(
         "UPDATE users SET admin = ?2 WHERE id = ?1",
         params![user_id, admin],
@@ -172,7 +176,7 @@ pub fn set_user_admin(c: &Connection, user_id: i64, admin: bool) -> StoreResult<
     Ok(())
 }
 
-pub fn create_session(
+pub(super) fn create_session(
     c: &Connection,
     token_hash: &str,
     user_id: i64,
@@ -186,7 +190,7 @@ pub fn create_session(
     Ok(())
 }
 
-pub fn session_user(c: &Connection, token_hash: &str) -> StoreResult<Option<UserRecord>> {
+pub(super) fn session_user(c: &Connection, token_hash: &str) -> StoreResult<Option<UserRecord>> {
     let sql = format!(
         "SELECT {USER_COLS} FROM users u JOIN web_sessions s ON s.user_id = u.id
           WHERE s.token_hash = ?1 AND s.expires_at > ?2"
@@ -197,7 +201,7 @@ pub fn session_user(c: &Connection, token_hash: &str) -> StoreResult<Option<User
     )
 }
 
-pub fn delete_session(c: &Connection, token_hash: &str) -> StoreResult<()> {
+pub(super) fn delete_session(c: &Connection, token_hash: &str) -> StoreResult<()> {
     c.execute(
         "DELETE FROM web_sessions WHERE token_hash = ?1",
         [token_hash],

@@ -29,7 +29,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<ActionAttemptRecord> {
     })
 }
 
-pub fn record(c: &Connection, a: NewActionAttempt) -> StoreResult<ActionAttemptRecord> {
+pub(super) fn record(c: &Connection, a: NewActionAttempt) -> StoreResult<ActionAttemptRecord> {
     c.execute(
         "INSERT INTO action_attempts (source_id, flow_id, thread_id, action_index, action_name,
                                       user_id, method, url, status, outcome, error, latency_ms,
@@ -58,7 +58,7 @@ pub fn record(c: &Connection, a: NewActionAttempt) -> StoreResult<ActionAttemptR
     })
 }
 
-pub fn of_source(c: &Connection, source_id: i64) -> StoreResult<Vec<ActionAttemptRecord>> {
+pub(super) fn of_source(c: &Connection, source_id: i64) -> StoreResult<Vec<ActionAttemptRecord>> {
     let sql = format!(
         "SELECT {COLS} FROM action_attempts WHERE source_id = ?1 ORDER BY id DESC LIMIT ?2"
     );

@@ -19,12 +19,12 @@ use rusqlite::Connection;
 const INTERVAL: Duration = Duration::from_millis(10);
 
 /// A handle the writer nudges after each commit; the thread ends when it is dropped.
-pub struct Checkpointer {
+pub(super) struct Checkpointer {
     nudge: mpsc::SyncSender<()>,
 }
 
 impl Checkpointer {
-    pub fn start(conn: Connection) -> std::io::Result<Checkpointer> {
+    pub(super) fn start(conn: Connection) -> std::io::Result<Checkpointer> {
         let (nudge, rx) = mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
@@ -33,7 +33,7 @@ impl Checkpointer {
     }
 
     /// Tells the checkpointer there is something to copy; never blocks.
-    pub fn committed(&self) {
+    pub(super) fn committed(&self) {
         let _ = self.nudge.try_send(());
     }
 }

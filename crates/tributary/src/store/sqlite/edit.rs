@@ -10,7 +10,10 @@ use super::writer::Written;
 use crate::store::*;
 
 /// Rewrites one message and records the edit's events, which are published with it.
-pub fn change_message(c: &Connection, ch: MessageChange) -> StoreResult<Written<ChangeOutcome>> {
+pub(super) fn change_message(
+    c: &Connection,
+    ch: MessageChange,
+) -> StoreResult<Written<ChangeOutcome>> {
     let now = now_millis();
     let (rowid, thread_id): (i64, Option<String>) = c
         .query_row(
@@ -67,7 +70,7 @@ pub fn change_message(c: &Connection, ch: MessageChange) -> StoreResult<Written<
 }
 
 /// Removes the message and records its `message-delete` event, which is returned.
-pub fn delete_message(
+pub(super) fn delete_message(
     c: &Connection,
     flow_id: &str,
     id: i64,

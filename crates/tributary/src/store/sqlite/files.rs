@@ -28,7 +28,7 @@ impl FileStore for SqliteStore {
 }
 
 /// Records the message's attachments; runs in the post's savepoint.
-pub fn insert_attachments(c: &Connection, m: &Message) -> StoreResult<()> {
+pub(super) fn insert_attachments(c: &Connection, m: &Message) -> StoreResult<()> {
     for f in attachment_files(m) {
         c.execute(
             "INSERT INTO files (flow_id, id, message_id, file_name, content_type, size, created_at)
@@ -48,7 +48,11 @@ pub fn insert_attachments(c: &Connection, m: &Message) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn file_by_id(c: &Connection, flow_id: &str, id: &str) -> StoreResult<Option<FileRecord>> {
+pub(super) fn file_by_id(
+    c: &Connection,
+    flow_id: &str,
+    id: &str,
+) -> StoreResult<Option<FileRecord>> {
     Ok(c.query_row(
         "SELECT flow_id, id, message_id, file_name, content_type, size, created_at
          FROM files WHERE flow_id = ?1 AND id = ?2",
@@ -69,7 +73,7 @@ pub fn file_by_id(c: &Connection, flow_id: &str, id: &str) -> StoreResult<Option
 }
 
 /// The secret named `name`, stored from `candidate` when there is none yet.
-pub fn server_secret(c: &Connection, name: &str, candidate: &str) -> StoreResult<String> {
+pub(super) fn server_secret(c: &Connection, name: &str, candidate: &str) -> StoreResult<String> {
     c.execute(
         "INSERT INTO server_secrets (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
         params![name, candidate],

@@ -103,7 +103,7 @@ pub(super) fn org_row(r: &Row<'_>, at: usize) -> rusqlite::Result<OrgRecord> {
     })
 }
 
-pub fn create_org(c: &Connection, o: NewOrg) -> StoreResult<OrgRecord> {
+pub(super) fn create_org(c: &Connection, o: NewOrg) -> StoreResult<OrgRecord> {
     c.execute(
         "INSERT INTO organizations (name, parameterized_name, user_limit, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![o.name, o.parameterized_name, o.user_limit, now_millis()],
@@ -112,12 +112,21 @@ pub fn create_org(c: &Connection, o: NewOrg) -> StoreResult<OrgRecord> {
     org_where(c, "o.id = ?1", c.last_insert_rowid())?.ok_or(StoreError::NotFound("organization"))
 }
 
-pub fn org_where(c: &Connection, cond: &str, arg: impl ToSql) -> StoreResult<Option<OrgRecord>> {
+pub(super) fn org_where(
+    c: &Connection,
+    cond: &str,
+    arg: impl ToSql,
+) -> StoreResult<Option<OrgRecord>> {
     let sql = format!("SELECT {ORG_COLS} FROM organizations o WHERE {cond}");
     Ok(c.query_row(&sql, [arg], |r| org_row(r, 0)).optional()?)
 }
 
-pub fn add_org_member(c: &Connection, org_id: i64, user_id: i64, admin: bool) -> StoreResult<()> {
+pub(super) fn add_org_member(
+    c: &Connection,
+    org_id: i64,
+    user_id: i64,
+    admin: bool,
+) -> StoreResult<()> {
     c.execute(
         "INSERT INTO org_memberships (org_id, user_id, admin, created_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (org_id, user_id) DO UPDATE SET admin = excluded.admin",
@@ -127,7 +136,11 @@ pub fn add_org_member(c: &Connection, org_id: i64, user_id: i64, admin: bool) ->
     Ok(())
 }
 
-pub fn org_membership(c: &Connection, org_id: i64, user_id: i64) -> StoreResult<Option<bool>> {
+pub(super) fn org_membership(
+    c: &Connection,
+    org_id: i64,
+    user_id: i64,
+) -> StoreResult<Option<bool>> {
     Ok(c.query_row(
         "SELECT admin FROM org_memberships WHERE org_id = ?1 AND user_id = ?2",
         [org_id, user_id],
@@ -136,7 +149,7 @@ pub fn org_membership(c: &Connection, org_id: i64, user_id: i64) -> StoreResult<
     .optional()?)
 }
 
-pub fn orgs_of_user(c: &Connection, user_id: i64) -> StoreResult<Vec<OrgRecord>> {
+pub(super) fn orgs_of_user(c: &Connection, user_id: i64) -> StoreResult<Vec<OrgRecord>> {
     let sql = format!(
         "SELECT {ORG_COLS} FROM organizations o JOIN org_memberships m ON m.org_id = o.id
           WHERE m.user_id = ?1 ORDER BY o.id"
@@ -146,7 +159,7 @@ pub fn orgs_of_user(c: &Connection, user_id: i64) -> StoreResult<Vec<OrgRecord>>
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn org_members(c: &Connection, org_id: i64) -> StoreResult<Vec<OrgMember>> {
+pub(super) fn org_members(c: &Connection, org_id: i64) -> StoreResult<Vec<OrgMember>> {
     let sql = format!(
         "SELECT {USER_COLS}, m.admin FROM users u JOIN org_memberships m ON m.user_id = u.id
           WHERE m.org_id = ?1 ORDER BY u.id"
@@ -193,7 +206,11 @@ fn flow_where(c: &Connection, cond: &str, args: &[&dyn ToSql]) -> StoreResult<Op
         .optional()?)
 }
 
-pub fn create_flow(c: &Connection, f: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord> {
+pub(super) fn create_flow(
+    c: &Connection,
+    f: NewFlow,
+    creator: Option<i64>,
+) -> StoreResult<FlowRecord> {
     c.execute(
         "INSERT INTO flows (id, org_id, name, parameterized_name, access_mode, join_token, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -206,7 +223,11 @@ pub fn create_flow(c: &Connection, f: NewFlow, creator: Option<i64>) -> StoreRes
     flow_by_id(c, &f.id)?.ok_or(StoreError::NotFound("flow"))
 }
 
-pub fn flow_by_name(c: &Connection, org: &str, flow: &str) -> StoreResult<Option<FlowRecord>> {
+pub(super) fn flow_by_name(
+    c: &Connection,
+    org: &str,
+    flow: &str,
+) -> StoreResult<Option<FlowRecord>> {
     flow_where(
         c,
         "o.parameterized_name = ?1 AND f.parameterized_name = ?2",
@@ -214,11 +235,11 @@ pub fn flow_by_name(c: &Connection, org: &str, flow: &str) -> StoreResult<Option
     )
 }
 
-pub fn flow_by_id(c: &Connection, id: &str) -> StoreResult<Option<FlowRecord>> {
+pub(super) fn flow_by_id(c: &Connection, id: &str) -> StoreResult<Option<FlowRecord>> {
     flow_where(c, "f.id = ?1", &[&id])
 }
 
-pub fn flows_for_user(
+pub(super) fn flows_for_user(
     c: &Connection,
     user_id: i64,
     with_joinable: bool,
@@ -242,7 +263,7 @@ pub fn flows_for_user(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn flow_membership(
+pub(super) fn flow_membership(
     c: &Connection,
     flow_id: &str,
     user_id: i64,
@@ -255,7 +276,12 @@ pub fn flow_membership(
     .optional()?)
 }
 
-pub fn set_flow_member(c: &Connection, flow_id: &str, user_id: i64, open: bool) -> StoreResult<()> {
+pub(super) fn set_flow_member(
+    c: &Connection,
+    flow_id: &str,
+    user_id: i64,
+    open: bool,
+) -> StoreResult<()> {
     c.execute(
         "INSERT INTO flow_memberships (flow_id, user_id, open, created_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (flow_id, user_id) DO UPDATE SET open = excluded.open",
@@ -265,7 +291,11 @@ pub fn set_flow_member(c: &Connection, flow_id: &str, user_id: i64, open: bool) 
     Ok(())
 }
 
-pub fn update_flow(c: &Connection, flow_id: &str, ch: FlowChanges) -> StoreResult<FlowRecord> {
+pub(super) fn update_flow(
+    c: &Connection,
+    flow_id: &str,
+    ch: FlowChanges,
+) -> StoreResult<FlowRecord> {
     let n = c.execute(
         "UPDATE flows SET name = COALESCE(?2, name), disabled = COALESCE(?3, disabled),
                     access_mode = COALESCE(?4, access_mode) WHERE id = ?1",
@@ -282,7 +312,7 @@ pub fn update_flow(c: &Connection, flow_id: &str, ch: FlowChanges) -> StoreResul
     flow_by_id(c, flow_id)?.ok_or(StoreError::NotFound("flow"))
 }
 
-pub fn flow_members(c: &Connection, flow_id: &str) -> StoreResult<Vec<UserRecord>> {
+pub(super) fn flow_members(c: &Connection, flow_id: &str) -> StoreResult<Vec<UserRecord>> {
     let sql = format!(
         "SELECT {USER_COLS} FROM users u JOIN flow_memberships fm ON fm.user_id = u.id
           WHERE fm.flow_id = ?1 ORDER BY u.id"

@@ -147,7 +147,7 @@ fn source_row(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
     })
 }
 
-pub fn create_app(c: &Connection, a: NewApp) -> StoreResult<AppRecord> {
+pub(super) fn create_app(c: &Connection, a: NewApp) -> StoreResult<AppRecord> {
     c.execute(
         "INSERT INTO applications (owner_id, name, icon_url, client_id, client_secret, redirect_uri,
                                    setup_uri, configuration_uri, published, created_at)
@@ -161,14 +161,14 @@ pub fn create_app(c: &Connection, a: NewApp) -> StoreResult<AppRecord> {
     app_by_id(c, c.last_insert_rowid())?.ok_or(StoreError::NotFound("application"))
 }
 
-pub fn app_by_id(c: &Connection, id: i64) -> StoreResult<Option<AppRecord>> {
+pub(super) fn app_by_id(c: &Connection, id: i64) -> StoreResult<Option<AppRecord>> {
     let sql = format!("SELECT {APP_COLS} FROM applications WHERE id = ?1");
     Ok(c.prepare_cached(&sql)?
         .query_row([id], app_row)
         .optional()?)
 }
 
-pub fn create_source(c: &Connection, s: NewSource) -> StoreResult<SourceRecord> {
+pub(super) fn create_source(c: &Connection, s: NewSource) -> StoreResult<SourceRecord> {
     let now = now_millis();
     c.execute(
         "INSERT INTO sources (flow_id, app_id, creator_id, name, external_url, flow_token_hash, created_at, updated_at)
@@ -183,7 +183,7 @@ pub fn create_source(c: &Connection, s: NewSource) -> StoreResult<SourceRecord> 
 const CONTEXT_APP_AT: usize = 12;
 const CONTEXT_FLOW_AT: usize = CONTEXT_APP_AT + 12;
 
-pub fn source_context_by_token_hash(
+pub(super) fn source_context_by_token_hash(
     c: &Connection,
     hash: &str,
 ) -> StoreResult<Option<SourceContext>> {
@@ -209,7 +209,7 @@ pub fn source_context_by_token_hash(
         .optional()?)
 }
 
-pub fn source_where(
+pub(super) fn source_where(
     c: &Connection,
     cond: &str,
     arg: impl ToSql,
@@ -220,7 +220,7 @@ pub fn source_where(
         .optional()?)
 }
 
-pub fn remove_source(c: &Connection, id: i64, reason: &str) -> StoreResult<SourceRecord> {
+pub(super) fn remove_source(c: &Connection, id: i64, reason: &str) -> StoreResult<SourceRecord> {
     let now = now_millis();
     c.execute(
         "UPDATE sources SET removed_at = COALESCE(removed_at, ?2),
@@ -230,21 +230,25 @@ pub fn remove_source(c: &Connection, id: i64, reason: &str) -> StoreResult<Sourc
     source_where(c, "id = ?1", id)?.ok_or(StoreError::NotFound("source"))
 }
 
-pub fn apps_where(c: &Connection, cond: &str, arg: impl ToSql) -> StoreResult<Vec<AppRecord>> {
+pub(super) fn apps_where(
+    c: &Connection,
+    cond: &str,
+    arg: impl ToSql,
+) -> StoreResult<Vec<AppRecord>> {
     let sql = format!("SELECT {APP_COLS} FROM applications WHERE {cond}");
     let mut st = c.prepare_cached(&sql)?;
     let rows = st.query_map([arg], app_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn app_by_client_id(c: &Connection, client_id: &str) -> StoreResult<Option<AppRecord>> {
+pub(super) fn app_by_client_id(c: &Connection, client_id: &str) -> StoreResult<Option<AppRecord>> {
     let sql = format!("SELECT {APP_COLS} FROM applications WHERE client_id = ?1");
     Ok(c.prepare_cached(&sql)?
         .query_row([client_id], app_row)
         .optional()?)
 }
 
-pub fn update_app(c: &Connection, id: i64, ch: AppChanges) -> StoreResult<AppRecord> {
+pub(super) fn update_app(c: &Connection, id: i64, ch: AppChanges) -> StoreResult<AppRecord> {
     // A flag per optional column tells "leave it" from "clear it".
     let n = c.execute(
         "UPDATE applications SET
@@ -278,7 +282,7 @@ pub fn update_app(c: &Connection, id: i64, ch: AppChanges) -> StoreResult<AppRec
     app_by_id(c, id)?.ok_or(StoreError::NotFound("application"))
 }
 
-pub fn sources_where(
+pub(super) fn sources_where(
     c: &Connection,
     cond: &str,
     arg: impl ToSql,
@@ -291,7 +295,11 @@ pub fn sources_where(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn update_source(c: &Connection, id: i64, ch: SourceChanges) -> StoreResult<SourceRecord> {
+pub(super) fn update_source(
+    c: &Connection,
+    id: i64,
+    ch: SourceChanges,
+) -> StoreResult<SourceRecord> {
     let n = c.execute(
         "UPDATE sources SET
             error_message = CASE WHEN ?2 THEN ?3 ELSE error_message END,

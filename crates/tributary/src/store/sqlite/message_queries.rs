@@ -24,7 +24,11 @@ fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
     })
 }
 
-pub fn message_by_id(c: &Connection, flow_id: &str, id: i64) -> StoreResult<Option<StoredMessage>> {
+pub(super) fn message_by_id(
+    c: &Connection,
+    flow_id: &str,
+    id: i64,
+) -> StoreResult<Option<StoredMessage>> {
     let sql =
         format!("SELECT {MESSAGE_COLS} FROM {MESSAGE_FROM} WHERE m.flow_id = ?1 AND m.id = ?2");
     Ok(c.prepare_cached(&sql)?
@@ -47,7 +51,7 @@ fn fts_query(terms: &[String]) -> String {
         .join(" ")
 }
 
-pub fn list_messages(c: &Connection, q: MessageQuery) -> StoreResult<Vec<StoredMessage>> {
+pub(super) fn list_messages(c: &Connection, q: MessageQuery) -> StoreResult<Vec<StoredMessage>> {
     let mut sql = format!("SELECT {MESSAGE_COLS} FROM {MESSAGE_FROM} WHERE m.flow_id = ?");
     let mut args: Vec<Sql> = vec![Sql::Text(q.flow_id.clone())];
     if let Some(t) = &q.thread_id {
@@ -117,7 +121,11 @@ fn thread_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ThreadRecord> {
     })
 }
 
-pub fn thread_by_id(c: &Connection, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>> {
+pub(super) fn thread_by_id(
+    c: &Connection,
+    flow_id: &str,
+    id: &str,
+) -> StoreResult<Option<ThreadRecord>> {
     Ok(c.query_row(
         "SELECT id, flow_id, updated_at, state FROM threads WHERE flow_id = ?1 AND id = ?2",
         params![flow_id, id],
@@ -126,7 +134,7 @@ pub fn thread_by_id(c: &Connection, flow_id: &str, id: &str) -> StoreResult<Opti
     .optional()?)
 }
 
-pub fn list_threads(c: &Connection, q: ThreadQuery) -> StoreResult<Vec<ThreadRecord>> {
+pub(super) fn list_threads(c: &Connection, q: ThreadQuery) -> StoreResult<Vec<ThreadRecord>> {
     let mut sql =
         String::from("SELECT id, flow_id, updated_at, state FROM threads WHERE flow_id = ?");
     let mut args: Vec<Sql> = vec![Sql::Text(q.flow_id.clone())];

@@ -126,7 +126,7 @@ pub(super) fn remember(
     Ok(())
 }
 
-pub fn idempotent_response(
+pub(super) fn idempotent_response(
     c: &Connection,
     scope: &str,
     key: &str,

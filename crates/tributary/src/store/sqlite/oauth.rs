@@ -109,7 +109,7 @@ fn token_row(r: &Row<'_>) -> rusqlite::Result<OAuthTokenRecord> {
     })
 }
 
-pub fn create_code(c: &Connection, k: NewOAuthCode) -> StoreResult<()> {
+pub(super) fn create_code(c: &Connection, k: NewOAuthCode) -> StoreResult<()> {
     c.execute(
         "INSERT INTO oauth_codes (code_hash, app_id, user_id, redirect_uri, scopes, code_challenge,
                                   flow_id, created_at, expires_at)
@@ -130,12 +130,12 @@ pub fn create_code(c: &Connection, k: NewOAuthCode) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn code_by_hash(c: &Connection, hash: &str) -> StoreResult<Option<OAuthCodeRecord>> {
+pub(super) fn code_by_hash(c: &Connection, hash: &str) -> StoreResult<Option<OAuthCodeRecord>> {
     let sql = format!("SELECT {CODE_COLS} FROM oauth_codes WHERE code_hash = ?1");
     Ok(c.query_row(&sql, [hash], code_row).optional()?)
 }
 
-pub fn token_where(
+pub(super) fn token_where(
     c: &Connection,
     cond: &str,
     arg: impl ToSql,
@@ -144,7 +144,7 @@ pub fn token_where(
     Ok(c.query_row(&sql, [arg], token_row).optional()?)
 }
 
-pub fn create_token(c: &Connection, t: NewOAuthToken) -> StoreResult<OAuthTokenRecord> {
+pub(super) fn create_token(c: &Connection, t: NewOAuthToken) -> StoreResult<OAuthTokenRecord> {
     c.execute(
         "INSERT INTO oauth_tokens (app_id, user_id, scopes, family, access_token_hash,
                                    refresh_token_hash, access_expires_at, created_at)
@@ -164,7 +164,7 @@ pub fn create_token(c: &Connection, t: NewOAuthToken) -> StoreResult<OAuthTokenR
     token_where(c, "id = ?1", c.last_insert_rowid())?.ok_or(StoreError::NotFound("token"))
 }
 
-pub fn revoke_family(c: &Connection, family: &str, reason: &str) -> StoreResult<()> {
+pub(super) fn revoke_family(c: &Connection, family: &str, reason: &str) -> StoreResult<()> {
     c.execute(
         "UPDATE oauth_tokens SET revoked_at = ?2, revoke_reason = ?3
           WHERE family = ?1 AND revoked_at IS NULL",
@@ -173,7 +173,7 @@ pub fn revoke_family(c: &Connection, family: &str, reason: &str) -> StoreResult<
     Ok(())
 }
 
-pub fn redeem_code(
+pub(super) fn redeem_code(
     c: &Connection,
     code_hash: &str,
     token: NewOAuthToken,
@@ -189,7 +189,7 @@ pub fn redeem_code(
     create_token(c, token).map(Some)
 }
 
-pub fn rotate_token(
+pub(super) fn rotate_token(
     c: &Connection,
     old_id: i64,
     token: NewOAuthToken,
@@ -206,7 +206,7 @@ pub fn rotate_token(
     create_token(c, token).map(Some)
 }
 
-pub fn revoke_token(c: &Connection, id: i64, reason: &str) -> StoreResult<()> {
+pub(super) fn revoke_token(c: &Connection, id: i64, reason: &str) -> StoreResult<()> {
     c.execute(
         "UPDATE oauth_tokens SET revoked_at = ?2, revoke_reason = ?3
           WHERE id = ?1 AND revoked_at IS NULL",
@@ -215,7 +215,7 @@ pub fn revoke_token(c: &Connection, id: i64, reason: &str) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn revoke_grant(c: &Connection, user_id: i64, app_id: i64) -> StoreResult<()> {
+pub(super) fn revoke_grant(c: &Connection, user_id: i64, app_id: i64) -> StoreResult<()> {
     c.execute(
         "UPDATE oauth_tokens SET revoked_at = ?3, revoke_reason = 'user_revoked'
           WHERE user_id = ?1 AND app_id = ?2 AND revoked_at IS NULL",
@@ -224,7 +224,10 @@ pub fn revoke_grant(c: &Connection, user_id: i64, app_id: i64) -> StoreResult<()
     Ok(())
 }
 
-pub fn live_tokens_of_user(c: &Connection, user_id: i64) -> StoreResult<Vec<OAuthTokenRecord>> {
+pub(super) fn live_tokens_of_user(
+    c: &Connection,
+    user_id: i64,
+) -> StoreResult<Vec<OAuthTokenRecord>> {
     let sql = format!(
         "SELECT {TOKEN_COLS} FROM oauth_tokens
           WHERE user_id = ?1 AND revoked_at IS NULL

@@ -13,14 +13,14 @@ use crate::store::{StoreError, StoreResult};
 
 type Opener = Box<dyn Fn() -> StoreResult<Connection> + Send + Sync>;
 
-pub struct ReadPool {
+pub(super) struct ReadPool {
     idle: Mutex<Vec<Connection>>,
     permits: Semaphore,
     open: Opener,
 }
 
 impl ReadPool {
-    pub fn new(
+    pub(super) fn new(
         size: usize,
         open: impl Fn() -> StoreResult<Connection> + Send + Sync + 'static,
     ) -> StoreResult<ReadPool> {
@@ -37,7 +37,7 @@ impl ReadPool {
     /// two context switches: a `flow_token` post made three of these hand-offs, and they
     /// were the largest share of its futex calls and context switches under load. When no
     /// connection is idle it waits for one like [`ReadPool::read`].
-    pub async fn lookup<T, F>(&self, f: F) -> StoreResult<T>
+    pub(super) async fn lookup<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
@@ -51,7 +51,7 @@ impl ReadPool {
         result
     }
 
-    pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    pub(super) async fn read<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,

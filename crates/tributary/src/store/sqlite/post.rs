@@ -13,7 +13,7 @@ use crate::store::*;
 /// Stores one post inside the writer's group transaction: the thread upsert, the id, the
 /// message row, its counts and its key are one atomic unit, and the single writer makes the
 /// flow's ids commit in order. Answers with the message's event and its search text.
-pub fn post_message(c: &Connection, p: NewPost) -> StoreResult<Written<PostOutcome>> {
+pub(super) fn post_message(c: &Connection, p: NewPost) -> StoreResult<Written<PostOutcome>> {
     let now = now_millis();
     if let Some(claim) = &p.claim {
         if let Some(r) = idempotent_response(c, &claim.scope, &claim.key)? {

@@ -24,7 +24,7 @@ use crate::store::{content_text, StoreResult};
 
 /// A change to the index.
 #[derive(Debug)]
-pub enum SearchOp {
+pub(super) enum SearchOp {
     /// The message with this rowid is found by this text.
     Index(i64, String),
     /// The message with this rowid is no longer found.
@@ -36,20 +36,20 @@ pub enum SearchOp {
 /// and indexes the new, a deletion takes it out), so they sit inline: the post path
 /// allocates nothing for them.
 #[derive(Debug, Default)]
-pub struct SearchOps {
+pub(super) struct SearchOps {
     remove: Option<i64>,
     index: Option<(i64, String)>,
 }
 
 impl SearchOps {
     /// Takes the message out of the index.
-    pub fn remove(mut self, rowid: i64) -> SearchOps {
+    pub(super) fn remove(mut self, rowid: i64) -> SearchOps {
         self.remove = Some(rowid);
         self
     }
 
     /// Finds the message by `text` (after any removal); an empty text indexes nothing.
-    pub fn index(mut self, rowid: i64, text: String) -> SearchOps {
+    pub(super) fn index(mut self, rowid: i64, text: String) -> SearchOps {
         if !text.is_empty() {
             self.index = Some((rowid, text));
         }
@@ -70,7 +70,7 @@ impl IntoIterator for SearchOps {
 }
 
 /// The index file that belongs to the database at `db`: `NAME-search.db` beside it.
-pub fn index_path(db: &Path) -> PathBuf {
+pub(super) fn index_path(db: &Path) -> PathBuf {
     let stem = db
         .file_stem()
         .map(|s| s.to_string_lossy())
@@ -80,7 +80,7 @@ pub fn index_path(db: &Path) -> PathBuf {
 
 /// Opens (creating when needed) the index file. `synchronous=NORMAL` is enough: the index
 /// can be rebuilt, and after a power loss it catches up from its recorded rowid.
-pub fn open(path: &Path) -> rusqlite::Result<Connection> {
+pub(super) fn open(path: &Path) -> rusqlite::Result<Connection> {
     let c = Connection::open(path)?;
     c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     c.execute_batch(
@@ -96,7 +96,10 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 /// Applies `ops` in one transaction of the index.
-pub fn apply(c: &Connection, ops: impl IntoIterator<Item = SearchOp>) -> rusqlite::Result<()> {
+pub(super) fn apply(
+    c: &Connection,
+    ops: impl IntoIterator<Item = SearchOp>,
+) -> rusqlite::Result<()> {
     c.execute_batch("BEGIN")?;
     let applied = (|| {
         let mut last = 0;
@@ -135,7 +138,7 @@ const CATCH_UP_CHUNK: i64 = 10_000;
 
 /// Brings the index up to date with the messages in `main`: messages past its recorded
 /// rowid, and those edited or deleted since it last caught up. Run before the writer starts.
-pub fn catch_up(main: &Connection, index: &Connection) -> StoreResult<()> {
+pub(super) fn catch_up(main: &Connection, index: &Connection) -> StoreResult<()> {
     let started = std::time::Instant::now();
     let mut ops = Vec::new();
     let changed: Vec<i64> = main
@@ -209,7 +212,7 @@ fn indexed_text(body: &str) -> Option<String> {
 
 /// The indexer thread's handle: the writer sends it each committed group's ops, and
 /// searches wait on it.
-pub struct SearchIndex {
+pub(super) struct SearchIndex {
     batches: mpsc::Sender<Vec<SearchOp>>,
     /// Batches sent; the indexer publishes how many it has applied on `applied`.
     sent: AtomicU64,
@@ -218,7 +221,7 @@ pub struct SearchIndex {
 
 impl SearchIndex {
     /// Starts the indexer thread on `conn`; it ends when the handle is dropped.
-    pub fn start(conn: Connection) -> std::io::Result<Arc<SearchIndex>> {
+    pub(super) fn start(conn: Connection) -> std::io::Result<Arc<SearchIndex>> {
         let (batches, rx) = mpsc::channel();
         let (applied_tx, applied) = watch::channel(0);
         std::thread::Builder::new()
@@ -233,7 +236,7 @@ impl SearchIndex {
 
     /// Hands a committed group's ops to the indexer. Call it before answering the group's
     /// callers, so that a search they make next waits for these.
-    pub fn send(&self, ops: Vec<SearchOp>) {
+    pub(super) fn send(&self, ops: Vec<SearchOp>) {
         self.sent.fetch_add(1, Ordering::SeqCst);
         if self.batches.send(ops).is_err() {
             tracing::error!("sqlite.indexer_stopped");
@@ -242,7 +245,7 @@ impl SearchIndex {
 
     /// Resolves once every group sent before the call is in the index (or the indexer
     /// has stopped).
-    pub async fn caught_up(&self) {
+    pub(super) async fn caught_up(&self) {
         let target = self.sent.load(Ordering::SeqCst);
         let mut applied = self.applied.clone();
         let _ = applied.wait_for(|n| *n >= target).await;

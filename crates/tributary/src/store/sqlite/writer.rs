@@ -28,7 +28,7 @@ const MAX_GROUP: usize = 512;
 
 /// WAL frames (pages) after which the writer checkpoints what the checkpointer has not
 /// yet copied; this bounds the WAL file to about 16 MiB plus one group's pages.
-pub const WRITER_CHECKPOINT_FRAMES: u32 = 4000;
+pub(super) const WRITER_CHECKPOINT_FRAMES: u32 = 4000;
 
 /// Runs a job inside the open transaction and returns the deferred answer, to be sent once
 /// the commit outcome is known.
@@ -36,7 +36,7 @@ type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
 
 /// What a write job leaves besides its answer, for the writer to hand on once the job's
 /// group has committed: the events to publish and the changes to the search index.
-pub struct Written<T> {
+pub(super) struct Written<T> {
     pub answer: T,
     pub events: Vec<Event>,
     pub search: SearchOps,
@@ -44,7 +44,7 @@ pub struct Written<T> {
 
 impl<T> Written<T> {
     /// An answer with nothing to publish or index.
-    pub fn answer(answer: T) -> Written<T> {
+    pub(super) fn answer(answer: T) -> Written<T> {
         Written {
             answer,
             events: Vec::new(),
@@ -62,7 +62,7 @@ struct Reply {
 }
 
 #[derive(Clone)]
-pub struct Writer {
+pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
 }
 
@@ -76,7 +76,7 @@ impl Writer {
     /// enough that it rarely fires and, when it does, finds little left to copy. Without
     /// it the WAL never restarted under a steady load: it grew by ~160 MB/s, and the
     /// kernel zeroing the file's new blocks took over a quarter of the writer's time.
-    pub fn start(
+    pub(super) fn start(
         conn: Connection,
         bus: Arc<Bus>,
         checkpointer: Checkpointer,
@@ -96,7 +96,7 @@ impl Writer {
     }
 
     /// Runs `f` in the next group transaction and resolves once that group is durable.
-    pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    pub(super) async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
@@ -106,7 +106,7 @@ impl Writer {
 
     /// Like [`Writer::write`], and once the group is durable publishes the events `f`
     /// returns and hands its search changes to the indexer.
-    pub async fn write_job<T, F>(&self, f: F) -> StoreResult<T>
+    pub(super) async fn write_job<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<Written<T>> + Send + 'static,
