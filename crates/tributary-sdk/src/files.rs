@@ -191,7 +191,7 @@ impl Files<'_> {
     }
 
     /// `POST /flows/:org/:flow/messages` with `event=file` and the file as base64 `data` in a
-    /// JSON `content`, the other encoding docs/messages.md describes.
+    /// JSON `content`, the other encoding flowdock/api-docs docs/messages.md describes.
     pub async fn upload_base64(
         &self,
         org: &str,
@@ -284,7 +284,7 @@ fn base64_encode(bytes: &[u8]) -> String {
 
 impl Integration {
     /// `POST /messages` with a `flow_token` as multipart, with `attachments[<id>]` parts that
-    /// the body may reference as `cid:<id>` (docs/files.md). Waits for the stored message
+    /// the body may reference as `cid:<id>` (flowdock/api-docs docs/files.md). Waits for the stored message
     /// (`X-flowdock-wait-for-message`). Thread `fields` and `actions` cannot travel in a
     /// form; post them in a JSON message.
     pub async fn post_with_attachments(

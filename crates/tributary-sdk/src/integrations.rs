@@ -1,4 +1,4 @@
-//! Typed calls for developer applications and sources (docs/sources.md).
+//! Typed calls for developer applications and sources (flowdock/api-docs docs/sources.md).
 
 use reqwest::Method;
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! OAuth 2.0 for integrations (docs/authentication.md), through the `oauth2` crate: the
+//! OAuth 2.0 for integrations (flowdock/api-docs docs/authentication.md), through the `oauth2` crate: the
 //! authorization URL with `state` and PKCE (S256), the code exchange, and refresh.
 //!
 //! The guide's step 3: the setup endpoint sends the user to [`AuthorizeRequest::url`], keeps

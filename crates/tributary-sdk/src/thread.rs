@@ -1,6 +1,6 @@
 //! Typed team inbox messages: a [`Thread`] builder (title, body, link, status, fields and
 //! actions) and the two messages integrations post into a thread, [`Activity`] and
-//! [`Discussion`] (docs/message-types.md, docs/threads.md, docs/thread-actions.md).
+//! [`Discussion`] (flowdock/api-docs docs/message-types.md, flowdock/api-docs docs/threads.md, flowdock/api-docs docs/thread-actions.md).
 //!
 //! ```
 //! use tributary_sdk::thread::{Action, Activity, Author, StatusColor, Thread};
@@ -127,7 +127,7 @@ impl Action {
         }
     }
 
-    /// The JSON the API stores, in the schema.org shape of docs/thread-actions.md.
+    /// The JSON the API stores, in the schema.org shape of flowdock/api-docs docs/thread-actions.md.
     pub fn to_json(&self) -> Value {
         match self {
             Action::View {

@@ -1,4 +1,4 @@
-//! Developer applications and sources (docs/sources.md, docs/production-integrations.md).
+//! Developer applications and sources (flowdock/api-docs docs/sources.md, flowdock/api-docs docs/production-integrations.md).
 
 use std::collections::BTreeMap;
 

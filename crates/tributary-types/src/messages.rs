@@ -134,7 +134,7 @@ pub struct ThreadSource {
     pub id: i64,
     #[serde(default)]
     pub name: String,
-    /// The application's icon, where docs/threads.md puts it.
+    /// The application's icon, where flowdock/api-docs docs/threads.md puts it.
     #[serde(default)]
     pub icon: Option<String>,
     pub application: ThreadApplication,
@@ -166,7 +166,7 @@ pub struct ThreadUpdate {
 }
 
 /// `POST /messages` and friends. Only `event` is always required; which other fields are
-/// depends on the event (docs/messages.md).
+/// depends on the event (flowdock/api-docs docs/messages.md).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PostMessage {
     pub event: String,

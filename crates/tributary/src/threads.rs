@@ -1,6 +1,6 @@
 //! Threads: `GET /flows/:org/:flow/threads` with `since`, `until`, `application`, `empty`,
 //! `limit` and a `Link: rel="next"` header, and one thread by id. Threads change only through
-//! the messages posted to them (docs/threads.md).
+//! the messages posted to them (flowdock/api-docs docs/threads.md).
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};

@@ -3,7 +3,7 @@
 //! `FLOWDOCK-TOKEN` and names the Flowdock user. A Flowdock user Polldock does not know yet
 //! gets the 401 challenge, whose link leads to the pairing page: the user signs in to
 //! Polldock, and Polldock checks through OAuth that they are the Flowdock user the signed
-//! claim names before pairing the two accounts (docs/how-to-create-bidirectional-integrations.md).
+//! claim names before pairing the two accounts (flowdock/api-docs docs/how-to-create-bidirectional-integrations.md).
 
 use std::time::Duration;
 

@@ -8,7 +8,7 @@ use super::{number_claim, ActionError};
 use crate::jwt::{self, JwtError};
 
 /// A short-lived, signed claim that `flowdock_user_id` asked to authenticate, for the
-/// challenge URL (`.../pair?claim=...`), as docs/how-to-create-bidirectional-integrations.md
+/// challenge URL (`.../pair?claim=...`), as flowdock/api-docs docs/how-to-create-bidirectional-integrations.md
 /// advises: the page it leads to knows which Flowdock user to pair without trusting the
 /// query string. `secret` is the integration's own, not the client secret.
 ///

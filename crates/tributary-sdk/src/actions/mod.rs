@@ -1,4 +1,4 @@
-//! Receiving thread actions (docs/thread-actions.md): verifying the `FLOWDOCK-TOKEN` header
+//! Receiving thread actions (flowdock/api-docs docs/thread-actions.md): verifying the `FLOWDOCK-TOKEN` header
 //! of an UpdateAction request, and answering with the authentication challenge.
 //!
 //! When a user clicks an UpdateAction, the server sends the action (plus `agent`, the user)
@@ -132,7 +132,7 @@ pub fn verify_action_token(
         JwtError::Algorithm(alg) => ActionError::UnsupportedAlgorithm(alg),
         JwtError::Signature => ActionError::BadSignature,
     })?;
-    // docs/thread-actions.md shows `exp` as a string; numbers are what RFC 7519 says.
+    // flowdock/api-docs docs/thread-actions.md shows `exp` as a string; numbers are what RFC 7519 says.
     let exp = number_claim(claims.get("exp"))
         .ok_or_else(|| ActionError::Malformed("`exp` is missing".into()))?;
     let now_secs = now

@@ -1,4 +1,4 @@
-//! Thread actions (docs/thread-actions.md). A ViewAction is a link the UI shows. An
+//! Thread actions (flowdock/api-docs docs/thread-actions.md). A ViewAction is a link the UI shows. An
 //! UpdateAction is a button: when a user clicks it, the server sends the action, plus the
 //! user as `agent`, to the action's `target.urlTemplate`, signed with the application's
 //! client secret (`token`), from a checked address (`target`), with a timeout (`outbound`).

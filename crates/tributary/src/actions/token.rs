@@ -1,6 +1,6 @@
 //! The `FLOWDOCK-TOKEN` header of an UpdateAction request: an HS256 JWT signed with the
 //! application's OAuth client secret, with `sub` (the user id), `exp` (30 seconds ahead) and
-//! `signature` (the hex SHA-256 of the exact body bytes sent), as docs/thread-actions.md
+//! `signature` (the hex SHA-256 of the exact body bytes sent), as flowdock/api-docs docs/thread-actions.md
 //! describes it, plus `aud`: the origin the request goes to. Whoever receives a token can
 //! replay it within its 30 seconds; `aud` lets every other integration of the application
 //! refuse it (the SDK's verifier does), so a token sent to one URL works only there.

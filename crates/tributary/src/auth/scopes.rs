@@ -1,4 +1,4 @@
-//! OAuth scopes (docs/authentication.md): what a credential may do.
+//! OAuth scopes (flowdock/api-docs docs/authentication.md): what a credential may do.
 
 /// OAuth scopes as a bit set. API tokens and passwords carry every scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,7 @@ impl Scopes {
         self.0 & other.0 != 0
     }
 
-    /// What a request gets when it names no scope (docs/authentication.md).
+    /// What a request gets when it names no scope (flowdock/api-docs docs/authentication.md).
     pub const DEFAULT: Scopes = Scopes(1 | 2);
 
     /// Reading one's own profile (`GET /user`): `profile`, or any scope that acts as the user

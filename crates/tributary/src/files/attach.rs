@@ -12,7 +12,7 @@ use crate::store::file_path;
 /// The longer side of a thumbnail, in pixels (Flowdock's thumbnails were 100 wide).
 pub const THUMBNAIL_PX: u32 = 100;
 
-/// One attachment as docs/message-types.md shows it: `path`, `file_name`, `file_size`,
+/// One attachment as flowdock/api-docs docs/message-types.md shows it: `path`, `file_name`, `file_size`,
 /// `content_type`, `content_id` for `attachments[<id>]` parts, and for raster images
 /// `image: {width, height}` and a `thumbnail`. The thumbnail's `path` is the image itself,
 /// with the width and height to show it at: Tributary does not resize images.
@@ -67,7 +67,7 @@ pub fn check(event: &str, files: &[Upload], errors: &mut FieldErrors) {
             }
             let named = files.iter().filter(|f| f.content_id().is_some()).count();
             if named != 0 && named != attachments {
-                // docs/files.md: "either all attachments must have an id or ... none".
+                // flowdock/api-docs docs/files.md: "either all attachments must have an id or ... none".
                 err(errors, "attachments", "either all have an id or none has");
             }
             let mut ids: Vec<&str> = files.iter().filter_map(Upload::content_id).collect();

@@ -1,4 +1,4 @@
-//! JSON `file` posts (docs/messages.md, "File Upload"): the base64 `content.data` is decoded
+//! JSON `file` posts (flowdock/api-docs docs/messages.md, "File Upload"): the base64 `content.data` is decoded
 //! into a spool file as it arrives, never held whole in memory.
 //!
 //! A body within `max_body_bytes` is parsed as any other, and its `data` decoded from the

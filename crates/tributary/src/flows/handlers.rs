@@ -79,7 +79,7 @@ pub async fn show_flow(
     principal: Principal,
     Path((org, flow)): Path<(String, String)>,
 ) -> ApiResult<Json<Flow>> {
-    // An integration reads the flow it is being added to (docs/production-integrations.md).
+    // An integration reads the flow it is being added to (flowdock/api-docs docs/production-integrations.md).
     principal.require_any(
         Scopes::FLOW | Scopes::INTEGRATION,
         "`flow` or `integration`",
@@ -128,7 +128,7 @@ pub async fn create_flow(
     Path(org): Path<String>,
     Input(params): Input<CreateParams>,
 ) -> ApiResult<(StatusCode, Json<Flow>)> {
-    // docs/authentication.md: `manage` is "Manage flows, organizations and their users".
+    // flowdock/api-docs docs/authentication.md: `manage` is "Manage flows, organizations and their users".
     principal.require(Scopes::MANAGE, "manage")?;
     let not_found = || ApiError::NotFound("Organization not found".into());
     let org_record = state.store.org_by_name(&org).await?.ok_or_else(not_found)?;

@@ -1,4 +1,4 @@
-//! A flow's JSON: the fields of docs/flows.md plus `links`, the resources the caller may use.
+//! A flow's JSON: the fields of flowdock/api-docs docs/flows.md plus `links`, the resources the caller may use.
 
 use std::collections::BTreeMap;
 

@@ -203,7 +203,7 @@ pub async fn delete_message(
     let id = message_id(&id)?;
     let (stored, mut m) = load(&state, &flow.id, id).await?;
     let me = principal.user.id;
-    // docs/messages.md: inbox items and one's own files are removed outright.
+    // flowdock/api-docs docs/messages.md: inbox items and one's own files are removed outright.
     let own_file = m.event == "file" && own(&m, me);
     if stored.app.as_deref() == Some("influx") || own_file {
         let deletion = event("message-delete", &flow.id, me, json!({"message": id}));

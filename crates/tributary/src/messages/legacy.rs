@@ -1,4 +1,4 @@
-//! The deprecated push API (docs/team-inbox.md, docs/chat.md): the `flow_token` is in the
+//! The deprecated push API (flowdock/api-docs docs/team-inbox.md, flowdock/api-docs docs/chat.md): the `flow_token` is in the
 //! path, and every success is exactly `200 {}`. Each push becomes an ordinary post.
 
 use axum::extract::{Path, State};

@@ -106,7 +106,7 @@ async fn query(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    // `@nick` filters by the user tag, as docs/messages.md allows.
+    // `@nick` filters by the user tag, as flowdock/api-docs docs/messages.md allows.
     let members = if raw_tags.iter().any(|t| t.trim().starts_with('@')) {
         store.flow_members(&flow.id).await?
     } else {

@@ -1,7 +1,7 @@
 //! Input HTML is cleaned once, on the way in, with ammonia (DESIGN §6).
 //!
 //! Titles and field values keep only links; bodies keep the team inbox allowlist of
-//! docs/team-inbox.md. Every link is http, https or mailto and gets `rel="nofollow noopener"`;
+//! flowdock/api-docs docs/team-inbox.md. Every link is http, https or mailto and gets `rel="nofollow noopener"`;
 //! `<script>` and `<style>` go with their content, and so do event handlers and `javascript:`
 //! URLs. The builders are made once and shared.
 

@@ -3,7 +3,7 @@
 
 use super::tags::{normalise, MAX_TAGS, MAX_TAG_CHARS};
 
-/// Whether only the server sets `tag`: the meta tags of docs/tags.md (`:user:…`,
+/// Whether only the server sets `tag`: the meta tags of flowdock/api-docs docs/tags.md (`:user:…`,
 /// `:unread:…`, `:highlight:…`, `:url`, `:file`, `:source:…`, `:project:…`, and every other
 /// tag that starts with a colon) and a comment's `influx:<id>` link to its parent.
 pub fn is_reserved(tag: &str) -> bool {

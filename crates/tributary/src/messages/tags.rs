@@ -9,7 +9,7 @@
 
 use crate::store::UserRecord;
 
-/// Mentions that reach every member (docs/tags.md, "Everyone").
+/// Mentions that reach every member (flowdock/api-docs docs/tags.md, "Everyone").
 pub const EVERYONE: &[&str] = &["everyone", "everybody", "all", "anyone", "anybody"];
 
 /// Most tags a message may carry, and the longest tag.

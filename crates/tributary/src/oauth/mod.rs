@@ -46,7 +46,7 @@ pub struct IssuedTokens {
 }
 
 /// Fresh tokens for a grant. A refresh token comes only with `offline_access`
-/// (docs/authentication.md).
+/// (flowdock/api-docs docs/authentication.md).
 pub fn mint(
     app_id: i64,
     user_id: i64,

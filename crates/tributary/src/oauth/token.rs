@@ -1,7 +1,7 @@
 //! `POST /oauth/token`: the `authorization_code`, `refresh_token` and `password` grants.
 //!
 //! Requests may be form-encoded or JSON. The answer is form-encoded unless the client sends
-//! `Accept: application/json`, as Flowdock's was (docs/authentication.md); errors are always
+//! `Accept: application/json`, as Flowdock's was (flowdock/api-docs docs/authentication.md); errors are always
 //! JSON, as RFC 6749 §5.2 requires.
 
 use axum::extract::State;

@@ -1,4 +1,4 @@
-//! The Sources API (docs/sources.md): creating, listing, showing, updating and deleting
+//! The Sources API (flowdock/api-docs docs/sources.md): creating, listing, showing, updating and deleting
 //! sources, with a user credential or, for `/sources`, the source's own `flow_token`.
 
 use axum::extract::{FromRequestParts, Path, State};

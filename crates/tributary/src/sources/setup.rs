@@ -26,7 +26,7 @@ pub fn setup_url(template: &str, flow_id: &str, flow_url: &str) -> String {
 }
 
 /// The configuration URI for one source: `{source_id}` and `{source_url}` are expanded, and
-/// `integration_id` and `flow` are always added (docs/production-integrations.md).
+/// `integration_id` and `flow` are always added (flowdock/api-docs docs/production-integrations.md).
 pub fn configuration_url(
     template: &str,
     source_id: i64,

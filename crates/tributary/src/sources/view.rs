@@ -1,4 +1,4 @@
-//! A source's JSON, exactly the shape of docs/sources.md plus `application.configuration_uri`
+//! A source's JSON, exactly the shape of flowdock/api-docs docs/sources.md plus `application.configuration_uri`
 //! (and `flow_token` on creation).
 
 use std::collections::{BTreeMap, HashMap};
@@ -64,7 +64,7 @@ pub async fn sources(state: &AppState, records: &[SourceRecord]) -> ApiResult<Ve
     Ok(out)
 }
 
-/// `2014-10-14T11:05:27.176Z`, the form docs/sources.md shows.
+/// `2014-10-14T11:05:27.176Z`, the form flowdock/api-docs docs/sources.md shows.
 pub fn iso_millis(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);

@@ -1,4 +1,4 @@
-//! The Streaming API (docs/streaming.md): a JSON stream or Event-Stream of a set of flows,
+//! The Streaming API (flowdock/api-docs docs/streaming.md): a JSON stream or Event-Stream of a set of flows,
 //! replayed from the store after a cursor and then fed live from the bus.
 
 mod body;

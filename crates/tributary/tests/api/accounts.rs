@@ -1,4 +1,4 @@
-//! Users and organizations: docs/users.md and docs/organizations.md.
+//! Users and organizations: flowdock/api-docs docs/users.md and flowdock/api-docs docs/organizations.md.
 
 use serde_json::Value;
 use tributary_types::AccessMode;

@@ -1,4 +1,4 @@
-//! Attachments on inbox items (docs/files.md): an integration's `activity` or `discussion`
+//! Attachments on inbox items (flowdock/api-docs docs/files.md): an integration's `activity` or `discussion`
 //! carries `attachments[<id>]` parts, and `cid:<id>` references in its body become the
 //! stored files' paths.
 

@@ -1,4 +1,4 @@
-//! Downloads (docs/files.md): a member's `GET <path>` is one 302 to a short-lived signed URL
+//! Downloads (flowdock/api-docs docs/files.md): a member's `GET <path>` is one 302 to a short-lived signed URL
 //! that answers the bytes; non-members, expired and tampered signatures are refused; the
 //! bytes come with headers that keep an uploaded HTML or SVG file from running.
 

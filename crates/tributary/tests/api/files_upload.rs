@@ -1,4 +1,4 @@
-//! Uploads (docs/files.md, docs/messages.md "File Upload"): multipart and base64 JSON `file`
+//! Uploads (flowdock/api-docs docs/files.md, flowdock/api-docs docs/messages.md "File Upload"): multipart and base64 JSON `file`
 //! events, into the chat, a thread and through `POST /messages`; validation, idempotency and
 //! the size limit. Attachments on inbox items are in `files_attachments.rs`.
 

@@ -1,4 +1,4 @@
-//! Flows: docs/flows.md, plus `links` (DESIGN §2).
+//! Flows: flowdock/api-docs docs/flows.md, plus `links` (DESIGN §2).
 
 use serde_json::{json, Value};
 use tributary_types::{AccessMode, UpdateFlow};

@@ -1,4 +1,4 @@
-//! Changing messages (docs/messages.md): PUT edits one's own content or anyone's tags, DELETE
+//! Changing messages (flowdock/api-docs docs/messages.md): PUT edits one's own content or anyone's tags, DELETE
 //! removes inbox items or truncates one's own chat, each recording its event.
 
 use reqwest::Method;

@@ -1,4 +1,4 @@
-//! The legacy push API (docs/team-inbox.md, docs/chat.md) and removed sources: 410 Gone with
+//! The legacy push API (flowdock/api-docs docs/team-inbox.md, flowdock/api-docs docs/chat.md) and removed sources: 410 Gone with
 //! the reason on every path that takes a `flow_token`, at once after an admin removes it.
 
 use std::process::Command;

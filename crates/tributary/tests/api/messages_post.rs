@@ -1,4 +1,4 @@
-//! Posting (docs/messages.md): both credentials, every event type, Flowdock's status codes,
+//! Posting (flowdock/api-docs docs/messages.md): both credentials, every event type, Flowdock's status codes,
 //! validation, tags and the flow's `links`.
 
 use reqwest::Method;

@@ -1,4 +1,4 @@
-//! Reading messages (docs/messages.md): every list filter, as a query or a JSON body, and one
+//! Reading messages (flowdock/api-docs docs/messages.md): every list filter, as a query or a JSON body, and one
 //! message by id.
 
 use reqwest::Method;

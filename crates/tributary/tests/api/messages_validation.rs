@@ -1,4 +1,4 @@
-//! Posting refused (docs/messages.md): required fields and limits answer 400 naming the field,
+//! Posting refused (flowdock/api-docs docs/messages.md): required fields and limits answer 400 naming the field,
 //! and credentials and flow access are enforced.
 
 use reqwest::Method;

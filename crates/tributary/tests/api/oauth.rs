@@ -1,4 +1,4 @@
-//! The OAuth 2.0 provider (docs/authentication.md, DESIGN §6): the authorization-code flow
+//! The OAuth 2.0 provider (flowdock/api-docs docs/authentication.md, DESIGN §6): the authorization-code flow
 //! driven by the `oauth2` crate through real login and consent form posts, and every
 //! negative case of issue 4.
 

@@ -217,7 +217,7 @@ async fn the_password_grant_works_for_scripts(b: Backend) {
     app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
         .await;
     let dev = register(&app, &ann, "urn:ietf:wg:oauth:2.0:oob").await;
-    // Form-encoded request, form-encoded answer by default (docs/authentication.md).
+    // Form-encoded request, form-encoded answer by default (flowdock/api-docs docs/authentication.md).
     let res = app
         .http
         .post(app.url("/oauth/token"))

@@ -19,7 +19,7 @@ backend_tests!(
     a_profile_token_sees_no_co_members_email,
 );
 
-/// Every scope of docs/authentication.md.
+/// Every scope of flowdock/api-docs docs/authentication.md.
 const SCOPES: [&str; 6] = [
     "flow",
     "private",
@@ -195,7 +195,7 @@ impl World {
                 &format!("{main}/sources/{source}"),
                 FLOW_OR_INTEGRATION,
             ),
-            // docs/sources.md's spelling of the same resource.
+            // flowdock/api-docs docs/sources.md's spelling of the same resource.
             row(
                 M::GET,
                 &format!("{main}/source/{source}"),

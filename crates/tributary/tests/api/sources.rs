@@ -1,4 +1,4 @@
-//! The Sources API (docs/sources.md) and the setup and configuration redirects.
+//! The Sources API (flowdock/api-docs docs/sources.md) and the setup and configuration redirects.
 
 use serde_json::{json, Value};
 use tributary_types::{AccessMode, CreateSource, UpdateSource};

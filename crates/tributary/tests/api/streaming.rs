@@ -1,4 +1,4 @@
-//! The Streaming API's wire format and access rules: docs/streaming.md and DESIGN §2.
+//! The Streaming API's wire format and access rules: flowdock/api-docs docs/streaming.md and DESIGN §2.
 
 use serde_json::{json, Value};
 use tributary_types::AccessMode;

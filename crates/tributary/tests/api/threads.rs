@@ -1,4 +1,4 @@
-//! Threads (docs/threads.md): keyed by `external_thread_id` per source, addressed by
+//! Threads (flowdock/api-docs docs/threads.md): keyed by `external_thread_id` per source, addressed by
 //! `thread_id`, the newest state wins, counts stay exact under concurrent posts, and the list
 //! filters and pages.
 
