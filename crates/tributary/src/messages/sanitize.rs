@@ -17,7 +17,7 @@ const DROPPED_WITH_CONTENT: [&str; 6] = [
 ];
 
 /// The team inbox allowlist (`wb` in the docs is `wbr`).
-const BODY_TAGS: &[&str] = &[
+pub const BODY_TAGS: &[&str] = &[
     "a",
     "abbr",
     "acronym",
