@@ -228,11 +228,23 @@ async fn a_server_error_is_logged_once_with_its_request_id_and_cause(b: Backend)
     assert_eq!(id_of(&res), "broken-1");
     let body = res.text().await.unwrap();
     assert!(!body.contains("organizations"), "no detail is sent: {body}");
+    let errors = logs.errors();
     assert_logged_once(
-        &logs.errors(),
+        &errors,
         "broken-1",
         "/organizations",
         "Internal server error",
+    );
+    assert_cause_names(&errors[0], "organizations");
+}
+
+/// The log line carries the database's own error, which names the dropped table, on both
+/// backends: the store and API errors keep their sources.
+fn assert_cause_names(line: &str, table: &str) {
+    let chain = line.split("error.chain=").nth(1).unwrap_or("");
+    assert!(
+        chain.contains(table),
+        "the chain reaches the database's error about {table}: {line}"
     );
 }
 
@@ -257,16 +269,8 @@ async fn an_oauth_server_error_is_logged_once(b: Backend) {
     assert_eq!(id_of(&res), "broken-oauth");
     let errors = logs.errors();
     assert_logged_once(&errors, "broken-oauth", "/oauth/token", "");
-    // The OAuth answer keeps the store's error itself. SQLite's message is in its Display;
-    // PostgreSQL's sits one `source()` further, which the store keeps once StoreError::Backend
-    // carries its source (issue 16, item 4).
-    if b == Backend::Sqlite {
-        assert!(
-            errors[0].contains("no such table: applications"),
-            "the store's error is the cause: {}",
-            errors[0]
-        );
-    }
+    // The OAuth answer keeps the store's error itself, with its sources.
+    assert_cause_names(&errors[0], "applications");
 }
 
 async fn a_web_page_server_error_is_logged_once(b: Backend) {
@@ -285,10 +289,7 @@ async fn a_web_page_server_error_is_logged_once(b: Backend) {
         .unwrap();
     assert_eq!(res.status(), 500);
     assert_eq!(id_of(&res), "broken-page");
-    assert_logged_once(
-        &logs.errors(),
-        "broken-page",
-        "/app",
-        "Internal server error",
-    );
+    let errors = logs.errors();
+    assert_logged_once(&errors, "broken-page", "/app", "Internal server error");
+    assert_cause_names(&errors[0], "flows");
 }
