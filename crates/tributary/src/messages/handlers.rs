@@ -178,18 +178,7 @@ pub async fn post_comment(
         comment: true,
         ..Target::default()
     };
-    post(
-        state,
-        headers,
-        uri,
-        slot,
-        target,
-        PostBody {
-            params,
-            ..PostBody::default()
-        },
-    )
-    .await
+    post_params(state, headers, uri, slot, target, params).await
 }
 
 /// POST /flows/:org/:flow/messages/:id/comments
@@ -210,16 +199,21 @@ pub async fn post_message_comment(
         comment: true,
         ..Target::default()
     };
-    post(
-        state,
-        headers,
-        uri,
-        slot,
-        target,
-        PostBody {
-            params,
-            ..PostBody::default()
-        },
-    )
-    .await
+    post_params(state, headers, uri, slot, target, params).await
+}
+
+/// A post whose body is parameters only (the comment endpoints take no file).
+async fn post_params(
+    state: AppState,
+    headers: HeaderMap,
+    uri: Uri,
+    slot: Option<Extension<CallerSlot>>,
+    target: Target,
+    params: Params,
+) -> ApiResult<Response> {
+    let body = PostBody {
+        params,
+        ..PostBody::default()
+    };
+    post(state, headers, uri, slot, target, body).await
 }
