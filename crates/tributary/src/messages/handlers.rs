@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::Extension;
 
-use super::idempotency;
+use super::idempotency::{self, Claimed};
 use super::input::{PostInput, Target};
 use super::post::post_message_with_files;
 use crate::auth::poster::{poster, Poster};
@@ -97,20 +97,13 @@ async fn post(
     };
     let claim = match (key?, hash) {
         (Some(key), Some(hash)) => {
-            if let Some(r) = state
-                .store
-                .idempotent_response(&poster.scope(), &key)
+            let scope = poster.scope();
+            match idempotency::replay_or_claim(&state.store, scope, key, hash, status, with_message)
                 .await?
             {
-                return idempotency::replay(r, &hash);
+                Claimed::Replay(r) => return Ok(r),
+                Claimed::New(c) => Some(c),
             }
-            Some(idempotency::claim(
-                poster.scope(),
-                key,
-                hash,
-                status,
-                with_message,
-            ))
         }
         _ => None,
     };

@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::idempotency;
+use super::idempotency::{self, Claimed};
 use super::input::MessageInput;
 use super::post::post_message_with;
 use crate::auth::poster::{source_poster, Poster};
@@ -93,20 +93,20 @@ async fn push(
     let claim = match idempotency::key(headers, &Params::default())? {
         Some(key) => {
             let hash = idempotency::request_hash(route, params);
-            if let Some(r) = state
-                .store
-                .idempotent_response(&poster.scope(), &key)
-                .await?
-            {
-                return idempotency::replay(r, &hash);
-            }
-            Some(idempotency::claim(
-                poster.scope(),
+            let scope = poster.scope();
+            match idempotency::replay_or_claim(
+                &state.store,
+                scope,
                 key,
                 hash,
                 StatusCode::OK,
                 false,
-            ))
+            )
+            .await?
+            {
+                Claimed::Replay(r) => return Ok(r),
+                Claimed::New(c) => Some(c),
+            }
         }
         None => None,
     };
