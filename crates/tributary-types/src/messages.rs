@@ -55,6 +55,34 @@ pub struct Message {
     pub thread: Option<Thread>,
 }
 
+impl Message {
+    /// A message about to be posted: `event` by `user` in `flow`, everything else empty. The
+    /// store gives it its `id`, `sent` and `created_at`.
+    pub fn unsent(flow: String, event: String, user: String) -> Message {
+        Message {
+            id: 0,
+            flow,
+            event,
+            content: Value::Null,
+            tags: Vec::new(),
+            uuid: None,
+            user,
+            sent: 0,
+            app: None,
+            attachments: Vec::new(),
+            created_at: String::new(),
+            edited: None,
+            thread_id: None,
+            external_thread_id: None,
+            title: None,
+            body: None,
+            author: None,
+            external_user_name: None,
+            thread: None,
+        }
+    }
+}
+
 /// Who wrote an activity or discussion in the external service.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Author {

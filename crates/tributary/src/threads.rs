@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::error::{err, ApiError, ApiResult, FieldErrors};
 use crate::flows::joined_by;
 use crate::input::{lenient, Input};
 use crate::raw_json;
@@ -71,10 +71,7 @@ pub async fn list_threads(
     let mut time_param = |field: &str, v: &Option<String>| match v.as_deref() {
         None | Some("") => None,
         Some(s) => parse_time(s).or_else(|| {
-            errors
-                .entry(field.into())
-                .or_default()
-                .push("must be an ISO 8601 date".into());
+            err(&mut errors, field, "must be an ISO 8601 date");
             None
         }),
     };
@@ -88,20 +85,18 @@ pub async fn list_threads(
         Some(other) => match other.parse() {
             Ok(id) => Some(AppFilter::App(id)),
             Err(_) => {
-                errors
-                    .entry("application".into())
-                    .or_default()
-                    .push("must be an application id, chat or inbox".into());
+                err(
+                    &mut errors,
+                    "application",
+                    "must be an application id, chat or inbox",
+                );
                 None
             }
         },
     };
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        errors
-            .entry("limit".into())
-            .or_default()
-            .push("must be between 1 and 100".into());
+        err(&mut errors, "limit", "must be between 1 and 100");
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

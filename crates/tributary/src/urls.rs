@@ -9,7 +9,7 @@
 //! other control character) is refused before parsing: what was sent and what is stored must
 //! never differ by a hidden header break.
 
-use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::error::{err, ApiError, ApiResult, FieldErrors};
 
 /// Longest URL accepted, in characters: what browsers and proxies reliably carry.
 pub const MAX_URL_CHARS: usize = 2048;
@@ -60,9 +60,7 @@ pub fn optional_web_url(field: &str, raw: Option<String>) -> ApiResult<Option<St
 
 /// A web URL among other fields: the normalised URL, or the reason recorded in `errors`.
 pub fn check_web(errors: &mut FieldErrors, field: &str, raw: &str) -> Option<String> {
-    normalise_web(raw)
-        .map_err(|r| errors.entry(field.to_owned()).or_default().push(r))
-        .ok()
+    normalise_web(raw).map_err(|r| err(errors, field, r)).ok()
 }
 
 /// An optional URL template with the placeholders `names` among other fields: `None` when
@@ -75,7 +73,7 @@ pub fn check_optional(
 ) -> Option<String> {
     let raw = raw.filter(|v| !v.trim().is_empty())?;
     normalise_template(&raw, names)
-        .map_err(|r| errors.entry(field.to_owned()).or_default().push(r))
+        .map_err(|r| err(errors, field, r))
         .ok()
 }
 

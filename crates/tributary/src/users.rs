@@ -5,7 +5,7 @@ use axum::Json;
 use tributary_types::User;
 
 use crate::auth::{Principal, Scopes};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{err, ApiError, ApiResult};
 use crate::secrets;
 use crate::state::{AppState, Urls};
 use crate::store::{DynStore, NewUser, UserRecord};
@@ -53,28 +53,20 @@ pub async fn create_user(store: &DynStore, input: CreateUser) -> ApiResult<(User
     let mut errors = crate::error::FieldErrors::new();
     let email = input.email.trim().to_owned();
     if !looks_like_email(&email) {
-        errors
-            .entry("email".into())
-            .or_default()
-            .push("must be an email address".into());
+        err(&mut errors, "email", "must be an email address");
     }
     if input.name.trim().is_empty() {
-        errors
-            .entry("name".into())
-            .or_default()
-            .push("is required".into());
+        err(&mut errors, "name", "is required");
     }
     if input.nick.trim().is_empty() || input.nick.contains(char::is_whitespace) {
-        errors
-            .entry("nick".into())
-            .or_default()
-            .push("is required and may not contain spaces".into());
+        err(
+            &mut errors,
+            "nick",
+            "is required and may not contain spaces",
+        );
     }
     if matches!(&input.password, Some(p) if p.len() < 8) {
-        errors
-            .entry("password".into())
-            .or_default()
-            .push("must be at least 8 characters".into());
+        err(&mut errors, "password", "must be at least 8 characters");
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

@@ -4,8 +4,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
-use super::{number_claim, ActionError};
-use crate::jwt::{self, JwtError};
+use super::{number_claim, unexpired_claims, ActionError};
+use crate::jwt;
 
 /// A short-lived, signed claim that `flowdock_user_id` asked to authenticate, for the
 /// challenge URL (`.../pair?claim=...`), as flowdock/api-docs docs/how-to-create-bidirectional-integrations.md
@@ -32,20 +32,7 @@ pub fn claim_token(flowdock_user_id: i64, secret: &[u8], ttl: Duration) -> Strin
 /// The Flowdock user id of a claim made by [`claim_token`] with `secret`, if it has not
 /// expired.
 pub fn verify_claim(claim: &str, secret: &[u8]) -> Result<i64, ActionError> {
-    let claims = jwt::decode(claim, secret).map_err(|e| match e {
-        JwtError::Malformed(why) => ActionError::Malformed(why.into()),
-        JwtError::Algorithm(alg) => ActionError::UnsupportedAlgorithm(alg),
-        JwtError::Signature => ActionError::BadSignature,
-    })?;
-    let exp = number_claim(claims.get("exp"))
-        .ok_or_else(|| ActionError::Malformed("`exp` is missing".into()))?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    if exp < now {
-        return Err(ActionError::Expired);
-    }
+    let claims = unexpired_claims(claim, secret, SystemTime::now(), Duration::ZERO)?;
     number_claim(claims.get("user"))
         .ok_or_else(|| ActionError::Malformed("`user` is not a user id".into()))
 }

@@ -44,7 +44,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -127,21 +127,7 @@ pub fn verify_action_token(
     expected_origin: &str,
     now: SystemTime,
 ) -> Result<i64, ActionError> {
-    let claims = jwt::decode(token, client_secret.as_bytes()).map_err(|e| match e {
-        JwtError::Malformed(why) => ActionError::Malformed(why.into()),
-        JwtError::Algorithm(alg) => ActionError::UnsupportedAlgorithm(alg),
-        JwtError::Signature => ActionError::BadSignature,
-    })?;
-    // flowdock/api-docs docs/thread-actions.md shows `exp` as a string; numbers are what RFC 7519 says.
-    let exp = number_claim(claims.get("exp"))
-        .ok_or_else(|| ActionError::Malformed("`exp` is missing".into()))?;
-    let now_secs = now
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    if exp + (CLOCK_SKEW.as_secs() as i64) < now_secs {
-        return Err(ActionError::Expired);
-    }
+    let claims = unexpired_claims(token, client_secret.as_bytes(), now, CLOCK_SKEW)?;
     if !audience_matches(claims.get("aud"), expected_origin) {
         return Err(ActionError::WrongAudience);
     }
@@ -190,6 +176,32 @@ fn audience_matches(aud: Option<&Value>, expected: &str) -> bool {
         Some(v) => named(v),
         None => false,
     }
+}
+
+/// The claims of `token` when `secret` signed it and its `exp` (seconds) is not more than
+/// `leeway` before `now`.
+fn unexpired_claims(
+    token: &str,
+    secret: &[u8],
+    now: SystemTime,
+    leeway: Duration,
+) -> Result<Map<String, Value>, ActionError> {
+    let claims = jwt::decode(token, secret).map_err(|e| match e {
+        JwtError::Malformed(why) => ActionError::Malformed(why.into()),
+        JwtError::Algorithm(alg) => ActionError::UnsupportedAlgorithm(alg),
+        JwtError::Signature => ActionError::BadSignature,
+    })?;
+    // flowdock/api-docs docs/thread-actions.md shows `exp` as a string; numbers are what RFC 7519 says.
+    let exp = number_claim(claims.get("exp"))
+        .ok_or_else(|| ActionError::Malformed("`exp` is missing".into()))?;
+    let now_secs = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    if exp + (leeway.as_secs() as i64) < now_secs {
+        return Err(ActionError::Expired);
+    }
+    Ok(claims)
 }
 
 /// A claim that is a JSON number or a string holding one.

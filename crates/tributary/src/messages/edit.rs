@@ -40,25 +40,8 @@ fn own(m: &Message, user_id: i64) -> bool {
 pub(crate) fn event(kind: &str, flow: &str, user_id: i64, content: Value) -> NewEvent {
     NewEvent {
         message: Message {
-            id: 0,
-            flow: flow.to_owned(),
-            event: kind.to_owned(),
             content,
-            tags: Vec::new(),
-            uuid: None,
-            user: user_id.to_string(),
-            sent: 0,
-            app: None,
-            attachments: Vec::new(),
-            created_at: String::new(),
-            edited: None,
-            thread_id: None,
-            external_thread_id: None,
-            title: None,
-            body: None,
-            author: None,
-            external_user_name: None,
-            thread: None,
+            ..Message::unsent(flow.to_owned(), kind.to_owned(), user_id.to_string())
         },
         user_id: Some(user_id),
     }

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::Extension;
 
-use super::idempotency;
+use super::idempotency::{self, Claimed};
 use super::input::{PostInput, Target};
 use super::post::post_message_with_files;
 use crate::auth::poster::{poster, Poster};
@@ -97,20 +97,13 @@ async fn post(
     };
     let claim = match (key?, hash) {
         (Some(key), Some(hash)) => {
-            if let Some(r) = state
-                .store
-                .idempotent_response(&poster.scope(), &key)
+            let scope = poster.scope();
+            match idempotency::replay_or_claim(&state.store, scope, key, hash, status, with_message)
                 .await?
             {
-                return idempotency::replay(r, &hash);
+                Claimed::Replay(r) => return Ok(r),
+                Claimed::New(c) => Some(c),
             }
-            Some(idempotency::claim(
-                poster.scope(),
-                key,
-                hash,
-                status,
-                with_message,
-            ))
         }
         _ => None,
     };
@@ -178,18 +171,7 @@ pub async fn post_comment(
         comment: true,
         ..Target::default()
     };
-    post(
-        state,
-        headers,
-        uri,
-        slot,
-        target,
-        PostBody {
-            params,
-            ..PostBody::default()
-        },
-    )
-    .await
+    post_params(state, headers, uri, slot, target, params).await
 }
 
 /// POST /flows/:org/:flow/messages/:id/comments
@@ -210,16 +192,21 @@ pub async fn post_message_comment(
         comment: true,
         ..Target::default()
     };
-    post(
-        state,
-        headers,
-        uri,
-        slot,
-        target,
-        PostBody {
-            params,
-            ..PostBody::default()
-        },
-    )
-    .await
+    post_params(state, headers, uri, slot, target, params).await
+}
+
+/// A post whose body is parameters only (the comment endpoints take no file).
+async fn post_params(
+    state: AppState,
+    headers: HeaderMap,
+    uri: Uri,
+    slot: Option<Extension<CallerSlot>>,
+    target: Target,
+    params: Params,
+) -> ApiResult<Response> {
+    let body = PostBody {
+        params,
+        ..PostBody::default()
+    };
+    post(state, headers, uri, slot, target, body).await
 }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{ApiError, ApiResult};
 use crate::input::Params;
 use crate::raw_json;
-use crate::store::{IdempotencyClaim, IdempotentResponse};
+use crate::store::{DynStore, IdempotencyClaim, IdempotentResponse};
 
 const MAX_KEY_CHARS: usize = 255;
 
@@ -91,20 +91,32 @@ fn write_canonical(v: &Value, out: &mut String) {
     }
 }
 
-pub fn claim(
+/// What a post with a key does: answer again as remembered, or go on and record its answer.
+pub enum Claimed {
+    Replay(Response),
+    New(IdempotencyClaim),
+}
+
+/// Looks the key up in the poster's scope: a remembered answer is replayed (or refused, see
+/// [`replay`]); otherwise the post claims the key for the answer it is about to give.
+pub async fn replay_or_claim(
+    store: &DynStore,
     scope: String,
     key: String,
     request_hash: String,
     status: StatusCode,
     body_is_message: bool,
-) -> IdempotencyClaim {
-    IdempotencyClaim {
+) -> ApiResult<Claimed> {
+    if let Some(r) = store.idempotent_response(&scope, &key).await? {
+        return replay(r, &request_hash).map(Claimed::Replay);
+    }
+    Ok(Claimed::New(IdempotencyClaim {
         scope,
         key,
         request_hash,
         status: status.as_u16(),
         body_is_message,
-    }
+    }))
 }
 
 /// The remembered answer, or 422 when the key was used for another request.

@@ -7,11 +7,11 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::idempotency;
+use super::idempotency::{self, Claimed};
 use super::input::MessageInput;
 use super::post::post_message_with;
 use crate::auth::poster::{source_poster, Poster};
-use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::error::{err, ApiError, ApiResult, FieldErrors};
 use crate::input::{lenient, Params};
 use crate::raw_json;
 use crate::state::AppState;
@@ -61,10 +61,11 @@ fn category(errors: &mut FieldErrors, field: &str, v: &str) {
         .chars()
         .all(|c| c.is_alphanumeric() || c == '_' || c.is_whitespace())
     {
-        errors
-            .entry(field.into())
-            .or_default()
-            .push("may contain only letters, digits, underscores and spaces".into());
+        err(
+            errors,
+            field,
+            "may contain only letters, digits, underscores and spaces",
+        );
     }
 }
 
@@ -93,20 +94,20 @@ async fn push(
     let claim = match idempotency::key(headers, &Params::default())? {
         Some(key) => {
             let hash = idempotency::request_hash(route, params);
-            if let Some(r) = state
-                .store
-                .idempotent_response(&poster.scope(), &key)
-                .await?
-            {
-                return idempotency::replay(r, &hash);
-            }
-            Some(idempotency::claim(
-                poster.scope(),
+            let scope = poster.scope();
+            match idempotency::replay_or_claim(
+                &state.store,
+                scope,
                 key,
                 hash,
                 StatusCode::OK,
                 false,
-            ))
+            )
+            .await?
+            {
+                Claimed::Replay(r) => return Ok(r),
+                Claimed::New(c) => Some(c),
+            }
         }
         None => None,
     };
@@ -129,10 +130,7 @@ pub async fn push_team_inbox(
     let mut errors = FieldErrors::new();
     let mut required = |field: &str, v: &Option<String>| {
         if present(v).is_none() {
-            errors
-                .entry(field.into())
-                .or_default()
-                .push("is required".into());
+            err(&mut errors, field, "is required");
         }
     };
     required("source", &p.source);
@@ -147,25 +145,16 @@ pub async fn push_team_inbox(
     }
     if let Some(a) = present(&p.from_address) {
         if !a.contains('@') || a.contains(char::is_whitespace) {
-            errors
-                .entry("from_address".into())
-                .or_default()
-                .push("must be an email address".into());
+            err(&mut errors, "from_address", "must be an email address");
         }
     }
     if present(&p.format).is_some_and(|f| f != "html") {
-        errors
-            .entry("format".into())
-            .or_default()
-            .push("only html is supported".into());
+        err(&mut errors, "format", "only html is supported");
     }
     // Checked untrimmed: a line break around the link is refused, not dropped.
     if let Some(link) = p.link.as_deref().filter(|l| !l.trim().is_empty()) {
         if !super::sanitize::is_web_url(link) {
-            errors
-                .entry("link".into())
-                .or_default()
-                .push("must be an http or https URL".into());
+            err(&mut errors, "link", "must be an http or https URL");
         }
     }
     if !errors.is_empty() {

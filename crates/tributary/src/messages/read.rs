@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::tags;
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::error::{err, ApiError, ApiResult, FieldErrors};
 use crate::flows::joined_by;
 use crate::input::{lenient, Input};
 use crate::raw_json;
@@ -57,7 +57,7 @@ async fn query(
     thread_id: Option<String>,
 ) -> ApiResult<MessageQuery> {
     let mut errors = FieldErrors::new();
-    let mut bad = |f: &str, r: &str| errors.entry(f.to_owned()).or_default().push(r.to_owned());
+    let mut bad = |f: &str, r: &str| err(&mut errors, f, r);
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         bad("limit", "must be between 1 and 100");

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tributary_types::{Message, ThreadSource, ThreadUpdate};
 
+use super::message_json::splice;
 use super::StoreResult;
 use crate::bus::Event;
 
@@ -157,6 +158,27 @@ impl StoredMessage {
             app: m.app,
             thread_id: m.thread_id,
             json,
+        }
+    }
+
+    /// The record of an edited message: `m` is its new content and `own` its JSON without
+    /// `thread`; the thread's current state (`thread_state`) is spliced back in.
+    pub fn edited(
+        flow_id: String,
+        id: i64,
+        m: &Message,
+        thread_id: Option<String>,
+        own: &str,
+        thread_state: Option<&str>,
+    ) -> StoredMessage {
+        StoredMessage {
+            flow_id,
+            id,
+            event: m.event.clone(),
+            user_id: m.user.parse().ok().filter(|id| *id != 0),
+            app: m.app.clone(),
+            thread_id,
+            json: splice(own, thread_state),
         }
     }
 

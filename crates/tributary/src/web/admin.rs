@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::developer::parse_id;
 use super::error::WebError;
 use super::{html, Nav};
 use crate::auth::session::{SignedIn, CSRF_FIELD};
@@ -51,9 +52,7 @@ pub async fn publish_application(
 ) -> Result<Response, WebError> {
     signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
     require_admin(&state, &signed).await?;
-    let id: i64 = id
-        .parse()
-        .map_err(|_| WebError::Api(ApiError::NotFound("Application not found".into())))?;
+    let id = parse_id(&id)?;
     let published = params.get_str("published") != Some("false");
     crate::apps::manage::set_published(&state.store, id, published).await?;
     Ok(Redirect::to("/admin/applications").into_response())

@@ -163,7 +163,7 @@ pub async fn create_application(
     }
     .await;
     match created {
-        Ok(app) => Ok(Redirect::to(&format!("/developer/applications/{}", app.id)).into_response()),
+        Ok(app) => Ok(app_page(app.id)),
         Err(e) => form_error(&state, &signed, None, &form, e).await,
     }
 }
@@ -173,13 +173,38 @@ pub(super) fn parse_id(id: &str) -> Result<i64, WebError> {
         .map_err(|_| WebError::Api(ApiError::NotFound("Application not found".into())))
 }
 
+/// The signed-in developer's own application `:id`.
+pub(super) async fn own_app(
+    state: &AppState,
+    signed: &SignedIn,
+    id: &str,
+) -> Result<AppRecord, WebError> {
+    Ok(owned_app(&state.store, signed.user.id, parse_id(id)?).await?)
+}
+
+/// The signed-in developer's own application `:id`, for a form post: the CSRF token first.
+pub(super) async fn posted_app(
+    state: &AppState,
+    signed: &SignedIn,
+    id: &str,
+    params: &Params,
+) -> Result<AppRecord, WebError> {
+    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
+    own_app(state, signed, id).await
+}
+
+/// Where a change to an application lands: its page.
+pub(super) fn app_page(id: i64) -> Response {
+    Redirect::to(&format!("/developer/applications/{id}")).into_response()
+}
+
 /// GET /developer/applications/:id/edit
 pub async fn edit_application(
     State(state): State<AppState>,
     signed: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let app = owned_app(&state.store, signed.user.id, parse_id(&id)?).await?;
+    let app = own_app(&state, &signed, &id).await?;
     let form = AppForm {
         name: app.name,
         icon_url: app.icon_url,
@@ -204,11 +229,10 @@ pub async fn update_application(
     Path(id): Path<String>,
     params: Params,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    let app = owned_app(&state.store, signed.user.id, parse_id(&id)?).await?;
+    let app = posted_app(&state, &signed, &id, &params).await?;
     let form = form_of(&params);
     match crate::apps::manage::update_app(&state.store, &app, form.clone()).await {
-        Ok(app) => Ok(Redirect::to(&format!("/developer/applications/{}", app.id)).into_response()),
+        Ok(app) => Ok(app_page(app.id)),
         Err(e) => form_error(&state, &signed, Some(app.id), &form, e).await,
     }
 }

@@ -4,13 +4,13 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
-use super::developer::parse_id;
+use super::developer::{app_page, own_app, posted_app};
 use super::error::WebError;
 use super::{html, Nav};
-use crate::apps::manage::{owned_app, rotate_secret as rotate};
-use crate::auth::session::{SignedIn, CSRF_FIELD};
+use crate::apps::manage::rotate_secret as rotate;
+use crate::auth::session::SignedIn;
 use crate::input::Params;
 use crate::sources::setup::setup_url;
 use crate::state::AppState;
@@ -88,7 +88,7 @@ pub async fn show_application(
     Path(id): Path<String>,
     params: Params,
 ) -> Result<Response, WebError> {
-    let app = owned_app(&state.store, signed.user.id, parse_id(&id)?).await?;
+    let app = own_app(&state, &signed, &id).await?;
     render(&state, &signed, app, params.get_str("flow"), None, None).await
 }
 
@@ -99,10 +99,9 @@ pub async fn rotate_secret(
     Path(id): Path<String>,
     params: Params,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    let app = owned_app(&state.store, signed.user.id, parse_id(&id)?).await?;
+    let app = posted_app(&state, &signed, &id, &params).await?;
     rotate(&state.store, &app).await?;
-    Ok(Redirect::to(&format!("/developer/applications/{}", app.id)).into_response())
+    Ok(app_page(app.id))
 }
 
 /// POST /developer/applications/:id/sources: the source generation tool. The answer is the
@@ -113,8 +112,7 @@ pub async fn create_test_source(
     Path(id): Path<String>,
     params: Params,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    let app = owned_app(&state.store, signed.user.id, parse_id(&id)?).await?;
+    let app = posted_app(&state, &signed, &id, &params).await?;
     let flow_id = params.get_str("flow").unwrap_or_default();
     let name = params.get_str("name").unwrap_or_default();
     let flow = crate::flows::visible_flow_by_id(&state.store, signed.user.id, flow_id)

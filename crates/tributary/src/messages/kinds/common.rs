@@ -179,25 +179,14 @@ fn message(
         "chat"
     };
     Message {
-        id: 0,
-        flow: flow.id.clone(),
-        event: kind.as_str().to_owned(),
-        content: Value::Null,
-        tags: Vec::new(),
         uuid,
-        user: user_string(poster.user_id()),
-        sent: 0,
         app: Some(app.to_owned()),
-        attachments: Vec::new(),
-        created_at: String::new(),
-        edited: None,
-        thread_id: None,
-        external_thread_id: None,
-        title: None,
-        body: None,
-        author: None,
         external_user_name,
-        thread: None,
+        ..Message::unsent(
+            flow.id.clone(),
+            kind.as_str().to_owned(),
+            user_string(poster.user_id()),
+        )
     }
 }
 

@@ -48,15 +48,14 @@ pub(super) async fn change_message(
             .map(|r| r.get(0)),
         None => None,
     };
-    let message = StoredMessage {
-        flow_id: ch.flow_id.clone(),
-        id: ch.id,
-        event: m.event.clone(),
-        user_id: m.user.parse().ok().filter(|id| *id != 0),
-        app: m.app.clone(),
+    let message = StoredMessage::edited(
+        ch.flow_id.clone(),
+        ch.id,
+        &m,
         thread_id,
-        json: splice(&own, state.as_deref()),
-    };
+        &own,
+        state.as_deref(),
+    );
     let mut events = Vec::with_capacity(ch.events.len());
     for (i, ev) in ch.events.into_iter().enumerate() {
         let mut e = ev.message;

@@ -108,18 +108,7 @@ pub fn bulk_seed(
                 value: "open".into(),
             });
             let mut m = Message {
-                id: 0,
-                flow: flow_id.clone(),
-                event: "activity".into(),
-                content: serde_json::Value::Null,
-                tags: Vec::new(),
-                uuid: None,
-                user: "0".into(),
-                sent: 0,
                 app: Some("influx".into()),
-                attachments: Vec::new(),
-                created_at: String::new(),
-                edited: None,
                 thread_id: Some(thread.id.clone()),
                 external_thread_id: Some(it.external_thread_id.clone()),
                 title: Some(it.title.clone()),
@@ -129,8 +118,7 @@ pub fn bulk_seed(
                     avatar: None,
                     email: None,
                 }),
-                external_user_name: None,
-                thread: None,
+                ..Message::unsent(flow_id.clone(), "activity".into(), "0".into())
             };
             let own = finish_message(&mut m, &flow_id, last_id, now);
             let rowid = insert_message(&c, &m, &own, None, Some(spec.source_id), None)?;
