@@ -106,6 +106,19 @@ async fn acme(app: &TestApp) -> (TestUser, TestUser) {
     (ann, bob)
 }
 
+/// Ann's application, installed in acme/main as the source "Tracker" with `extra` fields:
+/// the application's id, the created source, and its `flow_token`.
+async fn tracker(app: &TestApp, ann: &TestUser, extra: Value) -> (i64, Value, String) {
+    let dev = register(app, ann, CALLBACK).await;
+    let mut body = json!({"name": "Tracker", "application_id": dev.id});
+    if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        b.extend(extra);
+    }
+    let source = post(app, "/flows/acme/main/sources", Some(&ann.token), body).await;
+    let flow_token = source["flow_token"].as_str().unwrap().to_owned();
+    (dev.id, source, flow_token)
+}
+
 async fn people_and_organizations_keep_their_shape(b: Backend) {
     let app = TestApp::spawn(b).await;
     let (ann, bob) = acme(&app).await;
@@ -146,15 +159,7 @@ async fn flows_keep_their_shape(b: Backend) {
 async fn messages_of_every_event_kind_keep_their_shape(b: Backend) {
     let app = TestApp::spawn(b).await;
     let (ann, _bob) = acme(&app).await;
-    let dev = register(&app, &ann, CALLBACK).await;
-    let source = post(
-        &app,
-        "/flows/acme/main/sources",
-        Some(&ann.token),
-        json!({"name": "Tracker", "application_id": dev.id}),
-    )
-    .await;
-    let flow_token = source["flow_token"].as_str().unwrap().to_owned();
+    let (_dev, _source, flow_token) = tracker(&app, &ann, json!({})).await;
     let path = "/flows/acme/main/messages";
     let chat = post(
         &app,
@@ -247,15 +252,8 @@ async fn messages_of_every_event_kind_keep_their_shape(b: Backend) {
 async fn threads_sources_and_applications_keep_their_shape(b: Backend) {
     let app = TestApp::spawn(b).await;
     let (ann, _bob) = acme(&app).await;
-    let dev = register(&app, &ann, CALLBACK).await;
-    let source = post(
-        &app,
-        "/flows/acme/main/sources",
-        Some(&ann.token),
-        json!({"name": "Tracker", "application_id": dev.id, "external_url": "https://tracker.example"}),
-    )
-    .await;
-    let flow_token = source["flow_token"].as_str().unwrap().to_owned();
+    let extra = json!({"external_url": "https://tracker.example"});
+    let (dev, source, flow_token) = tracker(&app, &ann, extra).await;
     let activity = post(
         &app,
         &format!("/messages?flow_token={flow_token}"),
@@ -286,6 +284,6 @@ async fn threads_sources_and_applications_keep_their_shape(b: Backend) {
     );
     insta::assert_json_snapshot!(
         "application",
-        s(&get(&app, &ann, &format!("/oauth/applications/{}", dev.id)).await)
+        s(&get(&app, &ann, &format!("/oauth/applications/{dev}")).await)
     );
 }
