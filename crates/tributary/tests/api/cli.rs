@@ -404,15 +404,6 @@ async fn serve_seeds_the_demo_and_stops_on_sigterm(b: Backend) {
             "{err}"
         );
     }
-    let pid = child.id().unwrap().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .expect("stops within 10 s")
-        .unwrap();
+    let status = crate::helpers::signal_and_wait(&mut child, "TERM").await;
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
 }

@@ -165,16 +165,7 @@ async fn acknowledged_posts_survive_sigkill_exactly_once(b: Backend) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let pid = server.id().expect("running").to_string();
-    assert!(Command::new("kill")
-        .args(["-KILL", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = tokio::time::timeout(Duration::from_secs(10), server.wait())
-        .await
-        .expect("dies")
-        .unwrap();
+    let status = crate::helpers::signal_and_wait(&mut server, "KILL").await;
     assert!(!status.success(), "killed, not exited: {status:?}");
     stop.store(true, Ordering::Relaxed);
     for w in writers {

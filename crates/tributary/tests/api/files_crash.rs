@@ -4,7 +4,6 @@
 //! work again.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine;
@@ -126,15 +125,7 @@ async fn a_sigkill_mid_upload_leaves_no_message_and_no_blob(b: Backend) {
         1,
         "the server is spooling the upload"
     );
-    assert!(Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .unwrap()
-        .success());
-    let status = tokio::time::timeout(Duration::from_secs(10), server.wait())
-        .await
-        .expect("dies")
-        .unwrap();
+    let status = crate::helpers::signal_and_wait(&mut server, "KILL").await;
     assert!(!status.success(), "killed, not exited: {status:?}");
     drop(sock);
 

@@ -305,3 +305,21 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// Sends `signal` (`"TERM"`, `"KILL"`) to a server started as a child process and waits, at
+/// most 10 s, for it to exit.
+pub(crate) async fn signal_and_wait(
+    child: &mut tokio::process::Child,
+    signal: &str,
+) -> std::process::ExitStatus {
+    let pid = child.id().expect("the child is running").to_string();
+    assert!(std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .expect("kill runs")
+        .success());
+    tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits within 10 s")
+        .expect("its status")
+}

@@ -1,7 +1,7 @@
 //! Issue 15, the small ones (4/4): `/metrics` behind a bearer token, or on a listener of its
 //! own, in process and through `tributary serve`.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -154,15 +154,6 @@ async fn serve_takes_the_metrics_flags_and_environment(b: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let pid = child.id().unwrap().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .expect("stops within 10 s")
-        .unwrap();
+    let status = crate::helpers::signal_and_wait(&mut child, "TERM").await;
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
 }
