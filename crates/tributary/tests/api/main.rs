@@ -45,6 +45,7 @@ mod security_small_urls;
 mod security_streams;
 mod security_threads;
 mod security_uploads;
+mod security_uploads_memory;
 mod sources;
 mod store_access;
 mod store_conformance;
