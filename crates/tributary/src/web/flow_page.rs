@@ -135,6 +135,7 @@ async fn inbox(
             flow_id: flow.id.clone(),
             since: None,
             until: None,
+            until_id: None,
             application: Some(application),
             include_empty: false,
             limit: INBOX_THREADS,

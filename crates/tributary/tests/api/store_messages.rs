@@ -171,6 +171,7 @@ async fn threads_keep_state_counts_and_their_flow(b: Backend) {
             flow_id: "flow-a".into(),
             since: None,
             until: None,
+            until_id: None,
             application: Some(AppFilter::Chat),
             include_empty: false,
             limit: 10,
