@@ -62,7 +62,7 @@ impl InboxFilter {
         let source = t.source.as_ref();
         match self {
             InboxFilter::All => source.is_some(),
-            InboxFilter::App(id) => source.is_some_and(|s| s.application.id == *id),
+            InboxFilter::App(id) => source.is_some_and(|s| s.application_id == Some(*id)),
             InboxFilter::Source(id) => source.is_some_and(|s| s.id == *id),
         }
     }

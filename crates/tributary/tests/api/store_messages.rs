@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use tributary::store::*;
-use tributary_types::{AccessMode, Message, ThreadApplication, ThreadSource, ThreadUpdate};
+use tributary_types::{AccessMode, Message, ThreadSource, ThreadUpdate};
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestDb};
@@ -112,11 +112,8 @@ fn owned_thread(id: &str, source: i64) -> NewThread {
         id: source,
         name: "Source".into(),
         icon: None,
-        application: ThreadApplication {
-            id: 1,
-            name: "App".into(),
-            icon_url: None,
-        },
+        application: "App".into(),
+        application_id: Some(1),
     });
     t
 }
