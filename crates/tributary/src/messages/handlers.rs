@@ -11,11 +11,12 @@ use axum::Extension;
 use super::idempotency::{self, Claimed};
 use super::input::{PostInput, Target};
 use super::post::post_message_with_files;
+use crate::auth::flow_token::params_or_gone;
 use crate::auth::poster::{poster, Poster};
 use crate::auth::CallerSlot;
 use crate::error::{ApiError, ApiResult};
 use crate::files::upload::PostBody;
-use crate::input::Params;
+use crate::input::{BodyRejection, Params, TokenParams};
 use crate::raw_json::response as json_response;
 use crate::state::AppState;
 use crate::store::{FlowRecord, PostOutcome};
@@ -165,8 +166,9 @@ pub async fn post_comment(
     headers: HeaderMap,
     uri: Uri,
     slot: Option<Extension<CallerSlot>>,
-    params: Params,
+    params: Result<TokenParams, BodyRejection>,
 ) -> ApiResult<Response> {
+    let params = params_or_gone(&state.store, params, None).await?;
     let target = Target {
         comment: true,
         ..Target::default()
@@ -181,8 +183,9 @@ pub async fn post_message_comment(
     headers: HeaderMap,
     uri: Uri,
     slot: Option<Extension<CallerSlot>>,
-    params: Params,
+    params: Result<TokenParams, BodyRejection>,
 ) -> ApiResult<Response> {
+    let params = params_or_gone(&state.store, params, None).await?;
     let parent = parent
         .parse()
         .map_err(|_| ApiError::NotFound("Message not found".into()))?;
