@@ -12,6 +12,7 @@ mod accounts;
 mod actions;
 mod cli;
 mod compat;
+mod coverage;
 mod crash;
 mod files_attachments;
 mod files_crash;
