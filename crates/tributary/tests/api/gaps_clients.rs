@@ -77,16 +77,9 @@ async fn a_new_external_thread_still_needs_its_thread_object(b: Backend) {
     // Another source's thread of the same external id is not this source's to join.
     let (_, other) = crate::messaging::source(&r.app, &r.flow, &r.hook, "other").await;
     assert_eq!(r.token_post(activity("pr:7", "Opened")).await.status, 200);
-    let mut body = without_thread("activity", "pr:7", "Mine?");
-    body["flow_token"] = json!(other);
-    let a = send(
-        r.app
-            .http
-            .post(r.app.url("/messages"))
-            .header("X-flowdock-wait-for-message", "1")
-            .json(&body),
-    )
-    .await;
+    let a = r
+        .token_post_as(&other, without_thread("activity", "pr:7", "Mine?"))
+        .await;
     assert_eq!(a.status, 400, "{}", a.text);
     assert_eq!(a.json["errors"]["thread.title"], json!(["is required"]));
     assert!(r.messages("?event=activity").await.len() == 1);
@@ -114,25 +107,18 @@ async fn delete_answers_200_when_it_truncates_and_204_when_it_removes(b: Backend
     let r = Room::new(b).await;
     let delete =
         |id: &Value| send(r.as_user(&r.ann, Method::DELETE, &r.path(&format!("/messages/{id}"))));
-    let chat = r
-        .user_post(
-            &r.ann,
-            &r.path("/messages"),
-            json!({"event": "message", "content": "oops"}),
-        )
-        .await
-        .json;
+    let r = &r;
+    let say = |path: String, event: &str, content: &str| {
+        let body = json!({"event": event, "content": content});
+        async move { r.user_post(&r.ann, &r.path(&path), body).await }
+    };
+    let chat = say("/messages".into(), "message", "oops").await.json;
     let truncated = delete(&chat["id"]).await;
     assert_eq!(truncated.status, 200, "{}", truncated.text);
     assert_eq!(truncated.json, json!({}));
 
-    let comment = r
-        .user_post(
-            &r.ann,
-            &r.path(&format!("/messages/{}/comments", chat["id"])),
-            json!({"event": "comment", "content": "and this"}),
-        )
-        .await;
+    let comments = format!("/messages/{}/comments", chat["id"]);
+    let comment = say(comments, "comment", "and this").await;
     assert_eq!(comment.status, 201, "{}", comment.text);
     let truncated = delete(&comment.json["id"]).await;
     assert_eq!(truncated.status, 200, "{}", truncated.text);
