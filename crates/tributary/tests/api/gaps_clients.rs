@@ -4,6 +4,7 @@
 
 use reqwest::Method;
 use serde_json::{json, Value};
+use tokio::task::JoinSet;
 
 use crate::backend_tests;
 use crate::helpers::Backend;
@@ -12,6 +13,7 @@ use crate::messaging::{activity, send, Room};
 backend_tests!(
     an_inbox_item_joins_a_known_external_thread_without_a_thread_object,
     a_new_external_thread_still_needs_its_thread_object,
+    joins_committed_together_each_join_and_a_new_one_fails_alone,
     thread_source_application_is_the_application_name,
     delete_answers_200_when_it_truncates_and_204_when_it_removes,
 );
@@ -83,6 +85,34 @@ async fn a_new_external_thread_still_needs_its_thread_object(b: Backend) {
     assert_eq!(a.status, 400, "{}", a.text);
     assert_eq!(a.json["errors"]["thread.title"], json!(["is required"]));
     assert!(r.messages("?event=activity").await.len() == 1);
+}
+
+/// Joins that arrive at once are stored together (group commit, and on PostgreSQL the
+/// set-based path); one that names a new thread fails alone.
+async fn joins_committed_together_each_join_and_a_new_one_fails_alone(b: Backend) {
+    const POSTS: usize = 30;
+    let r = Room::new(b).await;
+    let first = r.token_post(activity("pr:1", "Opened")).await.json;
+    let mut posts = JoinSet::new();
+    for i in 0..POSTS {
+        let ext = if i == POSTS / 2 { "pr:missing" } else { "pr:1" };
+        let mut body = without_thread("activity", ext, &format!("post {i}"));
+        body["flow_token"] = json!(r.token);
+        let req = r.app.http.post(r.app.url("/messages")).json(&body);
+        posts.spawn(async move { (ext, req.send().await.expect("request").status()) });
+    }
+    while let Some(done) = posts.join_next().await {
+        let (ext, status) = done.unwrap();
+        let want = if ext == "pr:1" { 202 } else { 400 };
+        assert_eq!(status, want, "{ext}");
+    }
+    let tid = first["thread_id"].as_str().unwrap();
+    let thread = r
+        .get(&r.ann, &r.path(&format!("/threads/{tid}")))
+        .await
+        .json;
+    assert_eq!(thread["activities"], POSTS as i64);
+    assert_eq!(thread["title"], first["thread"]["title"]);
 }
 
 async fn thread_source_application_is_the_application_name(b: Backend) {
