@@ -64,8 +64,11 @@ async fn an_invitee_signs_up_through_the_invitation_link_and_lands_in_the_flow()
     type_into(&c, "#signup-form input[name=password]", "carol-secret").await;
     c.screenshot("invitation-sign-up").await;
     click(&c, "#sign-up").await;
-    c.find(".flow-list").await;
-    assert_eq!(c.path().await, "/app/acme/main");
+    c.wait_js(
+        "the flow page",
+        "return location.pathname === '/app/acme/main' && !!document.querySelector('.flow-title');",
+    )
+    .await;
     assert_eq!(c.text(".flow-title h1").await, "Main");
     let carol = app.store.user_by_email("carol@example.com").await.unwrap().unwrap();
     assert_eq!(carol.nick, "carol");
@@ -79,13 +82,20 @@ async fn a_signed_in_user_joins_by_the_flows_link() {
     let bob = app.user("bob").await;
     let org = app.org("Acme", &ann).await;
     let flow = app.flow(&org, "Main", AccessMode::Link, &[&ann]).await;
+    // Bob has a flow of his own elsewhere, so that signing in lands on a flow page.
+    let elsewhere = app.org("Elsewhere", &bob).await;
+    app.flow(&elsewhere, "Lobby", AccessMode::Invitation, &[&bob])
+        .await;
     let c = Chrome::start(&app.base_url).await;
     c.sign_in(&bob.email, &bob.password).await;
     c.goto(&format!("/invitations/{}-main", flow.join_token)).await;
     assert!(c.text("#join-intro").await.contains("Main"));
     click(&c, "#join-flow").await;
-    c.find(".flow-title").await;
-    assert_eq!(c.path().await, "/app/acme/main");
+    c.wait_js(
+        "the flow page",
+        "return location.pathname === '/app/acme/main' && !!document.querySelector('.flow-title');",
+    )
+    .await;
     assert!(app
         .store
         .flow_membership(&flow.id, bob.id)
