@@ -21,8 +21,8 @@ use crate::metrics::{self, Metrics};
 use crate::state::{ActionSettings, AppState, FileSettings, Passwords, Streams, Urls};
 use crate::store::DynStore;
 use crate::{
-    actions, apps, auth, files, flows, invitations, messages, oauth, organizations, sources, stream, threads,
-    users, web,
+    actions, apps, auth, files, flows, invitations, messages, oauth, organizations, sources,
+    stream, threads, users, web,
 };
 
 /// Builds the state shared by every handler.

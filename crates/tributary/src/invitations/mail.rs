@@ -60,7 +60,11 @@ pub(super) fn send_later(
             Ok(true) => Delivery::Sent,
             Ok(false) => Delivery::NotConfigured,
             Err(kind) => {
-                tracing::warn!(invitation.id = id, mail.error = kind, "invitation.mail_failed");
+                tracing::warn!(
+                    invitation.id = id,
+                    mail.error = kind,
+                    "invitation.mail_failed"
+                );
                 Delivery::Failed
             }
         };

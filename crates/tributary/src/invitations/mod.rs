@@ -233,10 +233,7 @@ pub fn is_email(s: &str) -> bool {
 /// The flow's pending invitations.
 pub async fn list(state: &AppState, flow: &FlowRecord) -> ApiResult<Vec<Invitation>> {
     let records = state.store.pending_invitations(&flow.id).await?;
-    Ok(records
-        .iter()
-        .map(|r| view(&state.urls, flow, r))
-        .collect())
+    Ok(records.iter().map(|r| view(&state.urls, flow, r)).collect())
 }
 
 fn not_found() -> ApiError {
@@ -249,7 +246,11 @@ fn parse_id(id: &str) -> ApiResult<i64> {
 
 /// One invitation, pending or accepted (a revoked one is gone).
 pub async fn show(state: &AppState, flow: &FlowRecord, id: &str) -> ApiResult<Invitation> {
-    match state.store.invitation_by_id(&flow.id, parse_id(id)?).await? {
+    match state
+        .store
+        .invitation_by_id(&flow.id, parse_id(id)?)
+        .await?
+    {
         Some(r) if r.state != InvitationState::Revoked => Ok(view(&state.urls, flow, &r)),
         _ => Err(not_found()),
     }

@@ -18,8 +18,7 @@ pub trait InvitationStore: Send + Sync {
         flow_id: &str,
         id: i64,
     ) -> StoreResult<Option<InvitationRecord>>;
-    async fn invitation_by_token(&self, token_hash: &str)
-        -> StoreResult<Option<InvitationRecord>>;
+    async fn invitation_by_token(&self, token_hash: &str) -> StoreResult<Option<InvitationRecord>>;
     /// Revokes a pending invitation; `false` when it was not pending (accepted, revoked, gone).
     async fn revoke_invitation(&self, flow_id: &str, id: i64) -> StoreResult<bool>;
     /// Records what became of the invitation's email (sent after the commit).

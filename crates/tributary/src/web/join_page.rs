@@ -139,7 +139,8 @@ async fn join(
                     .collect(),
                 _ => vec!["An account with this email already exists: log in instead.".into()],
             };
-            let mut response = render(&state, &browser, &link, &opened, Some((&params, errors))).await?;
+            let mut response =
+                render(&state, &browser, &link, &opened, Some((&params, errors))).await?;
             *response.status_mut() = e.status();
             Ok(response)
         }

@@ -84,8 +84,17 @@ async fn an_invitation_without_smtp_shows_its_link_once(b: Backend) {
     let s = setup(b).await;
     let inv = invite(&s, "Carol@Example.com").await;
     assert_eq!(inv["state"], "pending");
-    assert_eq!(inv["email"], "carol@example.com", "addresses are kept lower-cased");
-    let flow = s.app.store.flow_by_name("acme", "main").await.unwrap().unwrap();
+    assert_eq!(
+        inv["email"], "carol@example.com",
+        "addresses are kept lower-cased"
+    );
+    let flow = s
+        .app
+        .store
+        .flow_by_name("acme", "main")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(inv["flow"], flow.id);
     let id = inv["id"].as_i64().unwrap();
     assert_eq!(
@@ -105,7 +114,13 @@ async fn an_invitation_without_smtp_shows_its_link_once(b: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(stored.id, id);
-    assert!(s.app.store.invitation_by_token(token).await.unwrap().is_none());
+    assert!(s
+        .app
+        .store
+        .invitation_by_token(token)
+        .await
+        .unwrap()
+        .is_none());
     // Reading it again does not show the link.
     let (status, again) = call(
         &s.app,
@@ -147,7 +162,14 @@ async fn invitations_are_listed_shown_and_revoked(b: Backend) {
     let carol = invite(&s, "carol@example.com").await;
     let dave = invite(&s, "dave@example.com").await;
     let get = reqwest::Method::GET;
-    let (status, list) = call(&s.app, &s.ann, get.clone(), "/flows/acme/main/invitations", None).await;
+    let (status, list) = call(
+        &s.app,
+        &s.ann,
+        get.clone(),
+        "/flows/acme/main/invitations",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let emails: Vec<&str> = list
         .as_array()
@@ -171,7 +193,14 @@ async fn invitations_are_listed_shown_and_revoked(b: Backend) {
     let (status, body) = call(&s.app, &s.ann, get.clone(), &path, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert!(body["message"].is_string());
-    let (_, list) = call(&s.app, &s.ann, get.clone(), "/flows/acme/main/invitations", None).await;
+    let (_, list) = call(
+        &s.app,
+        &s.ann,
+        get.clone(),
+        "/flows/acme/main/invitations",
+        None,
+    )
+    .await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["id"], dave["id"]);
     // A revoked invitation's link says so.
@@ -203,9 +232,23 @@ async fn only_members_with_the_flow_scope_may_invite(b: Backend) {
     let body = json!({"emails": "carol@example.com"});
     let post = reqwest::Method::POST;
     // Bob is not in the flow: it does not exist for him.
-    let (status, _) = call(&s.app, &s.bob, post.clone(), "/flows/acme/main/invitations", Some(body.clone())).await;
+    let (status, _) = call(
+        &s.app,
+        &s.bob,
+        post.clone(),
+        "/flows/acme/main/invitations",
+        Some(body.clone()),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = call(&s.app, &s.bob, reqwest::Method::GET, "/flows/acme/main/invitations", None).await;
+    let (status, _) = call(
+        &s.app,
+        &s.bob,
+        reqwest::Method::GET,
+        "/flows/acme/main/invitations",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // An OAuth token without `flow`: 403, with one: allowed.
     for (scopes, expected) in [
@@ -274,5 +317,8 @@ async fn bad_addresses_are_reported_or_refused(b: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["errors"]["message"][0].as_str().unwrap().contains("2000"));
+    assert!(body["errors"]["message"][0]
+        .as_str()
+        .unwrap()
+        .contains("2000"));
 }

@@ -47,22 +47,75 @@ async fn signing_up_through_an_invitation_joins_the_flow_and_organization_once(b
     let path = path_of(&s, inv["invitation_url"].as_str().unwrap());
     let browser = Browser::new(&s.app);
     let html = browser.page(&path).await;
-    assert!(html.contains("value=\"carol@example.com\""), "the address is filled in");
+    assert!(
+        html.contains("value=\"carol@example.com\""),
+        "the address is filled in"
+    );
     let res = sign_up(&browser, &path, "carol@example.com", "carol-secret").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/app/acme/main");
     assert!(browser.page("/app/acme/main").await.contains("Main"));
 
-    let carol = s.app.store.user_by_email("carol@example.com").await.unwrap().unwrap();
-    let flow = s.app.store.flow_by_name("acme", "main").await.unwrap().unwrap();
-    assert!(s.app.store.flow_membership(&flow.id, carol.id).await.unwrap().is_some());
-    assert_eq!(s.app.store.org_membership(flow.org.id, carol.id).await.unwrap(), Some(false));
-    let (_, shown) = call(&s.app, &s.ann, Method::GET, &format!("/flows/acme/main/invitations/{}", inv["id"]), None).await;
+    let carol = s
+        .app
+        .store
+        .user_by_email("carol@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let flow = s
+        .app
+        .store
+        .flow_by_name("acme", "main")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(s
+        .app
+        .store
+        .flow_membership(&flow.id, carol.id)
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        s.app
+            .store
+            .org_membership(flow.org.id, carol.id)
+            .await
+            .unwrap(),
+        Some(false)
+    );
+    let (_, shown) = call(
+        &s.app,
+        &s.ann,
+        Method::GET,
+        &format!("/flows/acme/main/invitations/{}", inv["id"]),
+        None,
+    )
+    .await;
     assert_eq!(shown["state"], "accepted");
-    let (_, list) = call(&s.app, &s.ann, Method::GET, "/flows/acme/main/invitations", None).await;
-    assert_eq!(list, json!([]), "accepted invitations are no longer pending");
+    let (_, list) = call(
+        &s.app,
+        &s.ann,
+        Method::GET,
+        "/flows/acme/main/invitations",
+        None,
+    )
+    .await;
+    assert_eq!(
+        list,
+        json!([]),
+        "accepted invitations are no longer pending"
+    );
     // An accepted invitation cannot be deleted.
-    let (status, body) = call(&s.app, &s.ann, Method::DELETE, &format!("/flows/acme/main/invitations/{}", inv["id"]), None).await;
+    let (status, body) = call(
+        &s.app,
+        &s.ann,
+        Method::DELETE,
+        &format!("/flows/acme/main/invitations/{}", inv["id"]),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
     // Used once: the link now says so, signed in or not.
@@ -82,14 +135,32 @@ async fn a_signed_in_user_accepts_an_invitation_with_one_click(b: Backend) {
     let html = browser.page(&path).await;
     assert!(html.contains("id=\"join-flow\""), "{html}");
     // Opening the link joins nothing by itself, and the form needs its CSRF token.
-    let flow = s.app.store.flow_by_name("acme", "main").await.unwrap().unwrap();
-    assert!(s.app.store.flow_membership(&flow.id, s.bob.id).await.unwrap().is_none());
+    let flow = s
+        .app
+        .store
+        .flow_by_name("acme", "main")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(s
+        .app
+        .store
+        .flow_membership(&flow.id, s.bob.id)
+        .await
+        .unwrap()
+        .is_none());
     let res = browser.post(&path, &[]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = browser.post(&path, &[("csrf_token", &csrf(&html))]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/app/acme/main");
-    assert!(s.app.store.flow_membership(&flow.id, s.bob.id).await.unwrap().is_some());
+    assert!(s
+        .app
+        .store
+        .flow_membership(&flow.id, s.bob.id)
+        .await
+        .unwrap()
+        .is_some());
     let (status, flows) = call(&s.app, &s.bob, Method::GET, "/flows", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(flows[0]["parameterized_name"], "main");
@@ -103,8 +174,14 @@ async fn sign_up_mistakes_are_shown_on_the_form(b: Backend) {
     let res = sign_up(&browser, &path, "carol@example.com", "short").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let html = res.text().await.unwrap();
-    assert!(html.contains("Password must be at least 8 characters"), "{html}");
-    assert!(html.contains("value=\"Carol Jones\""), "what was typed stays");
+    assert!(
+        html.contains("Password must be at least 8 characters"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"Carol Jones\""),
+        "what was typed stays"
+    );
     // An address that has an account already: log in instead.
     let res = sign_up(&browser, &path, &s.bob.email, "long-enough").await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
@@ -115,7 +192,14 @@ async fn sign_up_mistakes_are_shown_on_the_form(b: Backend) {
 }
 
 async fn join_url(s: &Setup) -> Value {
-    let (status, body) = call(&s.app, &s.ann, Method::GET, "/flows/acme/main/join_url", None).await;
+    let (status, body) = call(
+        &s.app,
+        &s.ann,
+        Method::GET,
+        "/flows/acme/main/join_url",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["join_url"].clone()
 }
@@ -124,21 +208,38 @@ async fn the_join_link_works_only_while_the_flow_allows_it(b: Backend) {
     let s = setup(b).await;
     // Invitation only: no join URL, and the flow's token opens nothing.
     assert_eq!(join_url(&s).await, Value::Null);
-    let flow = s.app.store.flow_by_name("acme", "main").await.unwrap().unwrap();
+    let flow = s
+        .app
+        .store
+        .flow_by_name("acme", "main")
+        .await
+        .unwrap()
+        .unwrap();
     let hidden = format!("/invitations/{}-main", flow.join_token);
     let res = Browser::new(&s.app).get(&hidden).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(res.text().await.unwrap().contains("invitation only"));
 
     // Turned on (POST): a new link, and `access_mode` is `link`.
-    let (status, made) = call(&s.app, &s.ann, Method::POST, "/flows/acme/main/join_url", None).await;
+    let (status, made) = call(
+        &s.app,
+        &s.ann,
+        Method::POST,
+        "/flows/acme/main/join_url",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     let link = made["join_url"].as_str().unwrap().to_owned();
     assert_eq!(join_url(&s).await, link.as_str());
     let (_, shown) = call(&s.app, &s.ann, Method::GET, "/flows/acme/main", None).await;
     assert_eq!(shown["access_mode"], "link");
     assert_eq!(shown["join_url"], link.as_str());
-    assert_eq!(Browser::new(&s.app).get(&hidden).await.status(), StatusCode::NOT_FOUND, "the old token is gone");
+    assert_eq!(
+        Browser::new(&s.app).get(&hidden).await.status(),
+        StatusCode::NOT_FOUND,
+        "the old token is gone"
+    );
 
     // Bob, signed in, joins by the link; then it still works for others.
     let path = path_of(&s, &link);
@@ -147,27 +248,70 @@ async fn the_join_link_works_only_while_the_flow_allows_it(b: Backend) {
     let html = browser.page(&path).await;
     let res = browser.post(&path, &[("csrf_token", &csrf(&html))]).await;
     assert_eq!(location(&res), "/app/acme/main");
-    assert!(s.app.store.flow_membership(&flow.id, s.bob.id).await.unwrap().is_some());
+    assert!(s
+        .app
+        .store
+        .flow_membership(&flow.id, s.bob.id)
+        .await
+        .unwrap()
+        .is_some());
     let newcomer = Browser::new(&s.app);
     let res = sign_up(&newcomer, &path, "erin@example.com", "erin-secret").await;
     assert_eq!(location(&res), "/app/acme/main");
 
     // Turned off (DELETE): 200 {}, no join URL, and the link is refused.
-    let (status, body) = call(&s.app, &s.ann, Method::DELETE, "/flows/acme/main/join_url", None).await;
+    let (status, body) = call(
+        &s.app,
+        &s.ann,
+        Method::DELETE,
+        "/flows/acme/main/join_url",
+        None,
+    )
+    .await;
     assert_eq!((status, body), (StatusCode::OK, json!({})));
     assert_eq!(join_url(&s).await, Value::Null);
-    assert_ne!(Browser::new(&s.app).get(&path).await.status(), StatusCode::OK);
+    assert_ne!(
+        Browser::new(&s.app).get(&path).await.status(),
+        StatusCode::OK
+    );
 }
 
 async fn only_organization_admins_reset_the_join_link(b: Backend) {
     let s = setup(b).await;
-    let (_, made) = call(&s.app, &s.ann, Method::POST, "/flows/acme/main/join_url", None).await;
+    let (_, made) = call(
+        &s.app,
+        &s.ann,
+        Method::POST,
+        "/flows/acme/main/join_url",
+        None,
+    )
+    .await;
     let old = made["join_url"].as_str().unwrap().to_owned();
     // Bob, a member of the flow but not an organization admin, reads it but cannot reset it.
-    let flow = s.app.store.flow_by_name("acme", "main").await.unwrap().unwrap();
-    s.app.store.set_flow_member(&flow.id, s.bob.id, true).await.unwrap();
-    let (status, body) = call(&s.app, &s.bob, Method::GET, "/flows/acme/main/join_url", None).await;
-    assert_eq!((status, body["join_url"].as_str()), (StatusCode::OK, Some(old.as_str())));
+    let flow = s
+        .app
+        .store
+        .flow_by_name("acme", "main")
+        .await
+        .unwrap()
+        .unwrap();
+    s.app
+        .store
+        .set_flow_member(&flow.id, s.bob.id, true)
+        .await
+        .unwrap();
+    let (status, body) = call(
+        &s.app,
+        &s.bob,
+        Method::GET,
+        "/flows/acme/main/join_url",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["join_url"].as_str()),
+        (StatusCode::OK, Some(old.as_str()))
+    );
     for method in [Method::POST, Method::DELETE] {
         let (status, body) = call(&s.app, &s.bob, method, "/flows/acme/main/join_url", None).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -181,15 +325,26 @@ async fn only_organization_admins_reset_the_join_link(b: Backend) {
         .post("/app/acme/main/join_link", &[("csrf_token", &csrf(&html))])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(Browser::new(&s.app).get(&path_of(&s, &old)).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        Browser::new(&s.app).get(&path_of(&s, &old)).await.status(),
+        StatusCode::NOT_FOUND
+    );
     let new = join_url(&s).await;
     assert_ne!(new, old.as_str());
-    assert_eq!(Browser::new(&s.app).get(&path_of(&s, new.as_str().unwrap())).await.status(), StatusCode::OK);
+    assert_eq!(
+        Browser::new(&s.app)
+            .get(&path_of(&s, new.as_str().unwrap()))
+            .await
+            .status(),
+        StatusCode::OK
+    );
     // Bob's page has no reset button; posting anyway is refused.
     let bobs = Browser::new(&s.app);
     bobs.login(&s.bob).await;
     let html = bobs.page("/app/acme/main/invitations").await;
     assert!(!html.contains("reset-join-link"));
-    let res = bobs.post("/app/acme/main/join_link", &[("csrf_token", &csrf(&html))]).await;
+    let res = bobs
+        .post("/app/acme/main/join_link", &[("csrf_token", &csrf(&html))])
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

@@ -82,8 +82,16 @@ impl SmtpServer {
                 .spawn()
                 .expect("start aiosmtpd");
             while Instant::now() < deadline {
-                if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                    return SmtpServer { port, maildir, _child: child, _dir: dir };
+                if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok()
+                {
+                    return SmtpServer {
+                        port,
+                        maildir,
+                        _child: child,
+                        _dir: dir,
+                    };
                 }
                 if let Ok(Some(_)) = child.try_wait() {
                     break;
@@ -106,7 +114,10 @@ impl SmtpServer {
                 .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
                 .unwrap_or_default();
             if files.len() >= n {
-                return files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
+                return files
+                    .iter()
+                    .map(|f| std::fs::read_to_string(f).unwrap())
+                    .collect();
             }
             assert!(Instant::now() < deadline, "{n} emails did not arrive");
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -131,8 +142,20 @@ async fn post_invitation(s: &Setup, email: &str) -> (StatusCode, serde_json::Val
 }
 
 async fn delivery(s: &Setup, id: i64) -> Delivery {
-    let flow = s.app.store.flow_by_name("acme", "main").await.unwrap().unwrap();
-    s.app.store.invitation_by_id(&flow.id, id).await.unwrap().unwrap().delivery
+    let flow = s
+        .app
+        .store
+        .flow_by_name("acme", "main")
+        .await
+        .unwrap()
+        .unwrap();
+    s.app
+        .store
+        .invitation_by_id(&flow.id, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .delivery
 }
 
 async fn wait_delivery(s: &Setup, id: i64, want: Delivery) {
@@ -149,17 +172,31 @@ async fn an_invitation_is_emailed_with_its_link(b: Backend) {
     let (status, body) = post_invitation(&s, "carol@example.com").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let inv = &body["invitations"][0];
-    assert!(inv.get("invitation_url").is_none(), "the email carries the link: {body}");
+    assert!(
+        inv.get("invitation_url").is_none(),
+        "the email carries the link: {body}"
+    );
     let mail = smtp.messages(1).await.remove(0);
     // Quoted-printable soft line breaks, if any, undone.
     let text = mail.replace("=\r\n", "").replace("=\n", "");
     assert!(text.contains("X-RcptTo: carol@example.com"), "{text}");
     assert!(text.contains("To: carol@example.com"), "{text}");
-    assert!(text.contains("From: Tributary <invites@tributary.test>"), "{text}");
-    assert!(text.contains("Subject: ann Tester invited you to Main on Tributary"), "{text}");
+    assert!(
+        text.contains("From: Tributary <invites@tributary.test>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Subject: ann Tester invited you to Main on Tributary"),
+        "{text}"
+    );
     assert!(text.contains("We talk about widgets here."), "{text}");
-    let start = text.find(&s.app.url("/invite/")).expect("the link is in the body");
-    let link: String = text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+    let start = text
+        .find(&s.app.url("/invite/"))
+        .expect("the link is in the body");
+    let link: String = text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
     wait_delivery(&s, inv["id"].as_i64().unwrap(), Delivery::Sent).await;
 
     // The emailed link signs Carol up into the flow.
@@ -186,7 +223,12 @@ async fn a_failing_or_stalled_smtp_server_fails_only_the_delivery(b: Backend) {
     let s = app_with_mail(b, &format!("smtp://127.0.0.1:{}", free_port())).await;
     let (status, body) = post_invitation(&s, "carol@example.com").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    wait_delivery(&s, body["invitations"][0]["id"].as_i64().unwrap(), Delivery::Failed).await;
+    wait_delivery(
+        &s,
+        body["invitations"][0]["id"].as_i64().unwrap(),
+        Delivery::Failed,
+    )
+    .await;
 
     // A server that accepts the connection and never says a word: the answer does not wait.
     let stall = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -201,8 +243,55 @@ async fn a_failing_or_stalled_smtp_server_fails_only_the_delivery(b: Backend) {
     let started = Instant::now();
     let (status, body) = post_invitation(&s, "dave@example.com").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     let id = body["invitations"][0]["id"].as_i64().unwrap();
     assert_eq!(delivery(&s, id).await, Delivery::Queued);
     held.abort();
+}
+
+/// `--smtp-url` and `--smtp-from` win over `smtp_url` and `smtp_from` in the config file; the
+/// URL (which may hold a password) never shows in `Debug`; a bad URL or sender is refused.
+#[test]
+fn smtp_settings_come_from_flags_or_the_config_file() {
+    use tributary::config::{Config, Overrides, DEFAULT_SMTP_FROM};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.toml");
+    std::fs::write(
+        &path,
+        "smtp_url = \"smtp://mailer:hunter2@mail.example.com:2525\"\nsmtp_from = \"Ops <ops@example.com>\"\n",
+    )
+    .unwrap();
+    let file = Config::load(Overrides {
+        file: Some(path.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    let url = file.smtp_url.as_ref().unwrap();
+    assert_eq!(url.expose(), "smtp://mailer:hunter2@mail.example.com:2525");
+    assert_eq!(file.smtp_from, "Ops <ops@example.com>");
+    assert!(!format!("{file:?}").contains("hunter2"));
+    let flags = Config::load(Overrides {
+        file: Some(path),
+        smtp_url: Some("smtps://mail.example.org".into()),
+        smtp_from: Some("x@example.org".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(flags.smtp_url.unwrap().expose(), "smtps://mail.example.org");
+    assert_eq!(flags.smtp_from, "x@example.org");
+    let none = Config::load(Overrides::default()).unwrap();
+    assert!(none.smtp_url.is_none());
+    assert_eq!(none.smtp_from, DEFAULT_SMTP_FROM);
+
+    assert!(Mailer::new(url.expose(), &file.smtp_from)
+        .unwrap()
+        .configured());
+    assert!(!format!("{:?}", Mailer::new(url.expose(), "a@b.c").unwrap()).contains("hunter2"));
+    assert!(Mailer::new("http://mail.example.com", "a@b.c").is_err());
+    assert!(Mailer::new("smtp://mail.example.com", "not an address").is_err());
+    assert!(!Mailer::none().configured());
 }

@@ -39,7 +39,10 @@ async fn invitations_are_resent_in_place_and_revoked_once(b: Backend) {
         .unwrap();
     assert_eq!(first.state, InvitationState::Pending);
     assert_eq!(first.delivery, Delivery::Queued);
-    assert_eq!((first.created_at, first.inviter_id), (first.updated_at, Some(ann.id)));
+    assert_eq!(
+        (first.created_at, first.inviter_id),
+        (first.updated_at, Some(ann.id))
+    );
     let other = s
         .upsert_invitation(invitation(&f.id, "d@x.io", ann.id, "h2"))
         .await
@@ -51,7 +54,10 @@ async fn invitations_are_resent_in_place_and_revoked_once(b: Backend) {
         .unwrap();
     assert_eq!(again.id, first.id);
     assert!(s.invitation_by_token("h1").await.unwrap().is_none());
-    assert_eq!(s.invitation_by_token("h3").await.unwrap().unwrap().id, first.id);
+    assert_eq!(
+        s.invitation_by_token("h3").await.unwrap().unwrap().id,
+        first.id
+    );
     let ids: Vec<i64> = s
         .pending_invitations(&f.id)
         .await
@@ -60,11 +66,17 @@ async fn invitations_are_resent_in_place_and_revoked_once(b: Backend) {
         .map(|i| i.id)
         .collect();
     assert_eq!(ids, [first.id, other.id]);
-    s.set_invitation_delivery(first.id, Delivery::Failed).await.unwrap();
+    s.set_invitation_delivery(first.id, Delivery::Failed)
+        .await
+        .unwrap();
     let read = s.invitation_by_id(&f.id, first.id).await.unwrap().unwrap();
     assert_eq!(read.delivery, Delivery::Failed);
     assert_eq!(read.message.as_deref(), Some("hi"));
-    assert!(s.invitation_by_id("other", first.id).await.unwrap().is_none());
+    assert!(s
+        .invitation_by_id("other", first.id)
+        .await
+        .unwrap()
+        .is_none());
 
     assert!(s.revoke_invitation(&f.id, first.id).await.unwrap());
     assert!(!s.revoke_invitation(&f.id, first.id).await.unwrap());
@@ -95,12 +107,25 @@ async fn accepting_joins_the_flow_and_organization_once(b: Backend) {
         .await
         .unwrap();
     assert!(s.accept_invitation(inv.id, carol.id).await.unwrap());
-    assert!(!s.accept_invitation(inv.id, ann.id).await.unwrap(), "used once");
+    assert!(
+        !s.accept_invitation(inv.id, ann.id).await.unwrap(),
+        "used once"
+    );
     let read = s.invitation_by_id(&f.id, inv.id).await.unwrap().unwrap();
-    assert_eq!((read.state, read.accepted_by), (InvitationState::Accepted, Some(carol.id)));
-    assert_eq!(s.flow_membership(&f.id, carol.id).await.unwrap(), Some(FlowMembership { open: true }));
+    assert_eq!(
+        (read.state, read.accepted_by),
+        (InvitationState::Accepted, Some(carol.id))
+    );
+    assert_eq!(
+        s.flow_membership(&f.id, carol.id).await.unwrap(),
+        Some(FlowMembership { open: true })
+    );
     assert_eq!(s.org_membership(o.id, carol.id).await.unwrap(), Some(false));
-    assert_eq!(s.flow_membership(&f.id, ann.id).await.unwrap(), None, "the second try changed nothing");
+    assert_eq!(
+        s.flow_membership(&f.id, ann.id).await.unwrap(),
+        None,
+        "the second try changed nothing"
+    );
     // Joining by link keeps an admin an admin.
     s.join_flow(&f, ann.id).await.unwrap();
     assert!(s.flow_membership(&f.id, ann.id).await.unwrap().is_some());
@@ -122,11 +147,20 @@ async fn join_tokens_are_reset_and_flows_found_by_name(b: Backend) {
     s.create_flow(new_flow("f3", acme.id, "side", AccessMode::Link), None)
         .await
         .unwrap();
-    let mut named: Vec<String> = s.flows_named("main").await.unwrap().into_iter().map(|f| f.id).collect();
+    let mut named: Vec<String> = s
+        .flows_named("main")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
     named.sort();
     assert_eq!(named, ["f1", "f2"]);
     assert!(s.flows_named("nope").await.unwrap().is_empty());
     let reset = s.reset_join_token(&a.id, "fresh").await.unwrap();
     assert_eq!(reset.join_token, "fresh");
-    assert_eq!(s.flow_by_id(&a.id).await.unwrap().unwrap().join_token, "fresh");
+    assert_eq!(
+        s.flow_by_id(&a.id).await.unwrap().unwrap().join_token,
+        "fresh"
+    );
 }

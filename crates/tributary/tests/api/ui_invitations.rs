@@ -21,7 +21,8 @@ async fn an_invitee_signs_up_through_the_invitation_link_and_lands_in_the_flow()
     let app = TestApp::spawn(Backend::Sqlite).await;
     let ann = app.user("ann").await;
     let org = app.org("Acme", &ann).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann]).await;
+    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
+        .await;
     let c = Chrome::start(&app.base_url).await;
     c.sign_in(&ann.email, &ann.password).await;
     c.goto("/app/acme/main").await;
@@ -34,9 +35,12 @@ async fn an_invitee_signs_up_through_the_invitation_link_and_lands_in_the_flow()
         type_into(&c, "#invite-email", email).await;
         type_into(&c, "#invite-message", "Join us in Main").await;
         click(&c, "#send-invitation").await;
-        c.find(&format!(".invitation-link[data-email='{email}']")).await;
+        c.find(&format!(".invitation-link[data-email='{email}']"))
+            .await;
     }
-    let link = c.text(".invitation-link[data-email='carol@example.com']").await;
+    let link = c
+        .text(".invitation-link[data-email='carol@example.com']")
+        .await;
     assert!(link.starts_with(&app.url("/invite/")), "{link}");
     c.screenshot("invitations").await;
     let dave = c
@@ -48,7 +52,10 @@ async fn an_invitee_signs_up_through_the_invitation_link_and_lands_in_the_flow()
         "return document.querySelectorAll('#pending-invitations li').length === 1;",
     )
     .await;
-    assert!(c.text("#pending-invitations").await.contains("carol@example.com"));
+    assert!(c
+        .text("#pending-invitations")
+        .await
+        .contains("carol@example.com"));
 
     // Ann signs out; Carol opens the link in the same browser.
     click(&c, "form[action='/logout'] button").await;
@@ -70,7 +77,12 @@ async fn an_invitee_signs_up_through_the_invitation_link_and_lands_in_the_flow()
     )
     .await;
     assert_eq!(c.text(".flow-title h1").await, "Main");
-    let carol = app.store.user_by_email("carol@example.com").await.unwrap().unwrap();
+    let carol = app
+        .store
+        .user_by_email("carol@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(carol.nick, "carol");
     c.close().await;
 }
@@ -88,7 +100,8 @@ async fn a_signed_in_user_joins_by_the_flows_link() {
         .await;
     let c = Chrome::start(&app.base_url).await;
     c.sign_in(&bob.email, &bob.password).await;
-    c.goto(&format!("/invitations/{}-main", flow.join_token)).await;
+    c.goto(&format!("/invitations/{}-main", flow.join_token))
+        .await;
     assert!(c.text("#join-intro").await.contains("Main"));
     click(&c, "#join-flow").await;
     c.wait_js(
@@ -102,6 +115,9 @@ async fn a_signed_in_user_joins_by_the_flows_link() {
         .await
         .unwrap()
         .is_some());
-    assert_eq!(app.store.org_membership(org.id, bob.id).await.unwrap(), Some(false));
+    assert_eq!(
+        app.store.org_membership(org.id, bob.id).await.unwrap(),
+        Some(false)
+    );
     c.close().await;
 }

@@ -23,9 +23,13 @@ fn stable(v: &Value, base: &str, flow_id: &str) -> Value {
                 })
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(|v| stable(v, base, flow_id)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| stable(v, base, flow_id)).collect())
+        }
         Value::String(s) => {
-            let s = s.replace(base, "http://tributary.test").replace(flow_id, "[flow id]");
+            let s = s
+                .replace(base, "http://tributary.test")
+                .replace(flow_id, "[flow id]");
             // The random token of a link: `/invite/<hex>`, `/invitations/<hex>-main`.
             let s = match s.split_once("/invite/") {
                 Some((head, _)) => format!("{head}/invite/[token]"),
@@ -45,7 +49,13 @@ fn stable(v: &Value, base: &str, flow_id: &str) -> Value {
 
 async fn invitations_and_the_join_url_keep_their_shape(b: Backend) {
     let s = setup(b).await;
-    let flow = s.app.store.flow_by_name("acme", "main").await.unwrap().unwrap();
+    let flow = s
+        .app
+        .store
+        .flow_by_name("acme", "main")
+        .await
+        .unwrap()
+        .unwrap();
     let base = s.app.base_url.clone();
     let snap = |v: &Value| stable(v, &base, &flow.id);
     let post = reqwest::Method::POST;
@@ -59,12 +69,29 @@ async fn invitations_and_the_join_url_keep_their_shape(b: Backend) {
     .await;
     assert_eq!(status, 201);
     insta::assert_json_snapshot!("invitations_created", snap(&created));
-    let path = format!("/flows/acme/main/invitations/{}", created["invitations"][0]["id"]);
+    let path = format!(
+        "/flows/acme/main/invitations/{}",
+        created["invitations"][0]["id"]
+    );
     let (_, one) = call(&s.app, &s.ann, reqwest::Method::GET, &path, None).await;
     insta::assert_json_snapshot!("invitation", snap(&one));
-    let (_, list) = call(&s.app, &s.ann, reqwest::Method::GET, "/flows/acme/main/invitations", None).await;
+    let (_, list) = call(
+        &s.app,
+        &s.ann,
+        reqwest::Method::GET,
+        "/flows/acme/main/invitations",
+        None,
+    )
+    .await;
     insta::assert_json_snapshot!("invitation_list", snap(&list));
-    let (_, off) = call(&s.app, &s.ann, reqwest::Method::GET, "/flows/acme/main/join_url", None).await;
+    let (_, off) = call(
+        &s.app,
+        &s.ann,
+        reqwest::Method::GET,
+        "/flows/acme/main/join_url",
+        None,
+    )
+    .await;
     insta::assert_json_snapshot!("join_url_off", snap(&off));
     let (_, on) = call(&s.app, &s.ann, post, "/flows/acme/main/join_url", None).await;
     insta::assert_json_snapshot!("join_url_on", snap(&on));

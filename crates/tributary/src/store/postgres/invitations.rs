@@ -39,10 +39,7 @@ impl InvitationStore for PgStore {
         )
         .await
     }
-    async fn invitation_by_token(
-        &self,
-        token_hash: &str,
-    ) -> StoreResult<Option<InvitationRecord>> {
+    async fn invitation_by_token(&self, token_hash: &str) -> StoreResult<Option<InvitationRecord>> {
         one(&**self.client().await?, "token_hash = $1", &[&token_hash]).await
     }
     async fn revoke_invitation(&self, flow_id: &str, id: i64) -> StoreResult<bool> {

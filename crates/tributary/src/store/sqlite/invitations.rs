@@ -29,10 +29,7 @@ impl InvitationStore for SqliteStore {
             .lookup(move |c| one(c, "flow_id = ?1 AND id = ?2", params![flow_id, id]))
             .await
     }
-    async fn invitation_by_token(
-        &self,
-        token_hash: &str,
-    ) -> StoreResult<Option<InvitationRecord>> {
+    async fn invitation_by_token(&self, token_hash: &str) -> StoreResult<Option<InvitationRecord>> {
         let hash = token_hash.to_owned();
         self.readers
             .lookup(move |c| one(c, "token_hash = ?1", params![hash]))
@@ -126,8 +123,9 @@ fn one(
 }
 
 fn pending(c: &Connection, flow_id: &str) -> StoreResult<Vec<InvitationRecord>> {
-    let sql =
-        format!("SELECT {COLS} FROM invitations WHERE flow_id = ?1 AND state = 'pending' ORDER BY id");
+    let sql = format!(
+        "SELECT {COLS} FROM invitations WHERE flow_id = ?1 AND state = 'pending' ORDER BY id"
+    );
     let mut st = c.prepare_cached(&sql)?;
     let rows = st.query_map([flow_id], row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
