@@ -11,11 +11,13 @@ use tributary_types::Invitation;
 use super::error::WebError;
 use super::frame::{frame, joined, FlowFrame};
 use super::html;
+use super::shell::flow_path;
 use crate::auth::session::{SignedIn, CSRF_FIELD};
 use crate::error::ApiError;
 use crate::input::Params;
 use crate::invitations::{self, join_url, CreateInvitations};
 use crate::state::AppState;
+use crate::store::FlowRecord;
 
 #[derive(Template)]
 #[template(path = "flow_invitations.html")]
@@ -73,6 +75,23 @@ async fn render(
     Ok(response)
 }
 
+/// The flow of a form posted from its invitations page: the form's CSRF token first.
+async fn form_flow(
+    state: &AppState,
+    signed: &SignedIn,
+    org: &str,
+    flow: &str,
+    params: &Params,
+) -> Result<FlowRecord, WebError> {
+    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
+    joined(state, signed, org, flow).await
+}
+
+/// Back to the invitations page.
+fn back(flow: &FlowRecord) -> Response {
+    Redirect::to(&format!("{}/invitations", flow_path(flow))).into_response()
+}
+
 /// GET /app/:org/:flow/invitations
 pub async fn show_invitations(
     State(state): State<AppState>,
@@ -89,8 +108,7 @@ pub async fn create_invitation(
     Path((org, flow)): Path<(String, String)>,
     params: Params,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    let record = joined(&state, &signed, &org, &flow).await?;
+    let record = form_flow(&state, &signed, &org, &flow, &params).await?;
     crate::flows::require_active(&record)?;
     let input = CreateInvitations {
         emails: None,
@@ -119,10 +137,9 @@ pub async fn revoke_invitation(
     Path((org, flow, id)): Path<(String, String, String)>,
     params: Params,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    let record = joined(&state, &signed, &org, &flow).await?;
+    let record = form_flow(&state, &signed, &org, &flow, &params).await?;
     invitations::revoke(&state, &record, &id).await?;
-    Ok(Redirect::to(&format!("/app/{org}/{flow}/invitations")).into_response())
+    Ok(back(&record))
 }
 
 /// POST /app/:org/:flow/join_link: a new join link (organization admins); the old one stops
@@ -133,9 +150,8 @@ pub async fn reset_join_link(
     Path((org, flow)): Path<(String, String)>,
     params: Params,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    let record = joined(&state, &signed, &org, &flow).await?;
+    let record = form_flow(&state, &signed, &org, &flow, &params).await?;
     invitations::require_flow_admin(&state, signed.user.id, &record).await?;
     join_url::reset_flow(&state, &record).await?;
-    Ok(Redirect::to(&format!("/app/{org}/{flow}/invitations")).into_response())
+    Ok(back(&record))
 }

@@ -5,6 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tributary::auth::Scopes;
+use tributary::store::FlowRecord;
 use tributary_types::AccessMode;
 
 use crate::backend_tests;
@@ -32,6 +33,14 @@ pub(crate) async fn setup_with(app: TestApp) -> Setup {
     app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
         .await;
     Setup { app, ann, bob }
+}
+
+impl Setup {
+    /// Acme's flow Main, as the store has it now.
+    pub(crate) async fn main_flow(&self) -> FlowRecord {
+        let flow = self.app.store.flow_by_name("acme", "main").await;
+        flow.unwrap().expect("acme/main exists")
+    }
 }
 
 pub(crate) async fn setup(b: Backend) -> Setup {
@@ -88,13 +97,7 @@ async fn an_invitation_without_smtp_shows_its_link_once(b: Backend) {
         inv["email"], "carol@example.com",
         "addresses are kept lower-cased"
     );
-    let flow = s
-        .app
-        .store
-        .flow_by_name("acme", "main")
-        .await
-        .unwrap()
-        .unwrap();
+    let flow = s.main_flow().await;
     assert_eq!(inv["flow"], flow.id);
     let id = inv["id"].as_i64().unwrap();
     assert_eq!(
@@ -181,15 +184,8 @@ async fn invitations_are_listed_shown_and_revoked(b: Backend) {
     assert!(list[0].get("invitation_url").is_none());
 
     let path = format!("/flows/acme/main/invitations/{}", carol["id"]);
-    let res = s
-        .app
-        .http
-        .delete(s.app.url(&path))
-        .basic_auth(&s.ann.token, Some(""))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let (status, _) = call(&s.app, &s.ann, reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = call(&s.app, &s.ann, get.clone(), &path, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert!(body["message"].is_string());
@@ -214,17 +210,10 @@ async fn invitations_are_listed_shown_and_revoked(b: Backend) {
     assert_eq!(res.status(), StatusCode::GONE);
     assert!(res.text().await.unwrap().contains("withdrawn"));
     // Deleting it again, or an id that is not there: 404.
-    let (status, _) = call(&s.app, &s.ann, reqwest::Method::DELETE, &path, None).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = call(
-        &s.app,
-        &s.ann,
-        reqwest::Method::DELETE,
-        "/flows/acme/main/invitations/nope",
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    for gone in [path.as_str(), "/flows/acme/main/invitations/nope"] {
+        let (status, _) = call(&s.app, &s.ann, reqwest::Method::DELETE, gone, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{gone}");
+    }
 }
 
 async fn only_members_with_the_flow_scope_may_invite(b: Backend) {
@@ -232,24 +221,14 @@ async fn only_members_with_the_flow_scope_may_invite(b: Backend) {
     let body = json!({"emails": "carol@example.com"});
     let post = reqwest::Method::POST;
     // Bob is not in the flow: it does not exist for him.
-    let (status, _) = call(
-        &s.app,
-        &s.bob,
-        post.clone(),
-        "/flows/acme/main/invitations",
-        Some(body.clone()),
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = call(
-        &s.app,
-        &s.bob,
-        reqwest::Method::GET,
-        "/flows/acme/main/invitations",
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    for (method, body) in [
+        (post.clone(), Some(body.clone())),
+        (reqwest::Method::GET, None),
+    ] {
+        let path = "/flows/acme/main/invitations";
+        let (status, _) = call(&s.app, &s.bob, method, path, body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
     // An OAuth token without `flow`: 403, with one: allowed.
     for (scopes, expected) in [
         (Scopes::PROFILE, StatusCode::FORBIDDEN),

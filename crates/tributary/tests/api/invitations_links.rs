@@ -63,13 +63,7 @@ async fn signing_up_through_an_invitation_joins_the_flow_and_organization_once(b
         .await
         .unwrap()
         .unwrap();
-    let flow = s
-        .app
-        .store
-        .flow_by_name("acme", "main")
-        .await
-        .unwrap()
-        .unwrap();
+    let flow = s.main_flow().await;
     assert!(s
         .app
         .store
@@ -135,13 +129,7 @@ async fn a_signed_in_user_accepts_an_invitation_with_one_click(b: Backend) {
     let html = browser.page(&path).await;
     assert!(html.contains("id=\"join-flow\""), "{html}");
     // Opening the link joins nothing by itself, and the form needs its CSRF token.
-    let flow = s
-        .app
-        .store
-        .flow_by_name("acme", "main")
-        .await
-        .unwrap()
-        .unwrap();
+    let flow = s.main_flow().await;
     assert!(s
         .app
         .store
@@ -208,13 +196,7 @@ async fn the_join_link_works_only_while_the_flow_allows_it(b: Backend) {
     let s = setup(b).await;
     // Invitation only: no join URL, and the flow's token opens nothing.
     assert_eq!(join_url(&s).await, Value::Null);
-    let flow = s
-        .app
-        .store
-        .flow_by_name("acme", "main")
-        .await
-        .unwrap()
-        .unwrap();
+    let flow = s.main_flow().await;
     let hidden = format!("/invitations/{}-main", flow.join_token);
     let res = Browser::new(&s.app).get(&hidden).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
@@ -288,13 +270,7 @@ async fn only_organization_admins_reset_the_join_link(b: Backend) {
     .await;
     let old = made["join_url"].as_str().unwrap().to_owned();
     // Bob, a member of the flow but not an organization admin, reads it but cannot reset it.
-    let flow = s
-        .app
-        .store
-        .flow_by_name("acme", "main")
-        .await
-        .unwrap()
-        .unwrap();
+    let flow = s.main_flow().await;
     s.app
         .store
         .set_flow_member(&flow.id, s.bob.id, true)

@@ -49,13 +49,7 @@ fn stable(v: &Value, base: &str, flow_id: &str) -> Value {
 
 async fn invitations_and_the_join_url_keep_their_shape(b: Backend) {
     let s = setup(b).await;
-    let flow = s
-        .app
-        .store
-        .flow_by_name("acme", "main")
-        .await
-        .unwrap()
-        .unwrap();
+    let flow = s.main_flow().await;
     let base = s.app.base_url.clone();
     let snap = |v: &Value| stable(v, &base, &flow.id);
     let post = reqwest::Method::POST;
