@@ -41,6 +41,23 @@ impl Setup {
         let flow = self.app.store.flow_by_name("acme", "main").await;
         flow.unwrap().expect("acme/main exists")
     }
+
+    /// Whether the user has joined Main.
+    pub(crate) async fn in_main(&self, user_id: i64) -> bool {
+        let flow = self.main_flow().await;
+        let membership = self.app.store.flow_membership(&flow.id, user_id).await;
+        membership.unwrap().is_some()
+    }
+
+    /// An API call of Ann's without a body.
+    pub(crate) async fn as_ann(&self, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
+        call(&self.app, &self.ann, method, path, None).await
+    }
+
+    /// Opens a link (a page) without a session.
+    pub(crate) async fn open(&self, link: &str) -> reqwest::Response {
+        self.app.http.get(link).send().await.unwrap()
+    }
 }
 
 pub(crate) async fn setup(b: Backend) -> Setup {
@@ -125,14 +142,12 @@ async fn an_invitation_without_smtp_shows_its_link_once(b: Backend) {
         .unwrap()
         .is_none());
     // Reading it again does not show the link.
-    let (status, again) = call(
-        &s.app,
-        &s.ann,
-        reqwest::Method::GET,
-        &format!("/flows/acme/main/invitations/{id}"),
-        None,
-    )
-    .await;
+    let (status, again) = s
+        .as_ann(
+            reqwest::Method::GET,
+            &format!("/flows/acme/main/invitations/{id}"),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(again.get("invitation_url").is_none(), "{again}");
 }
@@ -148,15 +163,9 @@ async fn posting_the_same_address_again_resends_with_a_new_link(b: Backend) {
     assert_ne!(first["invitation_url"], second["invitation_url"]);
     // The first link no longer opens anything.
     let old = first["invitation_url"].as_str().unwrap();
-    let res = s.app.http.get(old).send().await.unwrap();
+    let res = s.open(old).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = s
-        .app
-        .http
-        .get(second["invitation_url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let res = s.open(second["invitation_url"].as_str().unwrap()).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -165,14 +174,7 @@ async fn invitations_are_listed_shown_and_revoked(b: Backend) {
     let carol = invite(&s, "carol@example.com").await;
     let dave = invite(&s, "dave@example.com").await;
     let get = reqwest::Method::GET;
-    let (status, list) = call(
-        &s.app,
-        &s.ann,
-        get.clone(),
-        "/flows/acme/main/invitations",
-        None,
-    )
-    .await;
+    let (status, list) = s.as_ann(get.clone(), "/flows/acme/main/invitations").await;
     assert_eq!(status, StatusCode::OK);
     let emails: Vec<&str> = list
         .as_array()
@@ -184,34 +186,21 @@ async fn invitations_are_listed_shown_and_revoked(b: Backend) {
     assert!(list[0].get("invitation_url").is_none());
 
     let path = format!("/flows/acme/main/invitations/{}", carol["id"]);
-    let (status, _) = call(&s.app, &s.ann, reqwest::Method::DELETE, &path, None).await;
+    let (status, _) = s.as_ann(reqwest::Method::DELETE, &path).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, body) = call(&s.app, &s.ann, get.clone(), &path, None).await;
+    let (status, body) = s.as_ann(get.clone(), &path).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert!(body["message"].is_string());
-    let (_, list) = call(
-        &s.app,
-        &s.ann,
-        get.clone(),
-        "/flows/acme/main/invitations",
-        None,
-    )
-    .await;
+    let (_, list) = s.as_ann(get.clone(), "/flows/acme/main/invitations").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["id"], dave["id"]);
     // A revoked invitation's link says so.
-    let res = s
-        .app
-        .http
-        .get(carol["invitation_url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let res = s.open(carol["invitation_url"].as_str().unwrap()).await;
     assert_eq!(res.status(), StatusCode::GONE);
     assert!(res.text().await.unwrap().contains("withdrawn"));
     // Deleting it again, or an id that is not there: 404.
     for gone in [path.as_str(), "/flows/acme/main/invitations/nope"] {
-        let (status, _) = call(&s.app, &s.ann, reqwest::Method::DELETE, gone, None).await;
+        let (status, _) = s.as_ann(reqwest::Method::DELETE, gone).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{gone}");
     }
 }

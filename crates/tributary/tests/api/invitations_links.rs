@@ -64,13 +64,7 @@ async fn signing_up_through_an_invitation_joins_the_flow_and_organization_once(b
         .unwrap()
         .unwrap();
     let flow = s.main_flow().await;
-    assert!(s
-        .app
-        .store
-        .flow_membership(&flow.id, carol.id)
-        .await
-        .unwrap()
-        .is_some());
+    assert!(s.in_main(carol.id).await);
     assert_eq!(
         s.app
             .store
@@ -79,37 +73,26 @@ async fn signing_up_through_an_invitation_joins_the_flow_and_organization_once(b
             .unwrap(),
         Some(false)
     );
-    let (_, shown) = call(
-        &s.app,
-        &s.ann,
-        Method::GET,
-        &format!("/flows/acme/main/invitations/{}", inv["id"]),
-        None,
-    )
-    .await;
+    let (_, shown) = s
+        .as_ann(
+            Method::GET,
+            &format!("/flows/acme/main/invitations/{}", inv["id"]),
+        )
+        .await;
     assert_eq!(shown["state"], "accepted");
-    let (_, list) = call(
-        &s.app,
-        &s.ann,
-        Method::GET,
-        "/flows/acme/main/invitations",
-        None,
-    )
-    .await;
+    let (_, list) = s.as_ann(Method::GET, "/flows/acme/main/invitations").await;
     assert_eq!(
         list,
         json!([]),
         "accepted invitations are no longer pending"
     );
     // An accepted invitation cannot be deleted.
-    let (status, body) = call(
-        &s.app,
-        &s.ann,
-        Method::DELETE,
-        &format!("/flows/acme/main/invitations/{}", inv["id"]),
-        None,
-    )
-    .await;
+    let (status, body) = s
+        .as_ann(
+            Method::DELETE,
+            &format!("/flows/acme/main/invitations/{}", inv["id"]),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
     // Used once: the link now says so, signed in or not.
@@ -129,26 +112,13 @@ async fn a_signed_in_user_accepts_an_invitation_with_one_click(b: Backend) {
     let html = browser.page(&path).await;
     assert!(html.contains("id=\"join-flow\""), "{html}");
     // Opening the link joins nothing by itself, and the form needs its CSRF token.
-    let flow = s.main_flow().await;
-    assert!(s
-        .app
-        .store
-        .flow_membership(&flow.id, s.bob.id)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(!s.in_main(s.bob.id).await);
     let res = browser.post(&path, &[]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = browser.post(&path, &[("csrf_token", &csrf(&html))]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/app/acme/main");
-    assert!(s
-        .app
-        .store
-        .flow_membership(&flow.id, s.bob.id)
-        .await
-        .unwrap()
-        .is_some());
+    assert!(s.in_main(s.bob.id).await);
     let (status, flows) = call(&s.app, &s.bob, Method::GET, "/flows", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(flows[0]["parameterized_name"], "main");
@@ -180,14 +150,7 @@ async fn sign_up_mistakes_are_shown_on_the_form(b: Backend) {
 }
 
 async fn join_url(s: &Setup) -> Value {
-    let (status, body) = call(
-        &s.app,
-        &s.ann,
-        Method::GET,
-        "/flows/acme/main/join_url",
-        None,
-    )
-    .await;
+    let (status, body) = s.as_ann(Method::GET, "/flows/acme/main/join_url").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["join_url"].clone()
 }
@@ -203,18 +166,11 @@ async fn the_join_link_works_only_while_the_flow_allows_it(b: Backend) {
     assert!(res.text().await.unwrap().contains("invitation only"));
 
     // Turned on (POST): a new link, and `access_mode` is `link`.
-    let (status, made) = call(
-        &s.app,
-        &s.ann,
-        Method::POST,
-        "/flows/acme/main/join_url",
-        None,
-    )
-    .await;
+    let (status, made) = s.as_ann(Method::POST, "/flows/acme/main/join_url").await;
     assert_eq!(status, StatusCode::CREATED);
     let link = made["join_url"].as_str().unwrap().to_owned();
     assert_eq!(join_url(&s).await, link.as_str());
-    let (_, shown) = call(&s.app, &s.ann, Method::GET, "/flows/acme/main", None).await;
+    let (_, shown) = s.as_ann(Method::GET, "/flows/acme/main").await;
     assert_eq!(shown["access_mode"], "link");
     assert_eq!(shown["join_url"], link.as_str());
     assert_eq!(
@@ -230,26 +186,13 @@ async fn the_join_link_works_only_while_the_flow_allows_it(b: Backend) {
     let html = browser.page(&path).await;
     let res = browser.post(&path, &[("csrf_token", &csrf(&html))]).await;
     assert_eq!(location(&res), "/app/acme/main");
-    assert!(s
-        .app
-        .store
-        .flow_membership(&flow.id, s.bob.id)
-        .await
-        .unwrap()
-        .is_some());
+    assert!(s.in_main(s.bob.id).await);
     let newcomer = Browser::new(&s.app);
     let res = sign_up(&newcomer, &path, "erin@example.com", "erin-secret").await;
     assert_eq!(location(&res), "/app/acme/main");
 
     // Turned off (DELETE): 200 {}, no join URL, and the link is refused.
-    let (status, body) = call(
-        &s.app,
-        &s.ann,
-        Method::DELETE,
-        "/flows/acme/main/join_url",
-        None,
-    )
-    .await;
+    let (status, body) = s.as_ann(Method::DELETE, "/flows/acme/main/join_url").await;
     assert_eq!((status, body), (StatusCode::OK, json!({})));
     assert_eq!(join_url(&s).await, Value::Null);
     assert_ne!(
@@ -260,14 +203,7 @@ async fn the_join_link_works_only_while_the_flow_allows_it(b: Backend) {
 
 async fn only_organization_admins_reset_the_join_link(b: Backend) {
     let s = setup(b).await;
-    let (_, made) = call(
-        &s.app,
-        &s.ann,
-        Method::POST,
-        "/flows/acme/main/join_url",
-        None,
-    )
-    .await;
+    let (_, made) = s.as_ann(Method::POST, "/flows/acme/main/join_url").await;
     let old = made["join_url"].as_str().unwrap().to_owned();
     // Bob, a member of the flow but not an organization admin, reads it but cannot reset it.
     let flow = s.main_flow().await;

@@ -67,26 +67,16 @@ async fn invitations_and_the_join_url_keep_their_shape(b: Backend) {
         "/flows/acme/main/invitations/{}",
         created["invitations"][0]["id"]
     );
-    let (_, one) = call(&s.app, &s.ann, reqwest::Method::GET, &path, None).await;
+    let (_, one) = s.as_ann(reqwest::Method::GET, &path).await;
     insta::assert_json_snapshot!("invitation", snap(&one));
-    let (_, list) = call(
-        &s.app,
-        &s.ann,
-        reqwest::Method::GET,
-        "/flows/acme/main/invitations",
-        None,
-    )
-    .await;
+    let (_, list) = s
+        .as_ann(reqwest::Method::GET, "/flows/acme/main/invitations")
+        .await;
     insta::assert_json_snapshot!("invitation_list", snap(&list));
-    let (_, off) = call(
-        &s.app,
-        &s.ann,
-        reqwest::Method::GET,
-        "/flows/acme/main/join_url",
-        None,
-    )
-    .await;
+    let (_, off) = s
+        .as_ann(reqwest::Method::GET, "/flows/acme/main/join_url")
+        .await;
     insta::assert_json_snapshot!("join_url_off", snap(&off));
-    let (_, on) = call(&s.app, &s.ann, post, "/flows/acme/main/join_url", None).await;
+    let (_, on) = s.as_ann(post, "/flows/acme/main/join_url").await;
     insta::assert_json_snapshot!("join_url_on", snap(&on));
 }
