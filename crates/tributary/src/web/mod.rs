@@ -1,7 +1,8 @@
 //! The server-rendered pages: login, developer applications and their tools, the OAuth
 //! consent page, authorized applications, the published-apps directory and the admin page,
 //! and the application itself under `/app/`: flows with the chat beside the team inbox
-//! (`flow_page`), the thread view, Inbox Settings and the account page.
+//! (`flow_page`), the thread view, Inbox Settings, "Invite people" (`flow_invitations`) and the
+//! account page; and the landing page of invitation and join links, with sign-up (`join_page`).
 //!
 //! Pages answer HTML (askama templates under `templates/`) with a strict Content Security
 //! Policy: no inline script or style, one stylesheet and one script served from here. Forms carry CSRF
