@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 use crate::backend_tests;
 use crate::browser::{csrf, location, Browser};
 use crate::helpers::Backend;
-use crate::invitations::{call, invite, setup, Setup};
+use crate::invitations::{call, invite, oauth_token, setup, Setup};
+use tributary::auth::Scopes;
 
 backend_tests!(
     signing_up_through_an_invitation_joins_the_flow_and_organization_once,
@@ -228,6 +229,23 @@ async fn only_organization_admins_reset_the_join_link(b: Backend) {
         let (status, body) = call(&s.app, &s.bob, method, "/flows/acme/main/join_url", None).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     }
+    // Resetting it needs `manage`, even for Ann.
+    for (scopes, expected) in [
+        (Scopes::FLOW, StatusCode::FORBIDDEN),
+        (Scopes::MANAGE, StatusCode::CREATED),
+    ] {
+        let token = oauth_token(&s.app, &s.ann, scopes).await;
+        let res = s
+            .app
+            .http
+            .post(s.app.url("/flows/acme/main/join_url"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), expected, "{scopes:?}");
+    }
+    let old = join_url(&s).await.as_str().unwrap().to_owned();
     // Ann resets it from the invitations page: the old link stops working at once.
     let browser = Browser::new(&s.app);
     browser.login(&s.ann).await;
