@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 mod integrations;
+mod invitations;
 pub use integrations::*;
+pub use invitations::*;
 
 /// A user as `GET /users` and `GET /flows/:org/:flow/users` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -34,7 +34,15 @@ pub struct Config {
     /// A PEM file of extra CA certificates `https://` action targets may chain to, besides
     /// the platform's roots (internal integrations).
     pub action_ca_file: Option<PathBuf>,
+    /// Invitation emails go out through this SMTP server (`smtp://` or `smtps://`, with
+    /// `user:password@` when it wants them); without one the inviter is shown the link.
+    pub smtp_url: Option<Secret>,
+    /// The `From` of those emails.
+    pub smtp_from: String,
 }
+
+/// The sender when `smtp_from` is not set.
+pub const DEFAULT_SMTP_FROM: &str = "Tributary <tributary@localhost>";
 
 /// The TOML file's keys; each one is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -51,6 +59,8 @@ pub struct FileConfig {
     pub files_dir: Option<PathBuf>,
     pub allow_private_action_targets: Option<bool>,
     pub action_ca_file: Option<PathBuf>,
+    pub smtp_url: Option<String>,
+    pub smtp_from: Option<String>,
 }
 
 /// Values from flags or the environment; `None` where neither gave one.
@@ -67,6 +77,8 @@ pub struct Overrides {
     pub files_dir: Option<PathBuf>,
     pub allow_private_action_targets: Option<bool>,
     pub action_ca_file: Option<PathBuf>,
+    pub smtp_url: Option<String>,
+    pub smtp_from: Option<String>,
     pub file: Option<PathBuf>,
 }
 
@@ -153,6 +165,15 @@ impl Config {
                 .or(file.allow_private_action_targets)
                 .unwrap_or(false),
             action_ca_file: o.action_ca_file.or(file.action_ca_file),
+            smtp_url: o
+                .smtp_url
+                .or(file.smtp_url)
+                .filter(|u| !u.trim().is_empty())
+                .map(|u| Secret(u.trim().to_owned())),
+            smtp_from: o
+                .smtp_from
+                .or(file.smtp_from)
+                .unwrap_or_else(|| DEFAULT_SMTP_FROM.to_owned()),
         })
     }
 }

@@ -10,7 +10,8 @@
 //! - [`web`]: the server-rendered pages (login, developer tools, consent, the app under `/app/`).
 //! - [`stream`]: the Streaming API, a flow's events replayed from the store, then live.
 //! - The resources, each with one `routes()`: [`users`], [`organizations`], [`flows`] (with
-//!   the one membership check, `flows::require_joined`), [`messages`] (posting every event
+//!   the one membership check, `flows::require_joined`), [`invitations`] (inviting people and
+//!   joining by link), [`messages`] (posting every event
 //!   kind, reading, editing, the legacy push API), [`threads`], [`files`], [`sources`],
 //!   [`actions`] (thread actions), [`apps`] (developer applications) and [`oauth`] (the token
 //!   and revocation endpoints).
@@ -43,6 +44,7 @@ pub mod actions;
 pub mod apps;
 pub mod files;
 pub mod flows;
+pub mod invitations;
 pub mod messages;
 pub mod oauth;
 pub mod organizations;

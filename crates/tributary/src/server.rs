@@ -21,8 +21,8 @@ use crate::metrics::{self, Metrics};
 use crate::state::{ActionSettings, AppState, FileSettings, Passwords, Streams, Urls};
 use crate::store::DynStore;
 use crate::{
-    actions, apps, auth, files, flows, messages, oauth, organizations, sources, stream, threads,
-    users, web,
+    actions, apps, auth, files, flows, invitations, messages, oauth, organizations, sources,
+    stream, threads, users, web,
 };
 
 /// Builds the state shared by every handler.
@@ -40,6 +40,7 @@ pub fn state(store: DynStore, public_url: &str) -> AppState {
         ),
         actions: ActionSettings::default(),
         passwords: Passwords::default(),
+        mail: crate::state::Mailer::none(),
     }
 }
 
@@ -64,6 +65,7 @@ pub fn router(mut state: AppState, max_body_bytes: usize) -> Router {
         .merge(users::routes())
         .merge(organizations::routes())
         .merge(flows::routes())
+        .merge(invitations::routes())
         .merge(messages::routes())
         .merge(threads::routes())
         .merge(files::routes())

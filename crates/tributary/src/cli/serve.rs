@@ -38,7 +38,7 @@ pub(super) struct ServeArgs {
     files_dir: Option<std::path::PathBuf>,
     /// A TOML file with any of: listen, metrics_listen, metrics_token, database, public_url,
     /// max_body_bytes, max_upload_bytes, max_concurrent_uploads, files_dir,
-    /// allow_private_action_targets, action_ca_file.
+    /// allow_private_action_targets, action_ca_file, smtp_url, smtp_from.
     #[arg(long, env = "TRIBUTARY_CONFIG")]
     config: Option<std::path::PathBuf>,
     /// Let thread actions call private, loopback and link-local addresses (refused by
@@ -49,6 +49,14 @@ pub(super) struct ServeArgs {
     /// besides the platform's roots (for internal integrations).
     #[arg(long, env = "TRIBUTARY_ACTION_CA_FILE")]
     action_ca_file: Option<std::path::PathBuf>,
+    /// Send invitation emails through this SMTP server: `smtp://HOST:PORT` (add
+    /// `?tls=required` for STARTTLS) or `smtps://HOST:PORT`, with `USER:PASSWORD@` if needed.
+    /// Without it, the inviter is shown each invitation's link to pass on.
+    #[arg(long, env = "TRIBUTARY_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The `From` address of invitation emails [default: Tributary <tributary@localhost>]
+    #[arg(long, env = "TRIBUTARY_SMTP_FROM")]
+    smtp_from: Option<String>,
     /// Seed a demo organization, flow and admin user, and print how to sign in.
     #[arg(long)]
     demo: bool,
@@ -69,6 +77,8 @@ pub(super) async fn run(args: ServeArgs) -> ApiResult<()> {
         files_dir: args.files_dir,
         allow_private_action_targets: args.allow_private_action_targets.then_some(true),
         action_ca_file: args.action_ca_file,
+        smtp_url: args.smtp_url,
+        smtp_from: args.smtp_from,
         file: args.config,
     })
     .map_err(ApiError::BadRequest)?;
@@ -76,6 +86,11 @@ pub(super) async fn run(args: ServeArgs) -> ApiResult<()> {
     let action_tls = match &config.action_ca_file {
         Some(ca) => Some(crate::state::ActionTls::new(Some(ca)).map_err(ApiError::BadRequest)?),
         None => None,
+    };
+    let mail = match &config.smtp_url {
+        Some(url) => crate::state::Mailer::new(url.expose(), &config.smtp_from)
+            .map_err(ApiError::BadRequest)?,
+        None => crate::state::Mailer::none(),
     };
     let store = crate::store::connect(&config.database).await?;
     let _single_node = single_node_lock(&config.database)?;
@@ -101,6 +116,7 @@ pub(super) async fn run(args: ServeArgs) -> ApiResult<()> {
         state.blobs = std::sync::Arc::new(crate::store::blobs::FsBlobStore::open(dir)?);
     }
     state.actions.allow_private_targets = config.allow_private_action_targets;
+    state.mail = mail;
     if let Some(tls) = action_tls {
         state.actions.tls = tls;
     }

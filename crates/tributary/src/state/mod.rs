@@ -6,6 +6,7 @@
 //! `AppState` holds live here (or lower), and the modules that use them import them from here.
 
 mod action_tls;
+mod mail;
 mod passwords;
 pub mod revocation;
 mod settings;
@@ -19,6 +20,7 @@ use crate::metrics::Metrics;
 use crate::store::{DynBlobStore, DynStore};
 
 pub use action_tls::ActionTls;
+pub use mail::Mailer;
 pub use passwords::Passwords;
 pub use revocation::Grant;
 pub use settings::{ActionSettings, FileSettings};
@@ -37,6 +39,8 @@ pub struct AppState {
     pub actions: ActionSettings,
     /// Every password check goes through here (issue 15).
     pub passwords: Passwords,
+    /// Invitation emails (issue 17): `--smtp-url`, or none.
+    pub mail: Mailer,
 }
 
 /// `/metrics` and the metrics middleware need the metrics alone.

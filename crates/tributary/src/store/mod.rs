@@ -5,8 +5,8 @@
 //! inputs and records beside it: [`AccountStore`] (users, API tokens, sessions),
 //! [`FlowStore`] (organizations and flows), [`MessageStore`] (posting, reading, editing,
 //! search), [`IntegrationStore`] (applications, sources, action attempts), [`OAuthStore`],
-//! [`FileStore`], and [`AccessStore`] (what takes access away, and the stream sweeper's
-//! re-check). Each backend implements each area in its file of the same name.
+//! [`FileStore`], [`AccessStore`] (what takes access away, and the stream sweeper's
+//! re-check), and [`InvitationStore`] (invitations and join links). Each backend implements each area in its file of the same name.
 //!
 //! Both backends pass the same conformance suite (`tests/api/store_conformance.rs`), so the
 //! rest of the server never needs to know which one it runs on.
@@ -20,6 +20,7 @@ pub mod files;
 pub mod flows;
 mod fs_blobs;
 pub mod integrations;
+pub mod invitations;
 pub mod message_json;
 pub mod messages;
 pub mod oauth;
@@ -40,6 +41,7 @@ pub use error::{BoxError, StoreError, StoreResult};
 pub use files::*;
 pub use flows::*;
 pub use integrations::*;
+pub use invitations::*;
 pub use message_json::*;
 pub use messages::*;
 pub use oauth::*;
@@ -54,6 +56,7 @@ pub trait Store:
     + OAuthStore
     + FileStore
     + AccessStore
+    + InvitationStore
     + Send
     + Sync
     + 'static

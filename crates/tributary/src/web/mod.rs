@@ -1,7 +1,8 @@
 //! The server-rendered pages: login, developer applications and their tools, the OAuth
 //! consent page, authorized applications, the published-apps directory and the admin page,
 //! and the application itself under `/app/`: flows with the chat beside the team inbox
-//! (`flow_page`), the thread view, Inbox Settings and the account page.
+//! (`flow_page`), the thread view, Inbox Settings, "Invite people" (`flow_invitations`) and the
+//! account page; and the landing page of invitation and join links, with sign-up (`join_page`).
 //!
 //! Pages answer HTML (askama templates under `templates/`) with a strict Content Security
 //! Policy: no inline script or style, one stylesheet and one script served from here. Forms carry CSRF
@@ -18,9 +19,11 @@ pub mod developer_show;
 pub mod directory;
 pub mod error;
 pub mod files;
+pub mod flow_invitations;
 pub mod flow_page;
 pub mod frame;
 pub mod inbox_settings;
+pub mod join_page;
 pub mod login;
 pub mod shell;
 pub mod text;
@@ -165,6 +168,26 @@ fn app_routes() -> Router<AppState> {
         .route(
             "/app/{org}/{flow}/sources/{id}/remove",
             get(inbox_settings::confirm_remove_source).post(inbox_settings::remove_source),
+        )
+        .route(
+            "/app/{org}/{flow}/invitations",
+            get(flow_invitations::show_invitations).post(flow_invitations::create_invitation),
+        )
+        .route(
+            "/app/{org}/{flow}/invitations/{id}/revoke",
+            post(flow_invitations::revoke_invitation),
+        )
+        .route(
+            "/app/{org}/{flow}/join_link",
+            post(flow_invitations::reset_join_link),
+        )
+        .route(
+            "/invite/{token}",
+            get(join_page::show_invitation_link).post(join_page::accept_invitation_link),
+        )
+        .route(
+            "/invitations/{key}",
+            get(join_page::show_join_link).post(join_page::accept_join_link),
         )
         .route("/account", get(account::show_account))
         .route("/account/api_token", post(account::regenerate_api_token))

@@ -329,7 +329,7 @@ async fn source_delete_takes_effect_on_the_running_server(b: Backend) {
         .is_some());
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

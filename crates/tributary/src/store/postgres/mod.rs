@@ -11,6 +11,7 @@ mod edit;
 mod files;
 mod flows;
 mod integrations;
+mod invitations;
 mod message_queries;
 mod message_rows;
 mod messages;
@@ -33,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_files.sql")),
     (6, include_str!("migrations/0006_action_attempts.sql")),
     (8, include_str!("migrations/0008_password_grant.sql")),
+    (10, include_str!("migrations/0010_invitations.sql")),
     (
         12,
         include_str!("migrations/0012_thread_application_name.sql"),
