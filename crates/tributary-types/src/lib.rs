@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod encoding;
 mod integrations;
+pub use encoding::encode_segment;
 pub use integrations::*;
 
 /// A user as `GET /users` and `GET /flows/:org/:flow/users` show it.
