@@ -2,7 +2,8 @@
 //! (200 ms here), and ends with a final `stream-end` event naming why when the OAuth token it
 //! was opened with is revoked, its API token regenerated, its session logged out, its account
 //! disabled, or its user taken out of the flow; a stream whose credential stays valid runs on.
-//! On PostgreSQL a revocation made through one node ends the streams of every node.
+//! On PostgreSQL a revocation made through one node ends the streams of every node. The
+//! flow cases are in `security_streams_flows.rs`, the fixture in `revocation_room.rs`.
 
 use std::time::Instant;
 

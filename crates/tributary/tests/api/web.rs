@@ -1,5 +1,5 @@
 //! The web pages: login and sessions, CSRF and CSP, the developer-application pages and
-//! their tools, the directory, and publishing (page and CLI).
+//! their tools (publishing and the applications JSON API: `web_publish.rs`).
 
 use serde_json::{json, Value};
 
