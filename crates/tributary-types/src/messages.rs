@@ -165,15 +165,27 @@ pub struct ThreadSource {
     /// The application's icon, where flowdock/api-docs docs/threads.md puts it.
     #[serde(default)]
     pub icon: Option<String>,
-    pub application: ThreadApplication,
+    /// The application's name, as flowdock/api-docs docs/Threads.md shows it. The object
+    /// (`{id, name, icon_url}`) that Tributary sent before is read too.
+    #[serde(deserialize_with = "application_name")]
+    pub application: String,
+    /// The application's id: not in Flowdock's shape, so that a client can tell two
+    /// applications of the same name apart (the web UI filters the inbox by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ThreadApplication {
-    pub id: i64,
-    pub name: String,
-    #[serde(default)]
-    pub icon_url: Option<String>,
+/// `"GitHub"`, or the older object form's `name`.
+fn application_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Name(String),
+        Object { name: String },
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Name(n) | Either::Object { name: n } => n,
+    })
 }
 
 /// New state for a thread, as posted with a message. Absent fields keep their stored value.

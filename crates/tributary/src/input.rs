@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -22,29 +23,76 @@ pub struct Params(pub Map<String, Value>);
 #[derive(Debug)]
 pub struct Input<T>(pub T);
 
+/// A body that could not be read or parsed, with the `flow_token` the request named all the
+/// same (in the query, or found in the body that did not parse), so that a handler that
+/// takes `flow_token`s can check it first: authentication comes before validation, and a
+/// removed source learns so whatever its body holds (`auth::flow_token::params_or_gone`).
+#[derive(Debug)]
+pub struct BodyRejection {
+    pub error: ApiError,
+    pub flow_token: Option<String>,
+}
+
+impl IntoResponse for BodyRejection {
+    fn into_response(self) -> Response {
+        self.error.into_response()
+    }
+}
+
+impl From<BodyRejection> for ApiError {
+    fn from(r: BodyRejection) -> ApiError {
+        r.error
+    }
+}
+
+/// [`Params`] for a handler that takes `flow_token`s: a body that fails is a
+/// [`BodyRejection`], which keeps the token the request named.
+#[derive(Debug, Default, Clone)]
+pub struct TokenParams(pub Params);
+
 impl<S: Send + Sync> FromRequest<S> for Params {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let mut params = Map::new();
-        if let Some(query) = req.uri().query() {
-            merge_form(&mut params, query.as_bytes());
+        read_params(req, state).await.map_err(ApiError::from)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for TokenParams {
+    type Rejection = BodyRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        read_params(req, state).await.map(TokenParams)
+    }
+}
+
+async fn read_params<S: Send + Sync>(req: Request, state: &S) -> Result<Params, BodyRejection> {
+    let mut params = Map::new();
+    if let Some(query) = req.uri().query() {
+        merge_form(&mut params, query.as_bytes());
+    }
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let read = Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge("Request body is too large".into())
+        } else {
+            ApiError::BadRequest("Could not read the request body".into())
         }
-        let content_type = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge("Request body is too large".into())
-            } else {
-                ApiError::BadRequest("Could not read the request body".into())
-            }
-        })?;
-        merge_body(&mut params, &content_type, &body)?;
-        Ok(Params(params))
+    });
+    match read.and_then(|body| merge_body(&mut params, &content_type, &body)) {
+        Ok(()) => Ok(Params(params)),
+        Err(error) => Err(BodyRejection {
+            error,
+            flow_token: params
+                .get("flow_token")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        }),
     }
 }
 
@@ -79,7 +127,39 @@ impl Params {
     }
 }
 
+/// Merges the body's parameters into `params`. A body that does not parse is an error, and
+/// then `params` gains the `flow_token` it seems to hold ([`flow_token_in`]), if `params`
+/// has none yet, for the caller to check before it answers with the error.
 pub(crate) fn merge_body(
+    params: &mut Map<String, Value>,
+    content_type: &str,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let merged = parse_body(params, content_type, body);
+    if merged.is_err() && !params.contains_key("flow_token") {
+        if let Some(token) = flow_token_in(body) {
+            params.insert("flow_token".into(), Value::String(token));
+        }
+    }
+    merged
+}
+
+/// A `flow_token` in a body that did not parse: `"flow_token": "..."` as JSON writes it, or
+/// `flow_token=...` as a form does. Only to tell a removed source so; never to post with.
+pub(crate) fn flow_token_in(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    if let Some(at) = text.find("\"flow_token\"") {
+        let rest = text[at + "\"flow_token\"".len()..].trim_start();
+        let rest = rest.strip_prefix(':')?.trim_start().strip_prefix('"')?;
+        let token = &rest[..rest.find('"')?];
+        return (!token.is_empty()).then(|| token.to_owned());
+    }
+    url::form_urlencoded::parse(body)
+        .find(|(k, v)| k == "flow_token" && !v.is_empty())
+        .map(|(_, v)| v.into_owned())
+}
+
+fn parse_body(
     params: &mut Map<String, Value>,
     content_type: &str,
     body: &[u8],
@@ -241,6 +321,23 @@ mod tests {
         assert_eq!(err.status(), StatusCode::BAD_REQUEST);
         let err = merge_body(&mut m, "application/json", b"[1]").unwrap_err();
         assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn a_body_that_does_not_parse_still_names_its_flow_token() {
+        let mut m = Map::new();
+        merge_body(&mut m, "application/json", br#"{"flow_token" : "abc", "#).unwrap_err();
+        assert_eq!(m["flow_token"], "abc");
+        let mut m = Map::new();
+        merge_body(&mut m, "text/xml", b"event=x&flow_token=def").unwrap_err();
+        assert_eq!(m["flow_token"], "def");
+        let mut m = Map::new();
+        merge_form(&mut m, b"flow_token=query");
+        merge_body(&mut m, "application/json", br#"{"flow_token":"body""#).unwrap_err();
+        assert_eq!(m["flow_token"], "query", "the query's stays");
+        let mut m = Map::new();
+        merge_body(&mut m, "application/json", b"{nope").unwrap_err();
+        assert!(m.is_empty());
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Threads: `GET /flows/:org/:flow/threads` with `since`, `until`, `application`, `empty`,
-//! `limit` and a `Link: rel="next"` header, and one thread by id. Threads change only through
+//! Threads: `GET /flows/:org/:flow/threads` with `since`, `until` (and `until_id`),
+//! `application`, `empty`, `limit` and a `Link: rel="next"` header, and one thread by id. Threads change only through
 //! the messages posted to them (flowdock/api-docs docs/threads.md).
 
 use axum::extract::{Path, State};
@@ -36,6 +36,9 @@ pub struct ListParams {
     since: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     until: Option<String>,
+    /// With `until`, the last thread of the page before: what `Link: rel="next"` carries.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    until_id: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     application: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_bool")]
@@ -108,6 +111,7 @@ pub async fn list_threads(
             flow_id: flow.id.clone(),
             since,
             until,
+            until_id: p.until_id.clone().filter(|id| !id.is_empty()),
             application: application.clone(),
             include_empty,
             limit,
@@ -115,15 +119,17 @@ pub async fn list_threads(
         .await?;
     let body = raw_json::array(threads.iter().map(|t| &*t.json));
     let mut res = raw_json::response(StatusCode::OK, body);
-    // A full page may have more behind it: the next page is everything older than its last.
+    // A full page may have more behind it: the next page is everything after its last
+    // thread in the list's order, (updated_at, id), so none is skipped or repeated.
     if threads.len() as i64 == limit {
         if let Some(last) = threads.last() {
             let mut next = format!(
-                "{}/threads?until={}&limit={limit}",
+                "{}/threads?until={}&until_id={}&limit={limit}",
                 state
                     .urls
                     .flow(&flow.org.parameterized_name, &flow.parameterized_name),
-                encode(&iso8601(last.updated_at))
+                encode(&iso8601(last.updated_at)),
+                encode(&last.id)
             );
             if let Some(a) = p.application.as_deref().filter(|a| !a.is_empty()) {
                 next.push_str(&format!("&application={}", encode(a)));

@@ -7,6 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{ApiError, ApiResult};
+use crate::input::{BodyRejection, Params, TokenParams};
 use crate::secrets;
 use crate::store::{DynStore, SourceContext, SourceRecord};
 
@@ -91,6 +92,37 @@ pub async fn live_source(store: &DynStore, id: i64) -> ApiResult<SourceRecord> {
     match source.removed_at {
         None => Ok(source),
         Some(_) => Err(gone(&source, "This integration was removed from the flow")),
+    }
+}
+
+/// Authentication before validation: a request whose body could not be read or parsed may
+/// still name a `flow_token` (in the path, the query, or the body that did not parse). A
+/// removed source's token then answers 410 with its reason, and an unknown one 401, instead
+/// of the body's `error`: an integration always learns that it was removed.
+pub async fn check_before_body(store: &DynStore, token: Option<&str>, error: ApiError) -> ApiError {
+    match token {
+        Some(token) => match source_for_token(store, token).await {
+            Ok(_) => error,
+            Err(refused) => refused,
+        },
+        None => error,
+    }
+}
+
+/// The parameters of a request that may authenticate with a `flow_token`, or, when its body
+/// failed, [`check_before_body`] with the token of the path (`path_token`, the legacy
+/// pushes') or of the request.
+pub async fn params_or_gone(
+    store: &DynStore,
+    params: Result<TokenParams, BodyRejection>,
+    path_token: Option<&str>,
+) -> ApiResult<Params> {
+    match params {
+        Ok(TokenParams(p)) => Ok(p),
+        Err(r) => {
+            let token = path_token.or(r.flow_token.as_deref());
+            Err(check_before_body(store, token, r.error).await)
+        }
     }
 }
 

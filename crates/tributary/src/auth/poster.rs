@@ -2,7 +2,7 @@
 //! `flow_token` (from the query, the form or the JSON body; the path for legacy pushes).
 
 use axum::http::{HeaderMap, Uri};
-use tributary_types::{ThreadApplication, ThreadSource};
+use tributary_types::ThreadSource;
 
 use super::flow_token::source_context_for_token;
 use super::{authenticate, credential, CallerSlot, Scopes};
@@ -47,11 +47,8 @@ impl Poster {
                 id: source.id,
                 name: source.name.clone(),
                 icon: app.icon_url.clone(),
-                application: ThreadApplication {
-                    id: app.id,
-                    name: app.name.clone(),
-                    icon_url: app.icon_url.clone(),
-                },
+                application: app.name.clone(),
+                application_id: Some(app.id),
             }),
         }
     }

@@ -14,6 +14,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::gate::Gate;
 use super::{image, mime};
+use crate::auth::flow_token::check_before_body;
 use crate::auth::poster::Poster;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{merge_form, Params};
@@ -162,10 +163,18 @@ impl FromRequest<AppState> for PostBody {
             .to_owned();
         let lowered = content_type.to_ascii_lowercase();
         let gate = Gate::new(state, &parts, &params);
-        let files = if lowered.starts_with("multipart/form-data") {
-            super::multipart::read_multipart(body, &content_type, &mut params, &gate, state).await?
+        let read = if lowered.starts_with("multipart/form-data") {
+            super::multipart::read_multipart(body, &content_type, &mut params, &gate, state).await
         } else {
-            super::json_upload::read_json(body, &lowered, &mut params, &gate, state).await?
+            super::json_upload::read_json(body, &lowered, &mut params, &gate, state).await
+        };
+        let files = match read {
+            Ok(files) => files,
+            // Authentication before validation: a removed source's token is told so.
+            Err(e) => {
+                let token = params.get("flow_token").and_then(Value::as_str);
+                return Err(check_before_body(&state.store, token, e).await);
+            }
         };
         let (poster, upload_permit) = match gate.finish(&params)? {
             Some(passed) => (Some(passed.poster), Some(passed.permit)),

@@ -199,10 +199,12 @@ pub async fn delete_message(
     let me = principal.user.id;
     // flowdock/api-docs docs/messages.md: inbox items and one's own files are removed outright.
     let own_file = m.event == "file" && own(&m, me);
-    if stored.app.as_deref() == Some("influx") || own_file {
+    // Removed outright is 204; truncated is 200 (the message is still there, emptied).
+    let status = if stored.app.as_deref() == Some("influx") || own_file {
         let deletion = event("message-delete", &flow.id, me, json!({"message": id}));
         state.store.delete_message(&flow.id, id, deletion).await?;
         crate::files::remove_blobs(&state, &m).await;
+        StatusCode::NO_CONTENT
     } else if is_chat(&m) && own(&m, me) {
         set_text(&mut m, "");
         let events = vec![event(
@@ -212,12 +214,18 @@ pub async fn delete_message(
             json!({"message": id, "updated_content": ""}),
         )];
         save_change(&state, &flow.id, id, m, String::new(), events).await?;
+        StatusCode::OK
     } else {
         return Err(ApiError::Forbidden(
             "Only team inbox items and your own chat messages can be deleted".into(),
         ));
-    }
-    let mut res = Response::new(axum::body::Body::empty());
-    *res.status_mut() = StatusCode::NO_CONTENT;
-    Ok(res)
+    };
+    Ok(match status {
+        StatusCode::OK => raw_json::response(status, "{}"),
+        _ => {
+            let mut res = Response::new(axum::body::Body::empty());
+            *res.status_mut() = status;
+            res
+        }
+    })
 }

@@ -13,11 +13,12 @@ use axum::response::Response;
 use super::idempotency::{self, Claimed};
 use super::input::{PostInput, Target};
 use super::post::post_message_with_files;
+use crate::auth::flow_token::params_or_gone;
 use crate::auth::poster::{poster, Poster};
 use crate::auth::CallerSlot;
 use crate::error::{ApiError, ApiResult};
 use crate::files::upload::PostBody;
-use crate::input::Params;
+use crate::input::{BodyRejection, Params, TokenParams};
 use crate::raw_json::response as json_response;
 use crate::state::AppState;
 use crate::store::{FlowRecord, PostOutcome};
@@ -183,7 +184,11 @@ pub async fn post_thread_message(
 }
 
 /// POST /comments
-pub async fn post_comment(req: PostRequest, params: Params) -> ApiResult<Response> {
+pub async fn post_comment(
+    req: PostRequest,
+    params: Result<TokenParams, BodyRejection>,
+) -> ApiResult<Response> {
+    let params = params_or_gone(&req.state.store, params, None).await?;
     let target = Target {
         comment: true,
         ..Target::default()
@@ -195,8 +200,9 @@ pub async fn post_comment(req: PostRequest, params: Params) -> ApiResult<Respons
 pub async fn post_message_comment(
     req: PostRequest,
     Path((org, flow, parent)): Path<(String, String, String)>,
-    params: Params,
+    params: Result<TokenParams, BodyRejection>,
 ) -> ApiResult<Response> {
+    let params = params_or_gone(&req.state.store, params, None).await?;
     let parent = parent
         .parse()
         .map_err(|_| ApiError::NotFound("Message not found".into()))?;

@@ -10,9 +10,10 @@ use serde_json::{json, Value};
 use super::idempotency::{self, Claimed};
 use super::input::MessageInput;
 use super::post::post_message_with;
+use crate::auth::flow_token::params_or_gone;
 use crate::auth::poster::{source_poster, Poster};
 use crate::error::{err, ApiError, ApiResult, FieldErrors};
-use crate::input::{lenient, Params};
+use crate::input::{lenient, BodyRejection, Params, TokenParams};
 use crate::raw_json;
 use crate::state::AppState;
 use crate::store::{FlowRecord, PostOutcome};
@@ -123,8 +124,9 @@ pub async fn push_team_inbox(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
-    params: Params,
+    params: Result<TokenParams, BodyRejection>,
 ) -> ApiResult<Response> {
+    let params = params_or_gone(&state.store, params, Some(&token)).await?;
     let poster = source_poster(&state, &token).await?;
     let p: TeamInbox = params.parse()?;
     let mut errors = FieldErrors::new();
@@ -196,8 +198,9 @@ pub async fn push_chat(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
-    params: Params,
+    params: Result<TokenParams, BodyRejection>,
 ) -> ApiResult<Response> {
+    let params = params_or_gone(&state.store, params, Some(&token)).await?;
     let poster = source_poster(&state, &token).await?;
     let p: Chat = params.parse()?;
     let input = MessageInput {

@@ -77,7 +77,13 @@ pub async fn post_message_with_files(
     if !matches!(outcome, Ok(PostOutcome::Stored(_))) {
         forget(stored_keys).await;
     }
-    Ok(outcome?)
+    match outcome {
+        // A thread new to the source: joining is all a post without its title may do.
+        Err(StoreError::NotFound(NO_EXTERNAL_THREAD)) => {
+            Err(ApiError::field("thread.title", "is required"))
+        }
+        other => Ok(other?),
+    }
 }
 
 /// Removes stored files whose message was not stored (a replay, an error).

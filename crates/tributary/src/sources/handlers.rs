@@ -9,10 +9,10 @@ use serde::Deserialize;
 use tributary_types::Source;
 
 use super::view;
-use crate::auth::flow_token::{source_for_token, RemovalReason};
+use crate::auth::flow_token::{params_or_gone, source_for_token, RemovalReason};
 use crate::auth::{AppPrincipal, Principal, Scopes};
 use crate::error::{ApiError, ApiResult};
-use crate::input::{lenient, Input, Params};
+use crate::input::{lenient, BodyRejection, Input, Params, TokenParams};
 use crate::state::AppState;
 use crate::store::SourceRecord;
 
@@ -102,8 +102,9 @@ fn flow_token(params: &Params) -> Option<&str> {
 pub async fn list_sources(
     State(state): State<AppState>,
     caller: MaybePrincipal,
-    params: Params,
+    params: Result<TokenParams, BodyRejection>,
 ) -> ApiResult<Json<Vec<Source>>> {
+    let params = params_or_gone(&state.store, params, None).await?;
     let records: Vec<SourceRecord> = match flow_token(&params) {
         Some(token) => vec![source_for_token(&state.store, token).await?],
         None => {
@@ -173,8 +174,9 @@ pub async fn update_source(
 /// PUT /sources, authenticated by the source's `flow_token`
 pub async fn update_source_by_token(
     State(state): State<AppState>,
-    params: Params,
+    params: Result<TokenParams, BodyRejection>,
 ) -> ApiResult<Json<Source>> {
+    let params = params_or_gone(&state.store, params, None).await?;
     let token = flow_token(&params)
         .ok_or_else(|| ApiError::Unauthorized("flow_token is required".into()))?;
     let source = source_for_token(&state.store, token).await?;

@@ -42,7 +42,8 @@ pub trait MessageStore: Send + Sync {
         deletion: NewEvent,
     ) -> StoreResult<StoredMessage>;
     async fn thread_by_id(&self, flow_id: &str, id: &str) -> StoreResult<Option<ThreadRecord>>;
-    /// Threads by `updated_at`, newest first.
+    /// Threads by `updated_at`, newest first, and by id, last first, among those updated at
+    /// the same moment.
     async fn list_threads(&self, query: ThreadQuery) -> StoreResult<Vec<ThreadRecord>>;
 }
 
@@ -89,9 +90,16 @@ pub enum ThreadRef {
     Existing(String),
     /// The source's thread with this `external_thread_id`, created when new.
     External(NewThread),
+    /// The source's thread with this `external_thread_id`, which must exist: a post that
+    /// carries no new thread's title only joins one. A new one is
+    /// `NotFound(`[`NO_EXTERNAL_THREAD`]`)`.
+    Join(NewThread),
     /// A thread of its own.
     Start(NewThread),
 }
+
+/// What [`ThreadRef::Join`] answers for an `external_thread_id` the source does not have.
+pub const NO_EXTERNAL_THREAD: &str = "external thread";
 
 /// An idempotency key to record with the post, and the answer to remember for it.
 #[derive(Debug, Clone)]
@@ -231,7 +239,12 @@ pub enum AppFilter {
 pub struct ThreadQuery {
     pub flow_id: String,
     pub since: Option<i64>,
+    /// Threads updated before this; with `until_id`, also those updated at exactly this
+    /// moment whose id sorts before `until_id`: the list's order is (`updated_at`, `id`),
+    /// so a page that ends there is followed by exactly the threads after it, however many
+    /// share its last timestamp (a group commit gives a whole group one).
     pub until: Option<i64>,
+    pub until_id: Option<String>,
     pub application: Option<AppFilter>,
     pub include_empty: bool,
     pub limit: i64,

@@ -62,7 +62,7 @@ impl InboxFilter {
         let source = t.source.as_ref();
         match self {
             InboxFilter::All => source.is_some(),
-            InboxFilter::App(id) => source.is_some_and(|s| s.application.id == *id),
+            InboxFilter::App(id) => source.is_some_and(|s| s.application_id == Some(*id)),
             InboxFilter::Source(id) => source.is_some_and(|s| s.id == *id),
         }
     }
@@ -135,6 +135,7 @@ async fn inbox(
             flow_id: flow.id.clone(),
             since: None,
             until: None,
+            until_id: None,
             application: Some(application),
             include_empty: false,
             limit: INBOX_THREADS,

@@ -52,11 +52,7 @@ pub struct ThreadCard {
 
 pub fn thread_card(t: &Thread, flow_path: &str) -> ThreadCard {
     let (source_name, app_name, icon_url) = match &t.source {
-        Some(s) => (
-            s.name.clone(),
-            s.application.name.clone(),
-            s.application.icon_url.clone().or_else(|| s.icon.clone()),
-        ),
+        Some(s) => (s.name.clone(), s.application.clone(), s.icon.clone()),
         None => ("Chat".into(), "Chat".into(), None),
     };
     let title_html = sanitize::inline(t.title.as_deref().unwrap_or("Untitled"));

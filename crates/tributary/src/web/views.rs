@@ -140,7 +140,7 @@ impl People {
             .author
             .as_ref()
             .and_then(|a| a.avatar.clone())
-            .or_else(|| source.and_then(|s| s.application.icon_url.clone()));
+            .or_else(|| source.and_then(|s| s.icon.clone()));
         Person {
             avatar: Avatar::of(&name, avatar.as_deref()),
             nick: String::new(),

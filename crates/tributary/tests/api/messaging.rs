@@ -129,8 +129,13 @@ impl Room {
     }
 
     /// POST `body` to `/messages` with the room's `flow_token` added, waiting for the message.
-    pub(crate) async fn token_post(&self, mut body: Value) -> Answer {
-        body["flow_token"] = Value::String(self.token.clone());
+    pub(crate) async fn token_post(&self, body: Value) -> Answer {
+        self.token_post_as(&self.token, body).await
+    }
+
+    /// [`Room::token_post`] with another source's `token`.
+    pub(crate) async fn token_post_as(&self, token: &str, mut body: Value) -> Answer {
+        body["flow_token"] = Value::String(token.to_owned());
         send(
             self.app
                 .http

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use tributary::store::*;
-use tributary_types::{AccessMode, Message, ThreadApplication, ThreadSource, ThreadUpdate};
+use tributary_types::{AccessMode, Message, ThreadSource, ThreadUpdate};
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestDb};
@@ -104,11 +104,8 @@ fn owned_thread(id: &str, source: i64) -> NewThread {
         id: source,
         name: "Source".into(),
         icon: None,
-        application: ThreadApplication {
-            id: 1,
-            name: "App".into(),
-            icon_url: None,
-        },
+        application: "App".into(),
+        application_id: Some(1),
     });
     t
 }
@@ -163,6 +160,7 @@ async fn threads_keep_state_counts_and_their_flow(b: Backend) {
             flow_id: "flow-a".into(),
             since: None,
             until: None,
+            until_id: None,
             application: Some(AppFilter::Chat),
             include_empty: false,
             limit: 10,

@@ -50,18 +50,17 @@ pub(super) fn parse(d: &mut Draft<'_>, errors: &mut FieldErrors) {
 
 /// An inbox item belongs to a thread: an existing one, the source's thread by its
 /// `external_thread_id` (which needs a `thread.title` should it be new), or, for server
-/// posts that ask for it, one of its own.
+/// posts that ask for it, one of its own. Without a title the item can only join the
+/// source's thread: whether that exists the store knows, at the moment it writes, and
+/// [`crate::messages::post`] answers a new one with the missing `thread.title`.
 fn thread(d: &mut Draft<'_>, errors: &mut FieldErrors) -> ThreadRef {
     match d.named_thread.take() {
-        Some(t @ ThreadRef::Existing(_)) => t,
-        Some(t) => {
-            match &d.update {
-                // Presence counts, not what is left after sanitising.
-                Some(u) if u.title.is_some() => {}
-                _ => err(errors, "thread.title", "is required"),
-            }
-            t
-        }
+        Some(ThreadRef::External(nt)) => match &d.update {
+            // Presence counts, not what is left after sanitising.
+            Some(u) if u.title.is_some() => ThreadRef::External(nt),
+            _ => ThreadRef::Join(nt),
+        },
+        Some(t) => t,
         None if d.input.params.new_thread => ThreadRef::Start(d.new_thread(None)),
         None => {
             err(

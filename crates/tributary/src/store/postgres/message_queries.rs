@@ -147,7 +147,15 @@ pub(super) async fn list_threads(
     }
     if let Some(until) = q.until {
         let p = push(&mut args, Box::new(until));
-        sql.push_str(&format!(" AND updated_at < {p}"));
+        match q.until_id {
+            Some(id) => {
+                let i = push(&mut args, Box::new(id));
+                sql.push_str(&format!(
+                    " AND (updated_at < {p} OR (updated_at = {p} AND id < {i}))"
+                ));
+            }
+            None => sql.push_str(&format!(" AND updated_at < {p}")),
+        }
     }
     match &q.application {
         Some(AppFilter::Chat) => sql.push_str(" AND origin = 'chat'"),

@@ -33,6 +33,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_files.sql")),
     (6, include_str!("migrations/0006_action_attempts.sql")),
     (8, include_str!("migrations/0008_password_grant.sql")),
+    (
+        12,
+        include_str!("migrations/0012_thread_application_name.sql"),
+    ),
 ];
 
 /// Any fixed number works; it only has to be the same on every node.

@@ -118,7 +118,7 @@ async fn find_thread(
             may_join(&t, source_id)?;
             Some(t)
         }
-        ThreadRef::External(nt) => {
+        ThreadRef::External(nt) | ThreadRef::Join(nt) => {
             let found = query_opt(
                 tx,
                 "SELECT flow_id, state FROM threads WHERE source_id = $1 AND external_thread_id = $2",
@@ -130,6 +130,9 @@ async fn find_thread(
                     return Err(StoreError::NotFound("thread"))
                 }
                 Some(r) => Some(parse_thread(r.get(1))?),
+                None if matches!(thread, ThreadRef::Join(_)) => {
+                    return Err(StoreError::NotFound(NO_EXTERNAL_THREAD))
+                }
                 None => Some(create_thread(tx, flow_id, nt, now).await?),
             }
         }

@@ -25,7 +25,7 @@ pub(super) fn eligible<'a>(mut posts: impl Iterator<Item = &'a NewPost>) -> bool
         p.claim.is_none()
             && match &p.thread {
                 ThreadRef::None | ThreadRef::Start(_) => true,
-                ThreadRef::External(nt) => {
+                ThreadRef::External(nt) | ThreadRef::Join(nt) => {
                     nt.source_id.is_some() && nt.external_thread_id.is_some()
                 }
                 ThreadRef::Existing(_) => false,
@@ -100,7 +100,9 @@ async fn store(tx: &Transaction<'_>, posts: &[&NewPost]) -> StoreResult<Vec<Stor
     let mut keys: Vec<(i64, &str)> = posts
         .iter()
         .filter_map(|p| match &p.thread {
-            ThreadRef::External(nt) => Some((nt.source_id?, nt.external_thread_id.as_deref()?)),
+            ThreadRef::External(nt) | ThreadRef::Join(nt) => {
+                Some((nt.source_id?, nt.external_thread_id.as_deref()?))
+            }
             _ => None,
         })
         .collect();
@@ -167,6 +169,18 @@ async fn store(tx: &Transaction<'_>, posts: &[&NewPost]) -> StoreResult<Vec<Stor
                     touched.len() - 1
                 });
                 Some(i)
+            }
+            // A thread new to the group and the table: the per-post path answers this post
+            // alone.
+            ThreadRef::Join(nt) => {
+                let key = (
+                    nt.source_id.unwrap_or_default(),
+                    nt.external_thread_id.as_deref().unwrap_or_default(),
+                );
+                let i = by_key
+                    .get(&key)
+                    .ok_or(StoreError::NotFound(NO_EXTERNAL_THREAD))?;
+                Some(*i)
             }
         };
         let id = next.get_mut(flow_id).map(|n| {

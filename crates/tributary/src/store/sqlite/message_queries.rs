@@ -142,9 +142,16 @@ pub(super) fn list_threads(c: &Connection, q: ThreadQuery) -> StoreResult<Vec<Th
         sql.push_str(" AND updated_at > ?");
         args.push(Sql::Integer(since));
     }
-    if let Some(until) = q.until {
-        sql.push_str(" AND updated_at < ?");
-        args.push(Sql::Integer(until));
+    match (q.until, q.until_id) {
+        (Some(until), Some(id)) => {
+            sql.push_str(" AND (updated_at < ? OR (updated_at = ? AND id < ?))");
+            args.extend([Sql::Integer(until), Sql::Integer(until), Sql::Text(id)]);
+        }
+        (Some(until), None) => {
+            sql.push_str(" AND updated_at < ?");
+            args.push(Sql::Integer(until));
+        }
+        (None, _) => {}
     }
     match &q.application {
         Some(AppFilter::Chat) => sql.push_str(" AND origin = 'chat'"),

@@ -23,6 +23,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("migrations/0006_action_attempts.sql")),
     (7, include_str!("migrations/0007_search_file.sql")),
     (8, include_str!("migrations/0008_password_grant.sql")),
+    (
+        12,
+        include_str!("migrations/0012_thread_application_name.sql"),
+    ),
 ];
 
 const READERS: usize = 4;

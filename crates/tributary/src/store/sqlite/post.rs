@@ -28,7 +28,7 @@ pub(super) fn post_message(c: &Connection, p: NewPost) -> StoreResult<Written<Po
             may_join(&t, p.source_id)?;
             Some(t)
         }
-        ThreadRef::External(nt) => {
+        ThreadRef::External(nt) | ThreadRef::Join(nt) => {
             let found: Option<(String, String)> = c
                 .prepare_cached(
                     "SELECT flow_id, state FROM threads WHERE source_id = ?1 AND external_thread_id = ?2",
@@ -40,6 +40,9 @@ pub(super) fn post_message(c: &Connection, p: NewPost) -> StoreResult<Written<Po
             match found {
                 Some((f, _)) if f != flow_id => return Err(StoreError::NotFound("thread")),
                 Some((_, state)) => Some(parse_thread(&state)?),
+                None if matches!(p.thread, ThreadRef::Join(_)) => {
+                    return Err(StoreError::NotFound(NO_EXTERNAL_THREAD))
+                }
                 None => Some(create_thread(c, &flow_id, nt, now)?),
             }
         }

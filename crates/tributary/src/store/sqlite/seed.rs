@@ -68,12 +68,9 @@ pub fn bulk_seed(
     let source = ThreadSource {
         id: spec.source_id,
         name: source_name,
-        icon: icon.clone(),
-        application: tributary_types::ThreadApplication {
-            id: app_id,
-            name: app_name,
-            icon_url: icon,
-        },
+        icon,
+        application: app_name,
+        application_id: Some(app_id),
     };
     let mut last_id: i64 = c
         .query_row(
@@ -170,7 +167,7 @@ fn load_or_create_thread(
         id: new_thread_id(),
         origin: ThreadOrigin::Inbox,
         source_id: Some(source.id),
-        app_id: Some(source.application.id),
+        app_id: source.application_id,
         external_thread_id: Some(it.external_thread_id.clone()),
         source: Some(source.clone()),
     };
