@@ -5,23 +5,10 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde::de::IgnoredAny;
-use tributary_types::{EditMessage, Message, PostMessage, Thread};
+use tributary_types::{encode_segment as encode, EditMessage, Message, PostMessage, Thread};
 
 use crate::client::decode;
 use crate::{Client, Error};
-
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
 
 /// Filters of `GET .../messages`; unset fields are left out.
 #[derive(Debug, Clone, Default)]

@@ -8,8 +8,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod encoding;
 mod integrations;
 mod invitations;
+pub use encoding::encode_segment;
 pub use integrations::*;
 pub use invitations::*;
 

@@ -44,42 +44,50 @@ pub struct Config {
 /// The sender when `smtp_from` is not set.
 pub const DEFAULT_SMTP_FROM: &str = "Tributary <tributary@localhost>";
 
-/// The TOML file's keys; each one is optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    pub listen: Option<String>,
-    pub metrics_listen: Option<String>,
-    pub metrics_token: Option<String>,
-    pub database: Option<String>,
-    pub public_url: Option<String>,
-    pub max_body_bytes: Option<usize>,
-    pub max_upload_bytes: Option<u64>,
-    pub max_concurrent_uploads: Option<usize>,
-    pub files_dir: Option<PathBuf>,
-    pub allow_private_action_targets: Option<bool>,
-    pub action_ca_file: Option<PathBuf>,
-    pub smtp_url: Option<String>,
-    pub smtp_from: Option<String>,
+/// Declares the settings that flags, `TRIBUTARY_*` variables or the TOML file may give, in
+/// one list: the file's keys ([`FileConfig`]), the flags' and environment's values
+/// ([`Overrides`], which also name the file), and how the two layer.
+macro_rules! settings {
+    ($($name:ident: $ty:ty,)*) => {
+        /// The TOML file's keys; each one is optional.
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct FileConfig {
+            $(pub $name: Option<$ty>,)*
+        }
+
+        /// Values from flags or the environment; `None` where neither gave one.
+        #[derive(Debug, Default, Clone)]
+        pub struct Overrides {
+            $(pub $name: Option<$ty>,)*
+            pub file: Option<PathBuf>,
+        }
+
+        impl Overrides {
+            /// Each setting from the flags or the environment, else from the file.
+            fn over(self, file: FileConfig) -> FileConfig {
+                FileConfig {
+                    $($name: self.$name.or(file.$name),)*
+                }
+            }
+        }
+    };
 }
 
-/// Values from flags or the environment; `None` where neither gave one.
-#[derive(Debug, Default, Clone)]
-pub struct Overrides {
-    pub listen: Option<String>,
-    pub metrics_listen: Option<String>,
-    pub metrics_token: Option<String>,
-    pub database: Option<String>,
-    pub public_url: Option<String>,
-    pub max_body_bytes: Option<usize>,
-    pub max_upload_bytes: Option<u64>,
-    pub max_concurrent_uploads: Option<usize>,
-    pub files_dir: Option<PathBuf>,
-    pub allow_private_action_targets: Option<bool>,
-    pub action_ca_file: Option<PathBuf>,
-    pub smtp_url: Option<String>,
-    pub smtp_from: Option<String>,
-    pub file: Option<PathBuf>,
+settings! {
+    listen: String,
+    metrics_listen: String,
+    metrics_token: String,
+    database: String,
+    public_url: String,
+    max_body_bytes: usize,
+    max_upload_bytes: u64,
+    max_concurrent_uploads: usize,
+    files_dir: PathBuf,
+    allow_private_action_targets: bool,
+    action_ca_file: PathBuf,
+    smtp_url: String,
+    smtp_from: String,
 }
 
 /// A secret from the configuration; `Debug` never shows it.
@@ -109,34 +117,27 @@ impl Config {
             }
             None => FileConfig::default(),
         };
-        let listen_text = o
-            .listen
-            .or(file.listen)
-            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let s = o.over(file);
+        let listen_text = s.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
         let listen: SocketAddr = listen_text
             .parse()
             .map_err(|_| format!("--listen must be HOST:PORT, got {listen_text:?}"))?;
-        let metrics_listen = match o.metrics_listen.or(file.metrics_listen) {
+        let metrics_listen = match s.metrics_listen {
             None => None,
             Some(text) => Some(
                 text.parse::<SocketAddr>()
                     .map_err(|_| format!("--metrics-listen must be HOST:PORT, got {text:?}"))?,
             ),
         };
-        let metrics_token = o
+        let metrics_token = s
             .metrics_token
-            .or(file.metrics_token)
             .filter(|t| !t.trim().is_empty())
             .map(|t| Secret(t.trim().to_owned()));
-        let public_url = o
-            .public_url
-            .or(file.public_url)
-            .unwrap_or_else(|| format!("http://{listen}"));
+        let public_url = s.public_url.unwrap_or_else(|| format!("http://{listen}"));
         url::Url::parse(&public_url)
             .map_err(|e| format!("--public-url {public_url:?} is not a URL: {e}"))?;
-        let max_concurrent_uploads = o
+        let max_concurrent_uploads = s
             .max_concurrent_uploads
-            .or(file.max_concurrent_uploads)
             .unwrap_or(DEFAULT_MAX_CONCURRENT_UPLOADS);
         if max_concurrent_uploads == 0 {
             return Err("--max-concurrent-uploads must be at least 1".into());
@@ -145,35 +146,19 @@ impl Config {
             listen,
             metrics_listen,
             metrics_token,
-            database: o
-                .database
-                .or(file.database)
-                .unwrap_or_else(|| DEFAULT_DATABASE.to_owned()),
+            database: s.database.unwrap_or_else(|| DEFAULT_DATABASE.to_owned()),
             public_url,
-            max_body_bytes: o
-                .max_body_bytes
-                .or(file.max_body_bytes)
-                .unwrap_or(DEFAULT_MAX_BODY_BYTES),
-            max_upload_bytes: o
-                .max_upload_bytes
-                .or(file.max_upload_bytes)
-                .unwrap_or(DEFAULT_MAX_UPLOAD_BYTES),
+            max_body_bytes: s.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            max_upload_bytes: s.max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD_BYTES),
             max_concurrent_uploads,
-            files_dir: o.files_dir.or(file.files_dir),
-            allow_private_action_targets: o
-                .allow_private_action_targets
-                .or(file.allow_private_action_targets)
-                .unwrap_or(false),
-            action_ca_file: o.action_ca_file.or(file.action_ca_file),
-            smtp_url: o
+            files_dir: s.files_dir,
+            allow_private_action_targets: s.allow_private_action_targets.unwrap_or(false),
+            action_ca_file: s.action_ca_file,
+            smtp_url: s
                 .smtp_url
-                .or(file.smtp_url)
                 .filter(|u| !u.trim().is_empty())
                 .map(|u| Secret(u.trim().to_owned())),
-            smtp_from: o
-                .smtp_from
-                .or(file.smtp_from)
-                .unwrap_or_else(|| DEFAULT_SMTP_FROM.to_owned()),
+            smtp_from: s.smtp_from.unwrap_or_else(|| DEFAULT_SMTP_FROM.to_owned()),
         })
     }
 }

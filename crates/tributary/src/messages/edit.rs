@@ -151,17 +151,28 @@ pub async fn update_message(
     }
     m.tags = new_tags;
     let search_text = search_text(&m);
-    state
-        .store
-        .change_message(MessageChange {
-            flow_id: flow.id.clone(),
-            id,
-            message: m,
-            search_text,
-            events,
-        })
-        .await?;
+    save_change(&state, &flow.id, id, m, search_text, events).await?;
     Ok(raw_json::response(StatusCode::OK, "{}"))
+}
+
+/// Stores the changed `message` with the events that announce the change.
+async fn save_change(
+    state: &AppState,
+    flow_id: &str,
+    id: i64,
+    message: Message,
+    search_text: String,
+    events: Vec<NewEvent>,
+) -> ApiResult<()> {
+    let change = MessageChange {
+        flow_id: flow_id.to_owned(),
+        id,
+        message,
+        search_text,
+        events,
+    };
+    state.store.change_message(change).await?;
+    Ok(())
 }
 
 /// What full text search indexes for a message.
@@ -202,16 +213,7 @@ pub async fn delete_message(
             me,
             json!({"message": id, "updated_content": ""}),
         )];
-        state
-            .store
-            .change_message(MessageChange {
-                flow_id: flow.id.clone(),
-                id,
-                message: m,
-                search_text: String::new(),
-                events,
-            })
-            .await?;
+        save_change(&state, &flow.id, id, m, String::new(), events).await?;
         StatusCode::OK
     } else {
         return Err(ApiError::Forbidden(

@@ -3,10 +3,12 @@
 //! once and maps the outcome to Flowdock's status codes. The post itself is checked by its
 //! event kind (`kinds`), not here.
 
-use axum::extract::{Path, State};
+use std::convert::Infallible;
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
-use axum::Extension;
 
 use super::idempotency::{self, Claimed};
 use super::input::{PostInput, Target};
@@ -58,15 +60,37 @@ async fn target_flow(
     }
 }
 
-/// The shared body of every posting endpoint.
-async fn post(
+/// What every posting endpoint reads besides its path and body: the headers (credentials,
+/// the idempotency key, the wait flag), the URI (query credentials, the request's hash) and
+/// the slot the `Flowdock-User` header is answered from.
+pub struct PostRequest {
     state: AppState,
     headers: HeaderMap,
     uri: Uri,
-    slot: Option<Extension<CallerSlot>>,
-    target: Target,
-    body: PostBody,
-) -> ApiResult<Response> {
+    slot: Option<CallerSlot>,
+}
+
+impl FromRequestParts<AppState> for PostRequest {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        Ok(PostRequest {
+            state: state.clone(),
+            headers: parts.headers.clone(),
+            uri: parts.uri.clone(),
+            slot: parts.extensions.get::<CallerSlot>().cloned(),
+        })
+    }
+}
+
+/// The shared body of every posting endpoint.
+async fn post(req: PostRequest, target: Target, body: PostBody) -> ApiResult<Response> {
+    let PostRequest {
+        state,
+        headers,
+        uri,
+        slot,
+    } = req;
     // The request's hash is needed only to answer a replayed idempotency key.
     let key = idempotency::key(&headers, &body.params);
     let hash = match &key {
@@ -83,7 +107,7 @@ async fn post(
     } = body;
     let poster = match checked {
         Some(p) => p,
-        None => poster(&state, &headers, &uri, &params, slot.as_deref()).await?,
+        None => poster(&state, &headers, &uri, &params, slot.as_ref()).await?,
     };
     let input = PostInput {
         params: params.parse()?,
@@ -116,100 +140,76 @@ async fn post(
     }
 }
 
+/// The target of the `/flows/:org/:flow/...` endpoints.
+fn in_flow(org: String, flow: String) -> Target {
+    Target {
+        flow: Some((org, flow)),
+        ..Target::default()
+    }
+}
+
+/// The body of the comment endpoints: parameters only, no file.
+fn params_only(params: Params) -> PostBody {
+    PostBody {
+        params,
+        ..PostBody::default()
+    }
+}
+
 /// POST /messages
-pub async fn post_message(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    slot: Option<Extension<CallerSlot>>,
-    body: PostBody,
-) -> ApiResult<Response> {
-    post(state, headers, uri, slot, Target::default(), body).await
+pub async fn post_message(req: PostRequest, body: PostBody) -> ApiResult<Response> {
+    post(req, Target::default(), body).await
 }
 
 /// POST /flows/:org/:flow/messages
 pub async fn post_flow_message(
-    State(state): State<AppState>,
+    req: PostRequest,
     Path((org, flow)): Path<(String, String)>,
-    headers: HeaderMap,
-    uri: Uri,
-    slot: Option<Extension<CallerSlot>>,
     body: PostBody,
 ) -> ApiResult<Response> {
-    let target = Target {
-        flow: Some((org, flow)),
-        ..Target::default()
-    };
-    post(state, headers, uri, slot, target, body).await
+    post(req, in_flow(org, flow), body).await
 }
 
 /// POST /flows/:org/:flow/threads/:id/messages
 pub async fn post_thread_message(
-    State(state): State<AppState>,
+    req: PostRequest,
     Path((org, flow, thread)): Path<(String, String, String)>,
-    headers: HeaderMap,
-    uri: Uri,
-    slot: Option<Extension<CallerSlot>>,
     body: PostBody,
 ) -> ApiResult<Response> {
     let target = Target {
-        flow: Some((org, flow)),
         thread_id: Some(thread),
-        ..Target::default()
+        ..in_flow(org, flow)
     };
-    post(state, headers, uri, slot, target, body).await
+    post(req, target, body).await
 }
 
 /// POST /comments
 pub async fn post_comment(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    slot: Option<Extension<CallerSlot>>,
+    req: PostRequest,
     params: Result<TokenParams, BodyRejection>,
 ) -> ApiResult<Response> {
-    let params = params_or_gone(&state.store, params, None).await?;
+    let params = params_or_gone(&req.state.store, params, None).await?;
     let target = Target {
         comment: true,
         ..Target::default()
     };
-    post_params(state, headers, uri, slot, target, params).await
+    post(req, target, params_only(params)).await
 }
 
 /// POST /flows/:org/:flow/messages/:id/comments
 pub async fn post_message_comment(
-    State(state): State<AppState>,
+    req: PostRequest,
     Path((org, flow, parent)): Path<(String, String, String)>,
-    headers: HeaderMap,
-    uri: Uri,
-    slot: Option<Extension<CallerSlot>>,
     params: Result<TokenParams, BodyRejection>,
 ) -> ApiResult<Response> {
-    let params = params_or_gone(&state.store, params, None).await?;
+    let params = params_or_gone(&req.state.store, params, None).await?;
     let parent = parent
         .parse()
         .map_err(|_| ApiError::NotFound("Message not found".into()))?;
     let target = Target {
-        flow: Some((org, flow)),
         parent: Some(parent),
         comment: true,
-        ..Target::default()
+        ..in_flow(org, flow)
     };
-    post_params(state, headers, uri, slot, target, params).await
-}
-
-/// A post whose body is parameters only (the comment endpoints take no file).
-async fn post_params(
-    state: AppState,
-    headers: HeaderMap,
-    uri: Uri,
-    slot: Option<Extension<CallerSlot>>,
-    target: Target,
-    params: Params,
-) -> ApiResult<Response> {
-    let body = PostBody {
-        params,
-        ..PostBody::default()
-    };
-    post(state, headers, uri, slot, target, body).await
+    post(req, target, params_only(params)).await
 }

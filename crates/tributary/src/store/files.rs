@@ -46,20 +46,8 @@ pub fn file_path(flow_id: &str, id: &str, file_name: &str) -> String {
     )
 }
 
-/// Percent-encodes everything outside RFC 3986's unreserved set, so a name with spaces,
-/// quotes or slashes stays one path segment.
-pub fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+/// One segment of a file's path, as the SDK encodes it too.
+pub use tributary_types::encode_segment;
 
 /// The files a message carries: every attachment whose `path` names a file of the
 /// message's own flow. The message's `id` and `sent` must be filled in.

@@ -60,13 +60,8 @@ async fn users_lists_flow_mates_and_admins_see_their_org(b: Backend) {
 
 async fn user_by_id_needs_a_shared_organization(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let (ann, bob, eve) = (
-        app.user("ann").await,
-        app.user("bob").await,
-        app.user("eve").await,
-    );
-    let org = app.org("Acme", &ann).await;
-    app.join_org(&org, &bob, false).await;
+    let [ann, bob, eve] = app.users(["ann", "bob", "eve"]).await;
+    app.acme(&ann, &[&bob]).await;
 
     let got = ann.client.users().get(bob.id).await.unwrap();
     assert_eq!((got.id, got.nick.as_str()), (bob.id, "bob"));
@@ -129,8 +124,7 @@ async fn organization_of_others_is_not_found(b: Backend) {
 async fn organization_users_carry_admin_flag(b: Backend) {
     let app = TestApp::spawn(b).await;
     let (ann, bob) = (app.user("ann").await, app.user("bob").await);
-    let org = app.org("Acme", &ann).await;
-    app.join_org(&org, &bob, false).await;
+    app.acme(&ann, &[&bob]).await;
     let users = bob.client.organizations().users("acme").await.unwrap();
     assert_eq!(
         users.iter().map(|u| (u.id, u.admin)).collect::<Vec<_>>(),

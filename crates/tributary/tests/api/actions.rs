@@ -17,7 +17,6 @@ use tributary::store::AppRecord;
 use tributary_sdk::actions::{authentication_challenge, verify_action_request};
 use tributary_sdk::thread::{Action, Activity, Author, StatusColor, Thread};
 use tributary_sdk::Integration;
-use tributary_types::AccessMode;
 
 use crate::backend_tests;
 use crate::browser::{csrf, Browser};
@@ -28,13 +27,11 @@ backend_tests!(
     an_update_action_sends_the_signed_request_and_maps_the_answer,
     attempts_are_logged_for_admins_only,
     browser_sessions_need_the_csrf_token,
-    private_targets_need_the_operators_permission,
-    actions_of_removed_sources_and_other_flows_are_refused,
 );
 
 /// One request the integration received.
 #[derive(Clone, Debug)]
-struct Received {
+pub(crate) struct Received {
     path: String,
     /// The user id the SDK verified from FLOWDOCK-TOKEN, or its error.
     verified: Result<i64, String>,
@@ -91,25 +88,21 @@ async fn integrator(secret: &str) -> (String, Arc<Mutex<Vec<Received>>>) {
     (base, seen)
 }
 
-struct Setup {
-    app: TestApp,
-    ann: TestUser,
-    dev: AppRecord,
-    source_id: i64,
-    integration: Integration,
-    thread_id: String,
-    target: String,
-    seen: Arc<Mutex<Vec<Received>>>,
+pub(crate) struct Setup {
+    pub app: TestApp,
+    pub ann: TestUser,
+    pub dev: AppRecord,
+    pub source_id: i64,
+    pub integration: Integration,
+    pub thread_id: String,
+    pub target: String,
+    pub seen: Arc<Mutex<Vec<Received>>>,
 }
 
 /// Ann's flow with an integration whose thread has a ViewAction and four UpdateActions:
 /// `/ok` (200), `/pair` (401 challenge), `/fail` (500) and a closed port.
-async fn setup(app: TestApp) -> Setup {
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    let flow = app
-        .flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+pub(crate) async fn setup(app: TestApp) -> Setup {
+    let (ann, _, flow) = app.ann_in_main().await;
     let dev = register(&app, &ann, CALLBACK).await;
     let (source, token) =
         tributary::sources::create_source(&app.store, &flow, dev.id, Some(ann.id), "Polls", None)
@@ -149,7 +142,7 @@ async fn setup(app: TestApp) -> Setup {
     }
 }
 
-async fn click(s: &Setup, user: &TestUser, index: &str) -> (u16, Value) {
+pub(crate) async fn click(s: &Setup, user: &TestUser, index: &str) -> (u16, Value) {
     let res = s
         .app
         .http
@@ -348,61 +341,4 @@ async fn browser_sessions_need_the_csrf_token(b: Backend) {
     let res = s.app.http.post(s.app.url(&url)).send().await.unwrap();
     assert_eq!(res.status(), 401);
     assert_eq!(s.seen.lock().unwrap().len(), 2);
-}
-
-async fn private_targets_need_the_operators_permission(b: Backend) {
-    let app = TestApp::spawn_with(b, |state| state.actions.allow_private_targets = false).await;
-    let s = setup(app).await;
-    let (status, result) = click(&s, &s.ann, "1").await;
-    assert_eq!(status, 200);
-    assert_eq!(result["outcome"], "refused");
-    assert!(
-        result["message"].as_str().unwrap().contains("127.0.0.1"),
-        "{result}"
-    );
-    assert!(s.seen.lock().unwrap().is_empty(), "nothing was sent");
-    let attempts = s
-        .app
-        .store
-        .action_attempts_of_source(s.source_id)
-        .await
-        .unwrap();
-    assert_eq!(attempts.len(), 1);
-    assert_eq!(attempts[0].attempt.status, None);
-    assert_eq!(
-        attempts[0].attempt.outcome,
-        tributary::store::ActionOutcome::Refused
-    );
-}
-
-async fn actions_of_removed_sources_and_other_flows_are_refused(b: Backend) {
-    let s = setup(TestApp::spawn(b).await).await;
-    let eve = s.app.user("eve").await;
-    assert_eq!(click(&s, &eve, "1").await.0, 404, "eve cannot see the flow");
-    let res = s
-        .app
-        .http
-        .post(
-            s.app
-                .url("/flows/acme/main/threads/no-such-thread/actions/1"),
-        )
-        .basic_auth(&s.ann.token, Some(""))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
-
-    tributary::sources::remove_source(&s.app.store, s.source_id, "removed")
-        .await
-        .unwrap();
-    let (status, body) = click(&s, &s.ann, "1").await;
-    assert_eq!(status, 410, "{body}");
-    assert_eq!(body["reason"], "removed");
-    assert!(s.seen.lock().unwrap().is_empty());
-    // And the integration learns of it from its next post.
-    assert!(matches!(
-        s.integration.clear_error().await,
-        Err(tributary_sdk::Error::SourceGone { .. })
-    ));
-    let _ = &s.dev;
 }

@@ -94,16 +94,17 @@ pub(crate) fn location(res: &Response) -> String {
         .to_owned()
 }
 
+/// The page's Content-Security-Policy header.
+pub(crate) fn csp_of(res: &reqwest::Response) -> String {
+    res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
 impl Browser {
     pub(crate) fn new(app: &TestApp) -> Browser {
-        Browser {
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-            base: app.base_url.clone(),
-        }
+        Browser::at(&app.base_url)
     }
 
     /// A browser whose relative paths go to `base` (a server started as a process).

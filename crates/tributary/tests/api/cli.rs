@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::backend_tests;
+use crate::child_server::{app_create, free_port, source_create};
 use crate::helpers::{Backend, TestApp, TestDb};
 
 backend_tests!(
@@ -97,38 +98,20 @@ async fn admin_commands_build_a_working_account(b: Backend) {
     ));
     assert!(flow["id"].is_string());
     assert_eq!(flow["parameterized_name"], "main");
+    let published = ["--setup-uri", "http://127.0.0.1:9/setup", "--published"];
     let app_out = json_ok(tributary(
         &db,
-        &[
-            "admin",
-            "app",
-            "create",
-            "--owner",
-            "ann@x.io",
-            "--name",
-            "Hook",
-            "--redirect-uri",
-            "http://127.0.0.1:9/cb",
-            "--setup-uri",
-            "http://127.0.0.1:9/setup",
-            "--published",
-        ],
+        &[&["admin"][..], &app_create("ann@x.io", "Hook"), &published].concat(),
     ));
     assert_eq!(app_out["client_secret"].as_str().unwrap().len(), 64);
     let app_id = app_out["id"].to_string();
     let source = json_ok(tributary(
         &db,
         &[
-            "admin",
-            "source",
-            "create",
-            "--flow",
-            "acme-inc/main",
-            "--app",
-            &app_id,
-            "--name",
-            "repo",
-        ],
+            &["admin"][..],
+            &source_create("acme-inc/main", &app_id, "repo"),
+        ]
+        .concat(),
     ));
     assert_eq!(source["flow_token"].as_str().unwrap().len(), 32);
 
@@ -266,42 +249,19 @@ async fn admin_mistakes_fail_with_json_errors(b: Backend) {
 
 async fn source_delete_takes_effect_on_the_running_server(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    app.flow(
-        &org,
-        "Main",
-        tributary_types::AccessMode::Invitation,
-        &[&ann],
-    )
-    .await;
+    let (ann, _, _) = app.ann_in_main().await;
     let hook = json_ok(tributary(
         &app.db,
-        &[
-            "admin",
-            "app",
-            "create",
-            "--owner",
-            &ann.email,
-            "--name",
-            "Hook",
-            "--redirect-uri",
-            "http://127.0.0.1:9/cb",
-        ],
+        &[&["admin"][..], &app_create(&ann.email, "Hook")].concat(),
     ));
+    let hook_id = hook["id"].to_string();
     let src = json_ok(tributary(
         &app.db,
         &[
-            "admin",
-            "source",
-            "create",
-            "--flow",
-            "acme/main",
-            "--app",
-            &hook["id"].to_string(),
-            "--name",
-            "repo",
-        ],
+            &["admin"][..],
+            &source_create("acme/main", &hook_id, "repo"),
+        ]
+        .concat(),
     ));
     let hash = tributary::secrets::hash_token(src["flow_token"].as_str().unwrap());
     assert_eq!(
@@ -327,14 +287,6 @@ async fn source_delete_takes_effect_on_the_running_server(b: Backend) {
         .unwrap()
         .removed_at
         .is_some());
-}
-
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn serve_seeds_the_demo_and_stops_on_sigterm(b: Backend) {

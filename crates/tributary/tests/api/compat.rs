@@ -3,7 +3,6 @@
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tributary_types::AccessMode;
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestApp, MAX_BODY_BYTES};
@@ -134,10 +133,7 @@ async fn bad_credentials_get_401_with_a_challenge(b: Backend) {
 
 async fn double_slash_paths_are_served(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, _, _) = app.ann_in_main().await;
     let (status, body) = get_status(&app, "//flows", &ann.token, Some("")).await;
     assert_eq!(status, 200);
     assert_eq!(body[0]["parameterized_name"], "main");
@@ -148,10 +144,7 @@ async fn double_slash_paths_are_served(b: Backend) {
 
 async fn get_with_a_json_body_is_read_like_a_query(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, _, _) = app.ann_in_main().await;
     let get = |body: &'static str, ct: Option<&'static str>| {
         let mut req = app
             .http

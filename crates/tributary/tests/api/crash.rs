@@ -3,7 +3,6 @@
 //! 2xx is there exactly once (acknowledged means durable, DESIGN §3.1 and §5).
 
 use std::collections::HashMap;
-use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,7 +10,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::backend_tests;
+use crate::child_server::{admin, app_create, seed_ann_in_main, serve, source_create};
 use crate::helpers::{Backend, TestDb};
+use crate::setup::json_of;
 
 backend_tests!(acknowledged_posts_survive_sigkill_exactly_once);
 
@@ -21,105 +22,13 @@ const ACKS_BEFORE_KILL: usize = 150;
 /// Upper bound on each writer's posts, so the test always ends.
 const MAX_POSTS_PER_WRITER: usize = 5_000;
 
-pub(crate) fn admin(db: &TestDb, args: &[&str]) -> Value {
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_tributary"))
-        .args(["admin"])
-        .args(args)
-        .args(["--database", &db.url])
-        .env_remove("TRIBUTARY_DATABASE")
-        .output()
-        .expect("run tributary admin");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts `tributary serve` on a fresh port and waits until it answers.
-pub(crate) async fn serve(db: &TestDb) -> (tokio::process::Child, String) {
-    let port = free_port();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database",
-            &db.url,
-        ])
-        .env_remove("TRIBUTARY_DATABASE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn tributary serve");
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    for _ in 0..300 {
-        if let Ok(res) = http.get(format!("{base}/healthz")).send().await {
-            if res.status().is_success() {
-                return (child, base);
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("tributary serve did not come up on {base}");
-}
-
 async fn acknowledged_posts_survive_sigkill_exactly_once(b: Backend) {
     let db = TestDb::new(b).await;
-    let user = admin(
-        &db,
-        &[
-            "user", "create", "--email", "ann@x.io", "--name", "Ann", "--nick", "ann",
-        ],
-    );
+    let (user, _) = seed_ann_in_main(&db, "ann@x.io", "Ann", &[]);
     let api_token = user["api_token"].as_str().unwrap().to_owned();
-    admin(
-        &db,
-        &["org", "create", "--name", "Acme", "--owner", "ann@x.io"],
-    );
-    admin(
-        &db,
-        &[
-            "flow", "create", "--org", "acme", "--name", "Main", "--member", "ann@x.io",
-        ],
-    );
-    let hook = admin(
-        &db,
-        &[
-            "app",
-            "create",
-            "--owner",
-            "ann@x.io",
-            "--name",
-            "Hook",
-            "--redirect-uri",
-            "http://127.0.0.1:9/cb",
-        ],
-    );
-    let source = admin(
-        &db,
-        &[
-            "source",
-            "create",
-            "--flow",
-            "acme/main",
-            "--app",
-            &hook["id"].to_string(),
-            "--name",
-            "repo",
-        ],
-    );
+    let hook = admin(&db, &app_create("ann@x.io", "Hook"));
+    let hook_id = hook["id"].to_string();
+    let source = admin(&db, &source_create("acme/main", &hook_id, "repo"));
     let flow_token = source["flow_token"].as_str().unwrap().to_owned();
 
     let (mut server, base) = serve(&db).await;
@@ -185,17 +94,13 @@ async fn acknowledged_posts_survive_sigkill_exactly_once(b: Backend) {
     let mut ids = Vec::new();
     let mut since = 0;
     loop {
-        let page: Vec<Value> = http
-            .get(format!(
+        let page: Vec<Value> = json_of(
+            http.get(format!(
                 "{base}/flows/acme/main/messages?sort=asc&limit=100&since_id={since}"
             ))
-            .basic_auth(&api_token, Some(""))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .basic_auth(&api_token, Some("")),
+        )
+        .await;
         let Some(last) = page.last() else { break };
         since = last["id"].as_i64().unwrap();
         for m in &page {

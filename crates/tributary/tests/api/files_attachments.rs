@@ -8,7 +8,7 @@ use tributary_types::{Author, PostMessage, ThreadUpdate};
 use crate::backend_tests;
 use crate::files_upload::{is_path_of, png};
 use crate::helpers::Backend;
-use crate::messaging::{send, Room};
+use crate::messaging::Room;
 
 backend_tests!(activity_attachments_are_stored_and_cid_references_rewritten);
 
@@ -70,13 +70,7 @@ async fn activity_attachments_are_stored_and_cid_references_rewritten(b: Backend
     assert_eq!(m.thread.unwrap().activities, 1);
     // Members download both.
     for (a, f) in [(&shot_a, &shot), (&log_a, &log)] {
-        let back = r
-            .bob
-            .client
-            .files()
-            .download(a["path"].as_str().unwrap())
-            .await
-            .unwrap();
+        let back = r.download(&r.bob, a["path"].as_str().unwrap()).await;
         assert_eq!(back.bytes, f.bytes);
     }
     // A discussion takes attachments without ids too.
@@ -99,15 +93,7 @@ async fn activity_attachments_are_stored_and_cid_references_rewritten(b: Backend
         .fields(&serde_json::to_value(&discussion).unwrap())
         .text("flow_token", &r.token)
         .file("attachments[]", &log);
-    let a = send(
-        r.app
-            .http
-            .post(r.app.url("/messages"))
-            .header("X-flowdock-wait-for-message", "1")
-            .header("content-type", form.content_type())
-            .body(form.finish()),
-    )
-    .await;
+    let a = r.token_post_form(form).await;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.json["attachments"].as_array().unwrap().len(), 1);
     assert!(a.json["attachments"][0].get("content_id").is_none());

@@ -11,7 +11,7 @@ use tokio::io::AsyncWriteExt;
 use tributary_sdk::{Client, FileUpload};
 
 use crate::backend_tests;
-use crate::crash::{admin, serve};
+use crate::child_server::{seed_ann_in_main, serve};
 use crate::helpers::{Backend, TestDb};
 
 backend_tests!(a_sigkill_mid_upload_leaves_no_message_and_no_blob);
@@ -69,23 +69,8 @@ async fn stored_blobs(b: Backend, db: &TestDb) -> usize {
 
 async fn a_sigkill_mid_upload_leaves_no_message_and_no_blob(b: Backend) {
     let db = TestDb::new(b).await;
-    let user = admin(
-        &db,
-        &[
-            "user", "create", "--email", "ann@x.io", "--name", "Ann", "--nick", "ann",
-        ],
-    );
+    let (user, _) = seed_ann_in_main(&db, "ann@x.io", "Ann", &[]);
     let token = user["api_token"].as_str().unwrap().to_owned();
-    admin(
-        &db,
-        &["org", "create", "--name", "Acme", "--owner", "ann@x.io"],
-    );
-    admin(
-        &db,
-        &[
-            "flow", "create", "--org", "acme", "--name", "Main", "--member", "ann@x.io",
-        ],
-    );
     let (mut server, base) = serve(&db).await;
     let pid = server.id().expect("running");
     let spool = spool_dir(b, &db);

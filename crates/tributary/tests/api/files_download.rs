@@ -6,7 +6,6 @@ use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::redirect::Policy;
 use tributary::files::signing;
 use tributary_sdk::FileUpload;
-use tributary_types::AccessMode;
 
 use crate::backend_tests;
 use crate::helpers::Backend;
@@ -130,18 +129,9 @@ async fn only_members_may_download(b: Backend) {
     // An organization member who could join an organization flow but has not: 403.
     let carl = r.app.user("carl").await;
     r.app.join_org(&r.org, &carl, false).await;
-    let open = r
-        .app
-        .flow(&r.org, "Open", AccessMode::Organization, &[&r.ann])
-        .await;
+    let open = r.open_flow().await;
     let f = FileUpload::new("plan.txt", "text/plain", b"plan".to_vec());
-    let m = r
-        .ann
-        .client
-        .files()
-        .upload(&r.org.parameterized_name, &open.parameterized_name, &f)
-        .await
-        .unwrap();
+    let m = r.ann_uploads(&open, &f).await;
     let open_path = m.attachments[0]["path"].as_str().unwrap();
     let res = http
         .get(r.app.url(open_path))

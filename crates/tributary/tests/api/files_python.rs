@@ -8,7 +8,6 @@ use std::process::Command;
 
 use serde_json::Value;
 use tokio::sync::OnceCell;
-use tributary_types::AccessMode;
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestApp};
@@ -46,11 +45,7 @@ async fn python() -> PathBuf {
 async fn flowdock_api_wrapper_uploads_and_downloads(b: Backend) {
     let python = python().await;
     let app = TestApp::spawn(b).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    let flow = app
-        .flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, _, flow) = app.ann_in_main().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("diagram.png");
     let bytes = crate::files_upload::png(70_000);

@@ -36,16 +36,9 @@ pub(crate) fn is_path_of(path: &Value, flow_id: &str, name: &str) -> bool {
 
 async fn a_multipart_upload_stores_a_file_message(b: Backend) {
     let r = Room::new(b).await;
-    let org = &r.org.parameterized_name;
     let bytes = png(5000);
     let file = FileUpload::new("screen shot.png", "image/png", bytes.clone());
-    let m = r
-        .ann
-        .client
-        .files()
-        .upload(org, "main", &file)
-        .await
-        .unwrap();
+    let m = r.ann_uploads(&r.flow, &file).await;
     assert_eq!(m.event, "file");
     assert_eq!(m.app.as_deref(), Some("chat"));
     assert_eq!(m.user, r.ann.id.to_string());
@@ -71,13 +64,7 @@ async fn a_multipart_upload_stores_a_file_message(b: Backend) {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["attachments"], json!(m.attachments));
     assert_eq!(r.messages("?event=file").await.len(), 1);
-    let back = r
-        .ann
-        .client
-        .files()
-        .download(a["path"].as_str().unwrap())
-        .await
-        .unwrap();
+    let back = r.download(&r.ann, a["path"].as_str().unwrap()).await;
     assert_eq!(back.bytes, bytes);
     assert_eq!(back.header("content-type"), Some("image/png"));
 }
@@ -87,13 +74,8 @@ async fn a_base64_json_upload_stores_the_same(b: Backend) {
     let org = &r.org.parameterized_name;
     let text = "line one\nline two é\n".repeat(50).into_bytes();
     let file = FileUpload::new("notes.txt", "text/plain", text.clone());
-    let m = r
-        .ann
-        .client
-        .files()
-        .upload_base64(org, "main", &file)
-        .await
-        .unwrap();
+    let files = r.ann.client.files();
+    let m = files.upload_base64(org, "main", &file).await.unwrap();
     assert_eq!(m.event, "file");
     let a = &m.attachments[0];
     assert_eq!(a["file_name"], "notes.txt");
@@ -125,20 +107,10 @@ async fn a_base64_json_upload_stores_the_same(b: Backend) {
     assert_eq!(send(keyed("b3RoZXI=")).await.status, 422);
     assert_eq!(r.messages("?event=file").await.len(), 3);
     let back = r
-        .ann
-        .client
-        .files()
-        .download(raw.json["attachments"][0]["path"].as_str().unwrap())
-        .await
-        .unwrap();
+        .download(&r.ann, raw.json["attachments"][0]["path"].as_str().unwrap())
+        .await;
     assert_eq!(back.bytes, b"hello world");
-    let back = r
-        .ann
-        .client
-        .files()
-        .download(a["path"].as_str().unwrap())
-        .await
-        .unwrap();
+    let back = r.download(&r.ann, a["path"].as_str().unwrap()).await;
     assert_eq!(back.bytes, text);
 }
 
@@ -297,15 +269,7 @@ pub(crate) fn assert_spool_empty(app: &TestApp) {
 
 async fn an_upload_over_the_limit_is_413_and_leaves_nothing(b: Backend) {
     let app = TestApp::spawn_with(b, |s| s.files.max_upload_bytes = 64 * 1024).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    app.flow(
-        &org,
-        "Main",
-        tributary_types::AccessMode::Invitation,
-        &[&ann],
-    )
-    .await;
+    let (ann, _, _) = app.ann_in_main().await;
     let files = ann.client.files();
     let big = FileUpload::new("big.bin", "application/octet-stream", vec![7u8; 200 * 1024]);
     for result in [

@@ -65,7 +65,7 @@ impl SmtpServer {
         let deadline = Instant::now() + PATIENCE;
         loop {
             // The probed port can be taken before aiosmtpd binds it: then try another.
-            let port = crate::cli::free_port();
+            let port = crate::child_server::free_port();
             let mut child = tokio::process::Command::new(&python)
                 .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
                 .args(["-c", "aiosmtpd.handlers.Mailbox"])
@@ -206,7 +206,7 @@ async fn an_invitation_is_emailed_with_its_link(b: Backend) {
 
 async fn a_failing_or_stalled_smtp_server_fails_only_the_delivery(b: Backend) {
     // Nothing listens here: the connection is refused.
-    let s = app_with_mail(b, &format!("smtp://127.0.0.1:{}", crate::cli::free_port())).await;
+    let s = app_with_mail(b, &format!("smtp://127.0.0.1:{}", crate::child_server::free_port())).await;
     let (status, body) = post_invitation(&s, "carol@example.com").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     wait_delivery(

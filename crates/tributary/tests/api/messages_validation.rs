@@ -144,13 +144,7 @@ async fn credentials_and_access_are_enforced(b: Backend) {
     let carl = r.app.user("carl").await;
     r.app.join_org(&r.org, &carl, false).await;
     let lobby = r
-        .app
-        .flow(
-            &r.org,
-            "Lobby",
-            tributary_types::AccessMode::Organization,
-            &[&r.ann],
-        )
+        .anns_flow("Lobby", tributary_types::AccessMode::Organization)
         .await;
     let lobby_path = format!("/flows/acme/{}/messages", lobby.parameterized_name);
     let carl_post = r.user_post(&carl, &lobby_path, body.clone()).await;

@@ -5,7 +5,8 @@
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
 use tributary::store::{AppRecord, FlowRecord, NewApp, NewSource, OrgRecord, SourceRecord};
-use tributary_types::AccessMode;
+use tributary_sdk::{Download, FileUpload, Multipart};
+use tributary_types::{AccessMode, Message};
 
 use crate::helpers::{Backend, TestApp, TestUser};
 
@@ -87,13 +88,7 @@ pub(crate) async fn source(
 impl Room {
     pub(crate) async fn new(b: Backend) -> Room {
         let app = TestApp::spawn(b).await;
-        let ann = app.user("ann").await;
-        let bob = app.user("bob").await;
-        let org = app.org("Acme", &ann).await;
-        app.join_org(&org, &bob, false).await;
-        let flow = app
-            .flow(&org, "Main", AccessMode::Invitation, &[&ann, &bob])
-            .await;
+        let (ann, bob, org, flow) = app.ann_and_bob_in_main().await;
         let hook = app_record(&app, &ann, "GitHub").await;
         let (source, token) = source(&app, &flow, &hook, "acme/widgets").await;
         Room {
@@ -153,6 +148,49 @@ impl Room {
 
     pub(crate) async fn get(&self, user: &TestUser, path: &str) -> Answer {
         send(self.as_user(user, reqwest::Method::GET, path)).await
+    }
+
+    /// Ann's multipart upload of `file` into `flow` of the room's organization, through the SDK.
+    pub(crate) async fn ann_uploads(&self, flow: &FlowRecord, file: &FileUpload) -> Message {
+        let org = &self.org.parameterized_name;
+        let files = self.ann.client.files();
+        files
+            .upload(org, &flow.parameterized_name, file)
+            .await
+            .unwrap()
+    }
+
+    /// `user`'s download of the file at `path`, an attachment's path, through the SDK.
+    pub(crate) async fn download(&self, user: &TestUser, path: &str) -> Download {
+        user.client.files().download(path).await.unwrap()
+    }
+
+    /// POST the multipart `form` to `/messages`, which carries the `flow_token` itself,
+    /// waiting for the message.
+    pub(crate) async fn token_post_form(&self, form: Multipart) -> Answer {
+        let req = self.app.http.post(self.app.url("/messages"));
+        send(
+            req.header("X-flowdock-wait-for-message", "1")
+                .header("content-type", form.content_type())
+                .body(form.finish()),
+        )
+        .await
+    }
+
+    /// Another flow `name` of the room's organization, with only Ann in it.
+    pub(crate) async fn anns_flow(&self, name: &str, mode: AccessMode) -> FlowRecord {
+        self.app.flow(&self.org, name, mode, &[&self.ann]).await
+    }
+
+    /// An organization flow "Open" with only Ann in it, which Bob could join but has not.
+    pub(crate) async fn open_flow(&self) -> FlowRecord {
+        self.anns_flow("Open", AccessMode::Organization).await
+    }
+
+    /// The room's source as stored now.
+    pub(crate) async fn stored_source(&self) -> SourceRecord {
+        let found = self.app.store.source_by_id(self.source.id).await.unwrap();
+        found.expect("the room's source is stored")
     }
 
     /// The flow's messages (ascending), as Ann sees them, with `query` appended.

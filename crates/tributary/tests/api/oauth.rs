@@ -9,7 +9,7 @@ use oauth2::{
 };
 use serde_json::{json, Value};
 use tributary::store::AppRecord;
-use tributary_types::{AccessMode, UpdateSource};
+use tributary_types::UpdateSource;
 
 use crate::backend_tests;
 use crate::browser::{location, query_param, Browser};
@@ -121,13 +121,18 @@ pub(crate) async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> (u16,
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
+/// A token request's first fields: the grant type `kind` and `dev`'s client credentials.
+pub(crate) fn grant<'a>(kind: &'a str, dev: &'a AppRecord) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("grant_type", kind),
+        ("client_id", &dev.client_id),
+        ("client_secret", &dev.client_secret),
+    ]
+}
+
 async fn an_integration_runs_the_whole_authorization_code_flow(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    let flow = app
-        .flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, _, flow) = app.ann_in_main().await;
     let dev = register(&app, &ann, CALLBACK).await;
     let browser = signed_in(&app, &ann).await;
 
@@ -356,15 +361,13 @@ async fn out_of_band_clients_read_the_code_from_a_page(b: Backend) {
     let code = back[prefix.len()..].to_owned();
     let page = browser.page(&back).await;
     assert_eq!(crate::browser::by_id(&page, "code"), code);
+    let oob = [
+        ("code", code.as_str()),
+        ("redirect_uri", "urn:ietf:wg:oauth:2.0:oob"),
+    ];
     let (status, body) = token_request(
         &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", &dev.client_id),
-            ("client_secret", &dev.client_secret),
-            ("code", &code),
-            ("redirect_uri", "urn:ietf:wg:oauth:2.0:oob"),
-        ],
+        &[grant("authorization_code", &dev), oob.to_vec()].concat(),
     )
     .await;
     assert_eq!(status, 200, "{body}");

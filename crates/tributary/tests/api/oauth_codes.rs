@@ -11,7 +11,8 @@ use crate::backend_tests;
 use crate::browser::{location, query_param};
 use crate::helpers::{Backend, TestApp};
 use crate::oauth::{
-    approve, oauth_client, oauth_http, register, signed_in, status_of_user, token_request, CALLBACK,
+    approve, grant, oauth_client, oauth_http, register, signed_in, status_of_user, token_request,
+    CALLBACK,
 };
 
 backend_tests!(
@@ -230,15 +231,14 @@ async fn pkce_mismatch_and_downgrade_are_refused(b: Backend) {
         )
         .await;
     let code = query_param(&no_pkce, "code").unwrap();
+    let verifier = "v".repeat(43);
+    let pkce = [
+        ("code", code.as_str()),
+        ("code_verifier", verifier.as_str()),
+    ];
     let (status, body) = token_request(
         &app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", &dev.client_id),
-            ("client_secret", &dev.client_secret),
-            ("code", &code),
-            ("code_verifier", &"v".repeat(43)),
-        ],
+        &[grant("authorization_code", &dev), pkce.to_vec()].concat(),
     )
     .await;
     assert_eq!(

@@ -3,13 +3,14 @@
 
 use oauth2::{AuthorizationCode, RefreshToken, TokenResponse};
 use serde_json::{json, Value};
-use tributary_types::{AccessMode, CreateSource};
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestApp};
 use crate::oauth::{
-    approve, oauth_client, oauth_http, register, signed_in, status_of_user, token_request, CALLBACK,
+    approve, grant, oauth_client, oauth_http, register, signed_in, status_of_user, token_request,
+    CALLBACK,
 };
+use crate::setup::new_source;
 
 backend_tests!(
     refresh_needs_offline_access_and_rotates,
@@ -212,10 +213,7 @@ async fn revoked_tokens_stop_working(b: Backend) {
 
 async fn the_password_grant_works_for_scripts(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, _, _) = app.ann_in_main().await;
     let dev = register(&app, &ann, "urn:ietf:wg:oauth:2.0:oob").await;
     // Form-encoded request, form-encoded answer by default (flowdock/api-docs docs/authentication.md).
     let res = app
@@ -281,30 +279,17 @@ async fn the_password_grant_works_for_scripts(b: Backend) {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["scope"], "flow private");
     // Wrong password, unknown grant, no client.
-    let (status, body) = token_request(
-        &app,
-        &[
-            ("grant_type", "password"),
-            ("client_id", &dev.client_id),
-            ("client_secret", &dev.client_secret),
-            ("username", &ann.email),
-            ("password", "wrong-password"),
-        ],
-    )
-    .await;
+    let wrong = [
+        ("username", ann.email.as_str()),
+        ("password", "wrong-password"),
+    ];
+    let (status, body) =
+        token_request(&app, &[grant("password", &dev), wrong.to_vec()].concat()).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant"))
     );
-    let (status, body) = token_request(
-        &app,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &dev.client_id),
-            ("client_secret", &dev.client_secret),
-        ],
-    )
-    .await;
+    let (status, body) = token_request(&app, &grant("client_credentials", &dev)).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("unsupported_grant_type"))
@@ -326,27 +311,18 @@ async fn the_password_grant_works_for_scripts(b: Backend) {
 
 async fn scopes_are_enforced_per_endpoint(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    let flow = app
-        .flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, _, flow) = app.ann_in_main().await;
     let dev = register(&app, &ann, CALLBACK).await;
     let token = |scope: &'static str| {
         let (app, dev, ann) = (&app, &dev, &ann);
         async move {
-            let (_, body) = token_request(
-                app,
-                &[
-                    ("grant_type", "password"),
-                    ("client_id", &dev.client_id),
-                    ("client_secret", &dev.client_secret),
-                    ("username", &ann.email),
-                    ("password", &ann.password),
-                    ("scope", scope),
-                ],
-            )
-            .await;
+            let login = [
+                ("username", ann.email.as_str()),
+                ("password", &ann.password),
+                ("scope", scope),
+            ];
+            let (_, body) =
+                token_request(app, &[grant("password", dev), login.to_vec()].concat()).await;
             body["access_token"].as_str().unwrap().to_owned()
         }
     };
@@ -370,14 +346,7 @@ async fn scopes_are_enforced_per_endpoint(b: Backend) {
         .sdk()
         .with_bearer(&flow_only)
         .sources()
-        .create(
-            "acme",
-            "main",
-            &CreateSource {
-                name: "x".into(),
-                external_url: None,
-            },
-        )
+        .create("acme", "main", &new_source("x"))
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(403));
@@ -387,14 +356,7 @@ async fn scopes_are_enforced_per_endpoint(b: Backend) {
     integration.flows().find(&flow.id).await.unwrap();
     let created = integration
         .sources()
-        .create(
-            "acme",
-            "main",
-            &CreateSource {
-                name: "Polls".into(),
-                external_url: None,
-            },
-        )
+        .create("acme", "main", &new_source("Polls"))
         .await
         .unwrap();
     assert!(created.flow_token.is_some());

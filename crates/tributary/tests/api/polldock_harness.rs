@@ -3,13 +3,12 @@
 //! Polldock registered and started the way its README says.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::crash::admin;
+use crate::child_server::{admin, free_port, seed_ann_in_main, serve_command, spawn_quiet};
 use crate::helpers::{Backend, TestDb};
 
 /// The Polldock binary, built beside `tributary` by `cargo test --workspace` (Polldock's
@@ -57,14 +56,6 @@ fn newest_file(dir: &std::path::Path) -> Option<(std::time::SystemTime, PathBuf)
     newest
 }
 
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Waits until `url` answers at all.
 pub(crate) async fn wait_for(url: &str) {
     let http = reqwest::Client::new();
@@ -99,44 +90,11 @@ impl Guide {
         let tributary = format!("http://127.0.0.1:{t_port}");
         let polldock = format!("http://127.0.0.1:{p_port}");
         let password = "pw-ann-guide";
-        let ann = admin(
+        let (ann, flow) = seed_ann_in_main(
             &db,
-            &[
-                "user",
-                "create",
-                "--email",
-                "ann@guide.example",
-                "--name",
-                "Ann Guide",
-                "--nick",
-                "ann",
-                "--password",
-                password,
-            ],
-        );
-        admin(
-            &db,
-            &[
-                "org",
-                "create",
-                "--name",
-                "Acme",
-                "--owner",
-                "ann@guide.example",
-            ],
-        );
-        let flow = admin(
-            &db,
-            &[
-                "flow",
-                "create",
-                "--org",
-                "acme",
-                "--name",
-                "Main",
-                "--member",
-                "ann@guide.example",
-            ],
+            "ann@guide.example",
+            "Ann Guide",
+            &["--password", password],
         );
         // The README's first line: register Polldock.
         let app = admin(
@@ -157,33 +115,20 @@ impl Guide {
                 "--published",
             ],
         );
-        let t = tokio::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{t_port}"),
-                "--database",
-                &db.url,
-            ])
-            .arg("--allow-private-action-targets")
-            .env_remove("TRIBUTARY_DATABASE")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn tributary serve");
+        let t = spawn_quiet(
+            serve_command(t_port, &db).arg("--allow-private-action-targets"),
+            "spawn tributary serve",
+        );
         // The README's second line: run Polldock with the application it printed.
-        let p = tokio::process::Command::new(polldock_binary())
-            .args(["--listen", &format!("127.0.0.1:{p_port}")])
-            .args(["--tributary-url", &tributary])
-            .args(["--app", &app.to_string()])
-            .arg("--database")
-            .arg(dir.path().join("polldock.db"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn polldock");
+        let p = spawn_quiet(
+            tokio::process::Command::new(polldock_binary())
+                .args(["--listen", &format!("127.0.0.1:{p_port}")])
+                .args(["--tributary-url", &tributary])
+                .args(["--app", &app.to_string()])
+                .arg("--database")
+                .arg(dir.path().join("polldock.db")),
+            "spawn polldock",
+        );
         wait_for(&format!("{tributary}/healthz")).await;
         wait_for(&format!("{polldock}/")).await;
         Guide {

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 
 use reqwest::header::ACCEPT;
 use reqwest::Response;
-use tributary_types::AccessMode;
 
 use crate::backend_tests;
 use crate::browser::Browser;
@@ -119,10 +118,7 @@ async fn error_answers_carry_the_request_id(b: Backend) {
 
 async fn a_stream_answer_carries_the_request_id(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, _, _) = app.ann_in_main().await;
     for accept in ["text/event-stream", "application/json"] {
         let res = app
             .http

@@ -7,7 +7,6 @@ use tributary_sdk::oauth::OAuth;
 use tributary_sdk::thread::{Action, Activity, Author, Discussion, StatusColor, Thread};
 use tributary_sdk::types::CreateSource;
 use tributary_sdk::{Error, Integration};
-use tributary_types::AccessMode;
 
 use crate::backend_tests;
 use crate::browser::{query_param, Browser};
@@ -21,11 +20,7 @@ backend_tests!(
 
 async fn oauth_authorizes_exchanges_and_refreshes(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    let flow = app
-        .flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, _, flow) = app.ann_in_main().await;
     let dev = register(&app, &ann, CALLBACK).await;
     let oauth = OAuth::new(&app.base_url, &dev.client_id, &dev.client_secret, CALLBACK).unwrap();
     let browser = Browser::new(&app);
@@ -93,11 +88,7 @@ async fn oauth_authorizes_exchanges_and_refreshes(b: Backend) {
 
 async fn typed_messages_shape_the_thread_and_errors_are_typed(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    let flow = app
-        .flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, _, flow) = app.ann_in_main().await;
     let dev = register(&app, &ann, CALLBACK).await;
     let (source, token) = crate::messaging::source(&app, &flow, &dev, "Polls").await;
     let integration = Integration::new(&app.base_url, &token);

@@ -6,34 +6,25 @@
 //! against the URL's host name, and never goes through a proxy named by `HTTP_PROXY` and
 //! friends. The one special-purpose range list is unit-tested in `actions::target`.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
-};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::{json, Value};
-use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::server::TlsStream;
-use tokio_rustls::TlsAcceptor;
 use tributary::state::ActionTls;
 use tributary::store::ActionOutcome;
 use tributary_sdk::actions::verify_action_request;
-use tributary_types::AccessMode;
 
 use crate::backend_tests;
-use crate::crash::admin;
+use crate::child_server::{
+    admin, app_create, free_port, seed_ann_in_main, serve_command, source_create, spawn_quiet,
+};
 use crate::helpers::{Backend, TestApp, TestDb, TestUser};
 use crate::messaging::{app_record, send, source};
+use crate::tls_integration::{https_integration, TestCa};
 
 backend_tests!(
     an_update_action_reaches_an_https_integration,
@@ -41,141 +32,6 @@ backend_tests!(
     proxy_variables_do_not_divert_action_requests,
     an_unusable_action_ca_file_stops_the_server,
 );
-
-/// A certificate authority for the tests, and the PEM file the server is told to trust.
-struct TestCa {
-    cert: rcgen::Certificate,
-    key: KeyPair,
-    pem_file: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl TestCa {
-    fn new(name: &str) -> TestCa {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let cert = params.self_signed(&key).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let pem_file = dir.path().join("ca.pem");
-        std::fs::write(&pem_file, cert.pem()).unwrap();
-        TestCa {
-            cert,
-            key,
-            pem_file,
-            _dir: dir,
-        }
-    }
-
-    /// A server certificate for `names` (host names or IP addresses), and its key.
-    fn issue(&self, names: &[&str]) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
-        let key = KeyPair::generate().unwrap();
-        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let mut params = CertificateParams::new(names).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "integration");
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
-        (
-            cert.der().clone(),
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        )
-    }
-}
-
-/// What the HTTPS integration received.
-#[derive(Clone, Debug)]
-struct Received {
-    path: String,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-#[derive(Clone, Default)]
-struct Seen {
-    requests: Arc<Mutex<Vec<Received>>>,
-    /// TLS handshakes that did not complete (the client refused the certificate).
-    failed_handshakes: Arc<Mutex<usize>>,
-}
-
-/// A TCP listener that completes a TLS handshake before handing a connection to axum;
-/// connections whose handshake fails are counted and dropped.
-struct TlsListener {
-    tcp: TcpListener,
-    acceptor: TlsAcceptor,
-    seen: Seen,
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Ok((tcp, addr)) = self.tcp.accept().await else {
-                continue;
-            };
-            match self.acceptor.accept(tcp).await {
-                Ok(tls) => return (tls, addr),
-                Err(_) => *self.seen.failed_handshakes.lock().unwrap() += 1,
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.tcp.local_addr()
-    }
-}
-
-/// An integration serving HTTPS on loopback with `cert`; answers 200 to every POST and
-/// keeps what it received. Returns its port.
-async fn https_integration(
-    cert: CertificateDer<'static>,
-    key: PrivateKeyDer<'static>,
-) -> (u16, Seen) {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
-    let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = tcp.local_addr().unwrap().port();
-    let seen = Seen::default();
-    let router = Router::new()
-        .route(
-            "/{*path}",
-            post(
-                |State(seen): State<Seen>,
-                 uri: axum::http::Uri,
-                 headers: HeaderMap,
-                 body: Bytes| async move {
-                    seen.requests.lock().unwrap().push(Received {
-                        path: uri.path().to_owned(),
-                        headers,
-                        body,
-                    });
-                    StatusCode::OK
-                },
-            ),
-        )
-        .with_state(seen.clone());
-    let listener = TlsListener {
-        tcp,
-        acceptor: TlsAcceptor::from(Arc::new(config)),
-        seen: seen.clone(),
-    };
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    (port, seen)
-}
 
 /// Ann's flow with an integration ("Polls") whose thread carries `actions`.
 struct Flow {
@@ -187,11 +43,7 @@ struct Flow {
 }
 
 async fn flow_with_actions(app: TestApp, targets: &[String]) -> Flow {
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    let flow = app
-        .flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, _, flow) = app.ann_in_main().await;
     let hook = app_record(&app, &ann, "Polls").await;
     let (src, token) = source(&app, &flow, &hook, "acme/polls").await;
     let actions: Vec<Value> = targets
@@ -329,15 +181,6 @@ async fn untrusted_or_misnamed_certificates_fail_cleanly(b: Backend) {
     }
 }
 
-/// A port with nothing listening: a request sent to a "proxy" there fails.
-fn dead_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn proxy_variables_do_not_divert_action_requests(b: Backend) {
     let ca = TestCa::new("Tributary test CA");
     let (cert, key) = ca.issue(&["localhost", "127.0.0.1"]);
@@ -361,85 +204,18 @@ async fn proxy_variables_do_not_divert_action_requests(b: Backend) {
     // The real binary, in its own process, so the proxy variables reach nothing else. The CA
     // comes through the operator's setting (`TRIBUTARY_ACTION_CA_FILE`).
     let db = TestDb::new(b).await;
-    let user = admin(
-        &db,
-        &[
-            "user",
-            "create",
-            "--email",
-            "ann@example.com",
-            "--name",
-            "Ann",
-            "--nick",
-            "ann",
-        ],
-    );
-    admin(
-        &db,
-        &[
-            "org",
-            "create",
-            "--name",
-            "Acme",
-            "--owner",
-            "ann@example.com",
-        ],
-    );
-    admin(
-        &db,
-        &[
-            "flow",
-            "create",
-            "--org",
-            "acme",
-            "--name",
-            "Main",
-            "--member",
-            "ann@example.com",
-        ],
-    );
-    let hook = admin(
-        &db,
-        &[
-            "app",
-            "create",
-            "--owner",
-            "ann@example.com",
-            "--name",
-            "Polls",
-            "--redirect-uri",
-            "http://127.0.0.1:9/cb",
-        ],
-    );
+    let (user, _) = seed_ann_in_main(&db, "ann@example.com", "Ann", &[]);
+    let hook = admin(&db, &app_create("ann@example.com", "Polls"));
     let hook_id = hook["id"].to_string();
-    let src = admin(
-        &db,
-        &[
-            "source",
-            "create",
-            "--flow",
-            "acme/main",
-            "--app",
-            &hook_id,
-            "--name",
-            "acme/polls",
-        ],
-    );
-    let proxy = format!("http://127.0.0.1:{}", dead_port());
-    let port = dead_port();
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tributary"));
-    cmd.args([
-        "serve",
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-        "--database",
-        &db.url,
-    ])
-    .arg("--allow-private-action-targets")
-    .env("TRIBUTARY_ACTION_CA_FILE", &ca.pem_file)
-    .env_remove("TRIBUTARY_DATABASE")
-    .env_remove("NO_PROXY")
-    .env_remove("no_proxy");
+    let src = admin(&db, &source_create("acme/main", &hook_id, "acme/polls"));
+    // Nothing listens there: a request sent to this "proxy" fails.
+    let proxy = format!("http://127.0.0.1:{}", free_port());
+    let port = free_port();
+    let mut cmd = serve_command(port, &db);
+    cmd.arg("--allow-private-action-targets")
+        .env("TRIBUTARY_ACTION_CA_FILE", &ca.pem_file)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
     for var in [
         "HTTP_PROXY",
         "HTTPS_PROXY",
@@ -450,12 +226,7 @@ async fn proxy_variables_do_not_divert_action_requests(b: Backend) {
     ] {
         cmd.env(var, &proxy);
     }
-    let _child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn tributary serve");
+    let _child = spawn_quiet(&mut cmd, "spawn tributary serve");
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let mut up = false;
@@ -506,15 +277,8 @@ async fn an_unusable_action_ca_file_stops_the_server(b: Backend) {
     std::fs::write(&empty, "").unwrap();
     let missing = dir.path().join("missing.pem");
     for (ca, why) in [(&empty, "no CERTIFICATE"), (&missing, "cannot read")] {
-        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{}", dead_port())])
-            .args(["--database", &db.url])
-            .arg("--action-ca-file")
-            .arg(ca)
-            .env_remove("TRIBUTARY_DATABASE")
-            .output()
-            .await
-            .unwrap();
+        let mut cmd = serve_command(free_port(), &db);
+        let out = cmd.arg("--action-ca-file").arg(ca).output().await.unwrap();
         assert!(!out.status.success(), "the server must not start");
         let said = String::from_utf8_lossy(&out.stdout).to_string()
             + &String::from_utf8_lossy(&out.stderr);

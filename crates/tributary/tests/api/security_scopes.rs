@@ -8,7 +8,6 @@ use std::collections::HashMap;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tributary_types::AccessMode;
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestApp, TestUser};
@@ -79,13 +78,7 @@ impl World {
     /// there; an application marked for the password grant, which mints the tokens.
     async fn new(b: Backend) -> World {
         let app = TestApp::spawn(b).await;
-        let ann = app.user("ann").await;
-        let bob = app.user("bob").await;
-        let org = app.org("Acme", &ann).await;
-        app.join_org(&org, &bob, false).await;
-        let flow = app
-            .flow(&org, "Main", AccessMode::Invitation, &[&ann, &bob])
-            .await;
+        let (ann, bob, _org, flow) = app.ann_and_bob_in_main().await;
         let dev = register(&app, &ann, CALLBACK).await;
         let (source, _) = crate::messaging::source(&app, &flow, &dev, "Polls").await;
         let res = app

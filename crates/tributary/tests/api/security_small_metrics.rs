@@ -9,6 +9,7 @@ use serde_json::Value;
 use tributary::metrics::{Metrics, MetricsAccess};
 
 use crate::backend_tests;
+use crate::child_server::free_port;
 use crate::helpers::{Backend, TestApp};
 
 backend_tests!(
@@ -104,14 +105,6 @@ async fn metrics_on_their_own_listener_leave_the_api_listener(b: Backend) {
     }
     let _ = tx.send(());
     server.await.unwrap().unwrap();
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn serve_takes_the_metrics_flags_and_environment(b: Backend) {

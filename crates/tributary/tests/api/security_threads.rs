@@ -32,36 +32,55 @@ backend_tests!(
     action_tokens_name_the_origin_they_were_sent_to,
 );
 
+/// A thread's contents: a status, one field of votes and one UpdateAction to `target`.
+fn thread_with(
+    title: &str,
+    body: &str,
+    url: &str,
+    (color, value): (&str, &str),
+    votes: &str,
+    target: &str,
+) -> Value {
+    json!({
+        "title": title,
+        "body": body,
+        "external_url": url,
+        "status": {"color": color, "value": value},
+        "fields": [{"label": "Votes", "value": votes}],
+        "actions": [{"@type": "UpdateAction", "name": "Vote: Pizza",
+                     "target": {"@type": "EntryPoint", "urlTemplate": target, "httpMethod": "POST"}}]
+    })
+}
+
 /// The integration's thread: an UpdateAction to its own endpoint, a title, a status.
 fn owned_item(target: &str) -> Value {
+    let thread = thread_with(
+        "Lunch?",
+        "<p>Pick one</p>",
+        "https://polls.example/1",
+        ("green", "open"),
+        "0",
+        target,
+    );
     json!({
         "event": "activity",
         "author": {"name": "polls"},
         "title": "created a poll",
         "external_thread_id": "poll:1",
-        "thread": {
-            "title": "Lunch?",
-            "body": "<p>Pick one</p>",
-            "external_url": "https://polls.example/1",
-            "status": {"color": "green", "value": "open"},
-            "fields": [{"label": "Votes", "value": "0"}],
-            "actions": [{"@type": "UpdateAction", "name": "Vote: Pizza",
-                         "target": {"@type": "EntryPoint", "urlTemplate": target, "httpMethod": "POST"}}]
-        }
+        "thread": thread
     })
 }
 
 /// What an attacker would put in the thread.
 fn rewrite() -> Value {
-    json!({
-        "title": "Lunch? (rewritten)",
-        "body": "<p>owned</p>",
-        "external_url": "https://attacker.example/",
-        "status": {"color": "red", "value": "hijacked"},
-        "fields": [{"label": "Votes", "value": "999"}],
-        "actions": [{"@type": "UpdateAction", "name": "Vote: Pizza",
-                     "target": {"@type": "EntryPoint", "urlTemplate": "https://attacker.example/steal", "httpMethod": "POST"}}]
-    })
+    thread_with(
+        "Lunch? (rewritten)",
+        "<p>owned</p>",
+        "https://attacker.example/",
+        ("red", "hijacked"),
+        "999",
+        "https://attacker.example/steal",
+    )
 }
 
 /// The thread's state as `GET .../threads/:id` shows it.

@@ -11,7 +11,7 @@ use tributary_sdk::FileUpload;
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestDb};
-use crate::security_uploads::{assert_refused, basic, read_answer, Raw};
+use crate::raw_http::{assert_refused, basic, read_answer, Raw};
 
 backend_tests!(unauthenticated_uploads_leave_the_servers_memory_flat);
 
@@ -189,6 +189,16 @@ impl Demo {
     }
 }
 
+/// The memory figures of one measurement, for the log.
+fn usage(idle: u64, peak: u64, delta: u64) -> String {
+    format!(
+        "idle {} MiB, peak {} MiB, delta {:.1} MiB",
+        idle / MIB,
+        peak / MIB,
+        delta as f64 / MIB as f64
+    )
+}
+
 const DEMO_MESSAGES: &str = "/flows/demo/main/messages";
 
 async fn unauthenticated_uploads_leave_the_servers_memory_flat(b: Backend) {
@@ -209,11 +219,9 @@ async fn unauthenticated_uploads_leave_the_servers_memory_flat(b: Backend) {
         let peak = server.peak();
         let delta = peak.saturating_sub(idle);
         eprintln!(
-            "[{b:?}] 3 unauthenticated 100 MiB uploads at once ({framing:?}): idle {} MiB, \
-             peak {} MiB, delta {:.1} MiB, refused in {refused_in:.2?}",
-            idle / MIB,
-            peak / MIB,
-            delta as f64 / MIB as f64
+            "[{b:?}] 3 unauthenticated 100 MiB uploads at once ({framing:?}): {}, \
+             refused in {refused_in:.2?}",
+            usage(idle, peak, delta)
         );
         let _ = server.child.start_kill();
         assert!(
@@ -245,12 +253,10 @@ async fn unauthenticated_uploads_leave_the_servers_memory_flat(b: Backend) {
     let peak = server.peak();
     let delta = peak.saturating_sub(idle);
     eprintln!(
-        "[{b:?}] 1 authenticated 100 MiB JSON upload ({} MiB of body): idle {} MiB, \
-         peak {} MiB, delta {:.1} MiB, stored in {took:.2?}",
+        "[{b:?}] 1 authenticated 100 MiB JSON upload ({} MiB of body): {}, \
+         stored in {took:.2?}",
         len / MIB,
-        idle / MIB,
-        peak / MIB,
-        delta as f64 / MIB as f64
+        usage(idle, peak, delta)
     );
     let _ = server.child.start_kill();
     // Today's main held about four copies (500 MiB for this body); the bound is far below

@@ -1,12 +1,14 @@
 //! The Sources API (flowdock/api-docs docs/sources.md) and the setup and configuration redirects.
 
 use serde_json::{json, Value};
-use tributary_types::{AccessMode, CreateSource, UpdateSource};
+use tributary_types::AccessMode::{Invitation, Organization};
+use tributary_types::UpdateSource;
 
 use crate::backend_tests;
 use crate::browser::{location, query_param, Browser};
 use crate::helpers::{Backend, TestApp};
 use crate::oauth::{register, CALLBACK};
+use crate::setup::{json_of, new_source, sent};
 
 backend_tests!(
     sources_have_the_documented_shape_in_every_list,
@@ -15,15 +17,17 @@ backend_tests!(
     setup_and_configuration_redirects_expand_the_uris,
 );
 
+/// Where the tests install their sources.
+const MAIN: &str = "/flows/acme/main/sources";
+
 async fn create(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let res = app
-        .http
-        .post(app.url(path))
-        .basic_auth(token, Some(""))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let res = sent(
+        app.http
+            .post(app.url(path))
+            .basic_auth(token, Some(""))
+            .json(&body),
+    )
+    .await;
     (
         res.status().as_u16(),
         res.json().await.unwrap_or(Value::Null),
@@ -32,20 +36,11 @@ async fn create(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Va
 
 async fn sources_have_the_documented_shape_in_every_list(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
-    app.flow(&org, "Other", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, org, _) = app.ann_in_main().await;
+    app.flow(&org, "Other", Invitation, &[&ann]).await;
     let dev = register(&app, &ann, CALLBACK).await;
-    let (status, created) = create(
-        &app,
-        &ann.token,
-        "/flows/acme/main/integrations",
-        json!({"name": "Helsinki Lunch Poll", "external_url": "https://acme.example.com/polls/helsinki", "application_id": dev.id}),
-    )
-    .await;
+    let body = json!({"name": "Helsinki Lunch Poll", "external_url": "https://acme.example.com/polls/helsinki", "application_id": dev.id});
+    let (status, created) = create(&app, &ann.token, "/flows/acme/main/integrations", body).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_i64().unwrap();
     assert_eq!(created["flow_token"].as_str().unwrap().len(), 32);
@@ -90,27 +85,13 @@ async fn sources_have_the_documented_shape_in_every_list(b: Backend) {
         .await
         .unwrap();
     assert_eq!(by_hash.map(|s| s.id), Some(id));
-    let (status, _) = create(
-        &app,
-        &ann.token,
-        "/flows/acme/other/sources",
-        json!({"name": "Second", "application_id": dev.id}),
-    )
-    .await;
+    let req = json!({"name": "Second", "application_id": dev.id});
+    let (status, _) = create(&app, &ann.token, "/flows/acme/other/sources", req).await;
     assert_eq!(status, 201);
 
     let mut expected = created.clone();
     expected.as_object_mut().unwrap().remove("flow_token");
-    let all: Value = app
-        .http
-        .get(app.url("/sources"))
-        .basic_auth(&ann.token, Some(""))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: Value = app.get_json("/sources", &ann.token).await;
     assert_eq!(all.as_array().unwrap().len(), 2);
     assert_eq!(all[0], expected);
     let in_flow = ann
@@ -125,35 +106,17 @@ async fn sources_have_the_documented_shape_in_every_list(b: Backend) {
         format!("/flows/acme/main/sources/{id}"),
         format!("/flows/acme/main/source/{id}"),
     ] {
-        let one: Value = app
-            .http
-            .get(app.url(&path))
-            .basic_auth(&ann.token, Some(""))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let one: Value = app.get_json(&path, &ann.token).await;
         assert_eq!(one, expected, "{path}");
     }
     // With the flow_token, /sources shows that source only.
-    let mine: Value = app
-        .http
-        .get(app.url(&format!("/sources?flow_token={token}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = json_of(
+        app.http
+            .get(app.url(&format!("/sources?flow_token={token}"))),
+    )
+    .await;
     assert_eq!(mine, json!([expected]));
-    let res = app
-        .http
-        .get(app.url("/sources?flow_token=nope"))
-        .send()
-        .await
-        .unwrap();
+    let res = sent(app.http.get(app.url("/sources?flow_token=nope"))).await;
     assert_eq!(res.status(), 401);
     // The application link answers the owner with the secret; anyone else gets the public
     // view once the application is published, and a 404 before.
@@ -174,18 +137,10 @@ async fn sources_have_the_documented_shape_in_every_list(b: Backend) {
 
 async fn put_delete_and_the_flow_token_lifecycle(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, _, _) = app.ann_in_main().await;
     let dev = register(&app, &ann, CALLBACK).await;
-    let (_, created) = create(
-        &app,
-        &ann.token,
-        "/flows/acme/main/sources",
-        json!({"name": "Polls", "application_id": dev.id}),
-    )
-    .await;
+    let req = json!({"name": "Polls", "application_id": dev.id});
+    let (_, created) = create(&app, &ann.token, MAIN, req).await;
     let id = created["id"].as_i64().unwrap();
     let token = created["flow_token"].as_str().unwrap().to_owned();
     let sources = ann.client.sources();
@@ -207,13 +162,12 @@ async fn put_delete_and_the_flow_token_lifecycle(b: Backend) {
         Some("https://polls.example/configure/1")
     );
     // An absent field stays; an empty error_message clears.
-    let res = app
-        .http
-        .put(app.url("/sources"))
-        .form(&[("flow_token", token.as_str()), ("error_message", "")])
-        .send()
-        .await
-        .unwrap();
+    let res = sent(
+        app.http
+            .put(app.url("/sources"))
+            .form(&[("flow_token", token.as_str()), ("error_message", "")]),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let cleared: Value = res.json().await.unwrap();
     assert!(cleared.get("error_message").is_none(), "{cleared}");
@@ -240,31 +194,23 @@ async fn put_delete_and_the_flow_token_lifecycle(b: Backend) {
         }
         other => panic!("validation error expected, got {other:?}"),
     }
-    let res = app
-        .http
-        .put(app.url("/sources"))
-        .json(&json!({"flow_token": token, "configuration_url": "javascript:alert(1)"}))
-        .send()
-        .await
-        .unwrap();
+    let res = sent(
+        app.http
+            .put(app.url("/sources"))
+            .json(&json!({"flow_token": token, "configuration_url": "javascript:alert(1)"})),
+    )
+    .await;
     assert_eq!(res.status(), 400);
     // PUT /sources without a token is 401.
-    let res = app
-        .http
-        .put(app.url("/sources"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let res = sent(app.http.put(app.url("/sources")).json(&json!({}))).await;
     assert_eq!(res.status(), 401);
     // DELETE is 204; then the source is gone from the API and its token answers 410.
-    let res = app
-        .http
-        .delete(app.url(&format!("/flows/acme/main/sources/{id}")))
-        .basic_auth(&ann.token, Some(""))
-        .send()
-        .await
-        .unwrap();
+    let res = sent(
+        app.http
+            .delete(app.url(&format!("/flows/acme/main/sources/{id}")))
+            .basic_auth(&ann.token, Some("")),
+    )
+    .await;
     assert_eq!(res.status(), 204);
     let err = sources.get("acme", "main", id).await.unwrap_err();
     assert_eq!(err.status(), Some(404));
@@ -291,66 +237,37 @@ async fn put_delete_and_the_flow_token_lifecycle(b: Backend) {
 async fn creating_needs_an_application_a_name_and_membership(b: Backend) {
     let app = TestApp::spawn(b).await;
     let (ann, bob) = (app.user("ann").await, app.user("bob").await);
-    let org = app.org("Acme", &ann).await;
-    app.join_org(&org, &bob, false).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
-    app.flow(&org, "Open", AccessMode::Organization, &[&ann])
-        .await;
+    let org = app.acme(&ann, &[&bob]).await;
+    app.flow(&org, "Main", Invitation, &[&ann]).await;
+    app.flow(&org, "Open", Organization, &[&ann]).await;
     let dev = register(&app, &ann, CALLBACK).await;
     let bobs_app = register(&app, &bob, CALLBACK).await;
     // An API token names no application.
-    let (status, body) = create(
-        &app,
-        &ann.token,
-        "/flows/acme/main/sources",
-        json!({"name": "x"}),
-    )
-    .await;
+    let (status, body) = create(&app, &ann.token, MAIN, json!({"name": "x"})).await;
     assert_eq!(status, 403, "{body}");
     assert!(body["message"].as_str().unwrap().contains("integration"));
     // Nor may it install someone else's application.
-    let (status, body) = create(
-        &app,
-        &ann.token,
-        "/flows/acme/main/sources",
-        json!({"name": "x", "application_id": bobs_app.id}),
-    )
-    .await;
+    let req = json!({"name": "x", "application_id": bobs_app.id});
+    let (status, body) = create(&app, &ann.token, MAIN, req).await;
     assert_eq!(
         (status, body["errors"]["application_id"].is_array()),
         (400, true)
     );
-    let (status, body) = create(
-        &app,
-        &ann.token,
-        "/flows/acme/main/sources",
-        json!({"name": " ", "application_id": dev.id}),
-    )
-    .await;
+    let req = json!({"name": " ", "application_id": dev.id});
+    let (status, body) = create(&app, &ann.token, MAIN, req).await;
     assert_eq!(
         (status, body["errors"]["name"][0].as_str()),
         (400, Some("is required"))
     );
-    let (status, body) = create(
-        &app,
-        &ann.token,
-        "/flows/acme/main/sources",
-        json!({"name": "x", "external_url": "ftp://x", "application_id": dev.id}),
-    )
-    .await;
+    let req = json!({"name": "x", "external_url": "ftp://x", "application_id": dev.id});
+    let (status, body) = create(&app, &ann.token, MAIN, req).await;
     assert_eq!(
         (status, body["errors"]["external_url"].is_array()),
         (400, true)
     );
     // A user who is not in the flow: 404, and the flow's existence does not leak.
-    let (status, _) = create(
-        &app,
-        &bob.token,
-        "/flows/acme/main/sources",
-        json!({"name": "x", "application_id": bobs_app.id}),
-    )
-    .await;
+    let req = json!({"name": "x", "application_id": bobs_app.id});
+    let (status, _) = create(&app, &bob.token, MAIN, req).await;
     assert_eq!(status, 404);
     let err = bob
         .client
@@ -360,13 +277,8 @@ async fn creating_needs_an_application_a_name_and_membership(b: Backend) {
         .unwrap_err();
     assert_eq!(err.status(), Some(404));
     // An organization flow bob could join but has not: 403, join first.
-    let (status, _) = create(
-        &app,
-        &bob.token,
-        "/flows/acme/open/sources",
-        json!({"name": "x", "application_id": bobs_app.id}),
-    )
-    .await;
+    let req = json!({"name": "x", "application_id": bobs_app.id});
+    let (status, _) = create(&app, &bob.token, "/flows/acme/open/sources", req).await;
     assert_eq!(status, 403);
     let open = bob.client.flows().get("acme", "open").await.unwrap();
     assert!(open.links["sources"].methods.is_empty());
@@ -378,14 +290,7 @@ async fn creating_needs_an_application_a_name_and_membership(b: Backend) {
     let err = app
         .sdk()
         .sources()
-        .create(
-            "acme",
-            "main",
-            &CreateSource {
-                name: "x".into(),
-                external_url: None,
-            },
-        )
+        .create("acme", "main", &new_source("x"))
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(401));
@@ -395,17 +300,10 @@ async fn setup_and_configuration_redirects_expand_the_uris(b: Backend) {
     let app = TestApp::spawn(b).await;
     let (ann, bob) = (app.user("ann").await, app.user("bob").await);
     let org = app.org("Acme", &ann).await;
-    let flow = app
-        .flow(&org, "Main", AccessMode::Invitation, &[&ann, &bob])
-        .await;
+    let flow = app.flow(&org, "Main", Invitation, &[&ann, &bob]).await;
     let dev = register(&app, &ann, CALLBACK).await;
-    let (_, created) = create(
-        &app,
-        &ann.token,
-        "/flows/acme/main/sources",
-        json!({"name": "Polls", "application_id": dev.id}),
-    )
-    .await;
+    let req = json!({"name": "Polls", "application_id": dev.id});
+    let (_, created) = create(&app, &ann.token, MAIN, req).await;
     let id = created["id"].as_i64().unwrap();
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -6,7 +6,7 @@ use tributary_types::AccessMode;
 
 use crate::backend_tests;
 use crate::helpers::Backend;
-use crate::store_conformance::{new_flow, new_user, org, store};
+use crate::store_conformance::{new_app, new_flow, new_user, org, store};
 
 backend_tests!(
     accounts_disable_and_enable,
@@ -74,15 +74,8 @@ async fn the_access_report_names_only_what_still_exists(b: Backend) {
     .unwrap();
     let app = s
         .create_app(NewApp {
-            owner_id: ann.id,
-            name: "App".into(),
-            icon_url: None,
-            client_id: "cid".into(),
-            client_secret: "secret".into(),
             redirect_uri: "https://a.example/cb".into(),
-            setup_uri: None,
-            configuration_uri: None,
-            published: false,
+            ..new_app(ann.id, "App")
         })
         .await
         .unwrap();

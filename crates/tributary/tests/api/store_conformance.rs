@@ -57,6 +57,22 @@ pub(crate) fn new_flow(id: &str, org_id: i64, pname: &str, mode: AccessMode) -> 
     }
 }
 
+/// An unpublished application of `owner_id` with the client id `cid` and no optional URIs;
+/// cases change what they test with `..new_app(..)`.
+pub(crate) fn new_app(owner_id: i64, name: &str) -> NewApp {
+    NewApp {
+        owner_id,
+        name: name.into(),
+        icon_url: None,
+        client_id: "cid".into(),
+        client_secret: "secret".into(),
+        redirect_uri: "http://localhost/cb".into(),
+        setup_uri: None,
+        configuration_uri: None,
+        published: false,
+    }
+}
+
 async fn users_round_trip_and_emails_are_unique_without_case(b: Backend) {
     let (_db, s) = store(b).await;
     let u = s

@@ -6,7 +6,7 @@ use tributary_types::AccessMode;
 
 use crate::backend_tests;
 use crate::helpers::Backend;
-use crate::store_conformance::{new_flow, new_user, org, store};
+use crate::store_conformance::{new_app, new_flow, new_user, org, store};
 
 backend_tests!(
     sources_are_found_by_token_and_removal_keeps_the_first_reason,
@@ -14,27 +14,26 @@ backend_tests!(
     the_password_grant_is_off_until_an_admin_allows_it,
 );
 
-async fn sources_are_found_by_token_and_removal_keeps_the_first_reason(b: Backend) {
-    let (_db, s) = store(b).await;
+/// The user a@x.io, in the organization Acme, a member of its flow `f` (main).
+async fn owner_of_flow_f(s: &DynStore) -> UserRecord {
     let a = s.create_user(new_user("a@x.io", "a")).await.unwrap();
-    let o = org(&s, "Acme").await;
+    let o = org(s, "Acme").await;
     s.create_flow(
         new_flow("f", o.id, "main", AccessMode::Invitation),
         Some(a.id),
     )
     .await
     .unwrap();
+    a
+}
+
+async fn sources_are_found_by_token_and_removal_keeps_the_first_reason(b: Backend) {
+    let (_db, s) = store(b).await;
+    let a = owner_of_flow_f(&s).await;
     let app = s
         .create_app(NewApp {
-            owner_id: a.id,
-            name: "App".into(),
-            icon_url: None,
-            client_id: "cid".into(),
-            client_secret: "secret".into(),
-            redirect_uri: "http://localhost/cb".into(),
             setup_uri: Some("http://localhost/setup".into()),
-            configuration_uri: None,
-            published: false,
+            ..new_app(a.id, "App")
         })
         .await
         .unwrap();
@@ -111,15 +110,9 @@ async fn apps_need_an_owner(b: Backend) {
     let (_db, s) = store(b).await;
     let res = s
         .create_app(NewApp {
-            owner_id: 4242,
-            name: "App".into(),
-            icon_url: None,
-            client_id: "cid".into(),
             client_secret: "s".into(),
-            redirect_uri: "http://localhost/cb".into(),
-            setup_uri: None,
-            configuration_uri: None,
             published: true,
+            ..new_app(4242, "App")
         })
         .await;
     assert!(matches!(res, Err(StoreError::NotFound(_))), "{res:?}");
@@ -129,28 +122,8 @@ async fn apps_need_an_owner(b: Backend) {
 /// application returns it, the `flow_token` read's join included.
 async fn the_password_grant_is_off_until_an_admin_allows_it(b: Backend) {
     let (_db, s) = store(b).await;
-    let a = s.create_user(new_user("a@x.io", "a")).await.unwrap();
-    let o = org(&s, "Acme").await;
-    s.create_flow(
-        new_flow("f", o.id, "main", AccessMode::Invitation),
-        Some(a.id),
-    )
-    .await
-    .unwrap();
-    let app = s
-        .create_app(NewApp {
-            owner_id: a.id,
-            name: "Script".into(),
-            icon_url: None,
-            client_id: "cid".into(),
-            client_secret: "secret".into(),
-            redirect_uri: "http://localhost/cb".into(),
-            setup_uri: None,
-            configuration_uri: None,
-            published: false,
-        })
-        .await
-        .unwrap();
+    let a = owner_of_flow_f(&s).await;
+    let app = s.create_app(new_app(a.id, "Script")).await.unwrap();
     assert!(!app.password_grant);
     let allow = |on: bool| AppChanges {
         password_grant: Some(on),
@@ -210,16 +183,7 @@ mod flow_token {
 
     async fn a_removed_sources_token_is_gone_and_an_unknown_one_unauthorized(b: Backend) {
         let app = TestApp::spawn(b).await;
-        let ann = app.user("ann").await;
-        let org = app.org("Acme", &ann).await;
-        let flow = app
-            .flow(
-                &org,
-                "Main",
-                tributary_types::AccessMode::Invitation,
-                &[&ann],
-            )
-            .await;
+        let (ann, _, flow) = app.ann_in_main().await;
         let hook = tributary::apps::create_app(
             &app.store,
             tributary::apps::CreateApp {

@@ -5,6 +5,7 @@ use tributary::store::*;
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestDb};
+use crate::store_conformance::{new_app, org};
 
 backend_tests!(
     a_code_redeems_once_and_a_replay_revokes_its_family,
@@ -30,15 +31,10 @@ async fn setup(b: Backend) -> (TestDb, DynStore, i64, i64) {
         .unwrap();
     let app = store
         .create_app(NewApp {
-            owner_id: user.id,
-            name: "App".into(),
             icon_url: Some("https://i.example/a.png".into()),
-            client_id: "cid".into(),
-            client_secret: "secret".into(),
             redirect_uri: "https://a.example/cb".into(),
             setup_uri: Some("https://a.example/setup".into()),
-            configuration_uri: None,
-            published: false,
+            ..new_app(user.id, "App")
         })
         .await
         .unwrap();
@@ -235,14 +231,7 @@ async fn app_and_source_updates_leave_clear_or_set(b: Backend) {
         store.update_app(424242, AppChanges::default()).await,
         Err(StoreError::NotFound(_))
     ));
-    let org = store
-        .create_org(NewOrg {
-            name: "Acme".into(),
-            parameterized_name: "acme".into(),
-            user_limit: 0,
-        })
-        .await
-        .unwrap();
+    let org = org(&store, "Acme").await;
     let flow = store
         .create_flow(
             NewFlow {

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tributary_types::AccessMode;
 
 use crate::helpers::{Backend, TestApp};
 
@@ -45,11 +44,7 @@ async fn node_flowdock() -> PathBuf {
 async fn node_flowdock_receives_posted_messages() {
     let node_path = node_flowdock().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    let flow = app
-        .flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, _, flow) = app.ann_in_main().await;
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node_stream.js");
     let mut child = tokio::process::Command::new("node")
         .arg(&script)

@@ -133,9 +133,7 @@ async fn resuming_at_random_points_never_skips_or_repeats(b: Backend) {
 async fn multi_flow_cursors_resume_every_flow(b: Backend) {
     let room = Room::new(b).await;
     let app = &room.app;
-    let side = app
-        .flow(&room.org, "Side", AccessMode::Invitation, &[&room.ann])
-        .await;
+    let side = room.anns_flow("Side", AccessMode::Invitation).await;
     let path = format!(
         "/stream/flows?filter=acme/main,{}&accept=text/event-stream",
         side.id
@@ -257,10 +255,7 @@ async fn a_slow_consumer_gets_a_final_gap_notice(b: Backend) {
         ..Settings::default()
     };
     let app = TestApp::spawn_tuned(b, settings).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, _, _) = app.ann_in_main().await;
     let mut slow = StreamReader::open(&app, &ann, "/stream/flows/acme/main", &[]).await;
     // Enough 8 KB messages to fill the socket buffers of both ends while nobody reads.
     let big = "x".repeat(8000);
@@ -320,9 +315,7 @@ async fn two_postgres_nodes_stream_each_others_posts_and_share_removals() {
     let db = TestDb::new(Backend::Postgres).await;
     let a = TestApp::spawn_on(db.share()).await;
     let b = TestApp::spawn_on(db.share()).await;
-    let ann = a.user("ann").await;
-    let org = a.org("Acme", &ann).await;
-    let flow = a.flow(&org, "Main", AccessMode::Invitation, &[&ann]).await;
+    let (ann, _, flow) = a.ann_in_main().await;
 
     let mut on_b = StreamReader::open(&b, &ann, "/stream/flows/acme/main", &[]).await;
     post_chat(

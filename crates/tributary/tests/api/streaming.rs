@@ -60,10 +60,7 @@ async fn the_json_keep_alive_is_a_bare_newline(b: Backend) {
         ..Settings::default()
     };
     let app = TestApp::spawn_tuned(b, settings).await;
-    let ann = app.user("ann").await;
-    let org = app.org("Acme", &ann).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let (ann, _, _) = app.ann_in_main().await;
     let mut s = StreamReader::open(&app, &ann, "/stream/flows/acme/main", &[]).await;
     while s.buf.len() < 3 {
         assert!(s.fill().await);
@@ -197,9 +194,7 @@ async fn streams_need_a_credential_and_membership(b: Backend) {
 async fn filters_name_flows_by_path_or_id_and_root_paths_stream(b: Backend) {
     let room = Room::new(b).await;
     let app = &room.app;
-    let side = app
-        .flow(&room.org, "Side", AccessMode::Invitation, &[&room.ann])
-        .await;
+    let side = room.anns_flow("Side", AccessMode::Invitation).await;
     // Flows by org/flow and by id; `active` and `user` are accepted.
     let path = format!(
         "/stream/flows?filter=acme/main,{}&active=true&user=0",

@@ -350,15 +350,7 @@ async fn removing_an_integration_in_the_ui_makes_its_token_gone() {
         .unwrap();
     // A confirmation step first: nothing is removed yet.
     ann.find("#confirm-remove").await;
-    assert!(r
-        .app
-        .store
-        .source_by_id(r.source.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .removed_at
-        .is_none());
+    assert!(r.stored_source().await.removed_at.is_none());
     ann.find("#confirm-remove").await.click().await.unwrap();
     assert!(ann
         .text("#notice")

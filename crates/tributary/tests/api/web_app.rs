@@ -7,7 +7,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::browser::{csrf, location, Browser};
+use crate::browser::{csp_of, csrf, location, Browser};
 use crate::helpers::Backend;
 use crate::messaging::Room;
 
@@ -48,10 +48,7 @@ async fn app_pages_need_a_session_and_send_no_inline_script(b: Backend) {
     assert_eq!(location(&ann.get("/app").await), flow_page(&r));
     let res = ann.get(&flow_page(&r)).await;
     assert_eq!(res.status(), 200);
-    let csp = res.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let csp = csp_of(&res);
     assert!(csp.starts_with("default-src 'self'") && !csp.contains("unsafe-inline"));
     let html = res.text().await.unwrap();
     assert_eq!(
@@ -326,15 +323,7 @@ async fn removing_an_integration_needs_the_form_token(b: Backend) {
     let page = ann.page(&remove).await;
     assert!(page.contains("id=\"confirm-remove\""));
     assert_eq!(ann.post(&remove, &[]).await.status(), 403);
-    assert!(r
-        .app
-        .store
-        .source_by_id(r.source.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .removed_at
-        .is_none());
+    assert!(r.stored_source().await.removed_at.is_none());
     let res = ann.post(&remove, &[("csrf_token", &csrf(&page))]).await;
     assert_eq!(
         location(&res),

@@ -7,7 +7,7 @@ use tributary_sdk::{FileUpload, Integration};
 use tributary_types::{Author, Message, PostMessage, ThreadUpdate};
 
 use crate::backend_tests;
-use crate::browser::{location, Browser};
+use crate::browser::{csp_of, location, Browser};
 use crate::helpers::Backend;
 use crate::messaging::Room;
 
@@ -136,23 +136,9 @@ async fn non_members_and_other_flows_files_are_refused(b: Backend) {
     assert!(!res.text().await.unwrap().contains("s3cret"));
 
     // A flow Carl may see but has not joined: 403.
-    let open = r
-        .app
-        .flow(
-            &r.org,
-            "Open",
-            tributary_types::AccessMode::Organization,
-            &[&r.ann],
-        )
-        .await;
+    let open = r.open_flow().await;
     let f = FileUpload::new("open.txt", "text/plain", b"hi".to_vec());
-    let om = r
-        .ann
-        .client
-        .files()
-        .upload(&r.org.parameterized_name, &open.parameterized_name, &f)
-        .await
-        .unwrap();
+    let om = r.ann_uploads(&open, &f).await;
     let rest = path_of(&om)
         .strip_prefix(&format!("/files/{}/", open.id))
         .unwrap()
@@ -208,10 +194,7 @@ async fn flow_pages_and_live_fragments_show_thumbnails_and_links(b: Backend) {
     let ann = signed_in(&r).await;
     let res = ann.get(&flow_page(&r)).await;
     assert_eq!(res.status(), 200);
-    let csp = res.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let csp = csp_of(&res);
     assert!(csp.contains("img-src 'self'"), "{csp}");
     let html = res.text().await.unwrap();
     for (what, needle) in [

@@ -99,8 +99,7 @@ async fn post(app: &TestApp, path: &str, auth: Option<&str>, body: Value) -> Val
 async fn acme(app: &TestApp) -> (TestUser, TestUser) {
     let ann = app.user("ann").await;
     let bob = app.user("bob").await;
-    let org = app.org("Acme", &ann).await;
-    app.join_org(&org, &bob, false).await;
+    let org = app.acme(&ann, &[&bob]).await;
     app.flow(&org, "Main", AccessMode::Organization, &[&ann, &bob])
         .await;
     (ann, bob)
