@@ -16,6 +16,18 @@ pub trait FlowStore: Send + Sync {
     async fn org_membership(&self, org_id: i64, user_id: i64) -> StoreResult<Option<bool>>;
     async fn orgs_of_user(&self, user_id: i64) -> StoreResult<Vec<OrgRecord>>;
     async fn org_members(&self, org_id: i64) -> StoreResult<Vec<OrgMember>>;
+    /// Sets a member's admin flag. Checked and written in one transaction that serialises
+    /// with every other admin change of the organization, so that two admins demoting each
+    /// other at once cannot leave it without one.
+    async fn set_org_admin(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        admin: bool,
+    ) -> StoreResult<MemberChange>;
+    /// Takes the user out of the organization and out of every flow of it, in one
+    /// transaction; the last admin stays, as in [`FlowStore::set_org_admin`].
+    async fn remove_org_member(&self, org_id: i64, user_id: i64) -> StoreResult<MemberChange>;
 
     // Flows
     /// Creates the flow; `creator`, when given, becomes its first member.
@@ -56,6 +68,15 @@ pub struct NewOrg {
     pub name: String,
     pub parameterized_name: String,
     pub user_limit: i64,
+}
+
+/// What became of a change to an organization's membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberChange {
+    Done,
+    NotMember,
+    /// Refused: the organization would be left without an admin.
+    LastAdmin,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -34,6 +34,17 @@ impl FlowStore for PgStore {
     async fn org_members(&self, org_id: i64) -> StoreResult<Vec<OrgMember>> {
         org_members(&**self.client().await?, org_id).await
     }
+    async fn set_org_admin(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        admin: bool,
+    ) -> StoreResult<MemberChange> {
+        super::memberships::set_org_admin(self, org_id, user_id, admin).await
+    }
+    async fn remove_org_member(&self, org_id: i64, user_id: i64) -> StoreResult<MemberChange> {
+        super::memberships::remove_org_member(self, org_id, user_id).await
+    }
     async fn create_flow(&self, flow: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;

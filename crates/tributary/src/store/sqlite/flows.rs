@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 use tributary_types::AccessMode;
 
 use super::accounts::{user_row, USER_COLS};
-use super::{constraint, SqliteStore};
+use super::{constraint, memberships, SqliteStore};
 use crate::store::*;
 
 #[async_trait]
@@ -34,6 +34,21 @@ impl FlowStore for SqliteStore {
     }
     async fn org_members(&self, org_id: i64) -> StoreResult<Vec<OrgMember>> {
         self.readers.read(move |c| org_members(c, org_id)).await
+    }
+    async fn set_org_admin(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        admin: bool,
+    ) -> StoreResult<MemberChange> {
+        self.writer
+            .write(move |c| memberships::set_org_admin(c, org_id, user_id, admin))
+            .await
+    }
+    async fn remove_org_member(&self, org_id: i64, user_id: i64) -> StoreResult<MemberChange> {
+        self.writer
+            .write(move |c| memberships::remove_org_member(c, org_id, user_id))
+            .await
     }
     async fn create_flow(&self, flow: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord> {
         self.writer

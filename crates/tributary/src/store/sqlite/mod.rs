@@ -11,6 +11,7 @@ mod edit;
 mod files;
 mod flows;
 mod integrations;
+mod memberships;
 mod message_queries;
 mod message_rows;
 mod messages;
