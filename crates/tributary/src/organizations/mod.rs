@@ -12,12 +12,20 @@ use crate::store::{DynStore, NewOrg, OrgMember, OrgRecord};
 use axum::routing::get;
 use axum::Router;
 
+pub mod members;
+
 /// `/organizations`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/organizations", get(list_organizations))
         .route("/organizations/{org}", get(show_organization))
         .route("/organizations/{org}/users", get(list_organization_users))
+        .route(
+            "/organizations/{org}/users/{id}",
+            get(members::show_org_user)
+                .put(members::update_org_user)
+                .delete(members::remove_org_user),
+        )
 }
 
 pub fn view(urls: &Urls, o: &OrgRecord, members: Option<&[OrgMember]>) -> Organization {
@@ -145,10 +153,7 @@ pub async fn list_organization_users(
     Ok(Json(
         members
             .iter()
-            .map(|m| User {
-                admin: Some(m.admin),
-                ..crate::users::view(&state.urls, &m.user)
-            })
+            .map(|m| members::view(&state.urls, m))
             .collect(),
     ))
 }

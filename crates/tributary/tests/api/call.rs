@@ -1,0 +1,45 @@
+//! One JSON request and its answer, for the member-management tests: the status and the body
+//! (`null` when there is none), and OAuth tokens with chosen scopes.
+
+use reqwest::Method;
+use serde_json::Value;
+use tributary::auth::Scopes;
+
+use crate::helpers::{TestApp, TestUser};
+use crate::oauth::{register, CALLBACK};
+
+/// `method path` with `token` as Basic auth (or Bearer, when it is an OAuth token) and
+/// `body` as JSON.
+pub(crate) async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = app.http.request(method, app.url(path));
+    req = match token.strip_prefix("Bearer ") {
+        Some(bearer) => req.bearer_auth(bearer),
+        None => req.basic_auth(token, Some("")),
+    };
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    let value = match text.is_empty() {
+        true => Value::Null,
+        false => serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON: {text}")),
+    };
+    (status, value)
+}
+
+/// `"Bearer <access token>"` of `user` with only `scopes`, for [`call`].
+pub(crate) async fn scoped(app: &TestApp, user: &TestUser, scopes: Scopes) -> String {
+    let dev = register(app, user, CALLBACK).await;
+    let family = tributary::secrets::new_token(8);
+    let (row, issued) = tributary::oauth::mint(dev.id, user.id, scopes, &family);
+    app.store.create_oauth_token(row).await.unwrap();
+    format!("Bearer {}", issued.access_token)
+}
