@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod browser;
+mod call;
 mod chromium;
 mod helpers;
 
@@ -18,6 +19,7 @@ mod files_crash;
 mod files_download;
 mod files_python;
 mod files_upload;
+mod flow_members;
 mod flows;
 mod idempotency;
 mod messages_edit;
@@ -30,6 +32,7 @@ mod messaging;
 mod oauth;
 mod oauth_codes;
 mod oauth_tokens;
+mod org_users;
 mod polldock_guide;
 mod polldock_harness;
 mod properties;
@@ -50,6 +53,7 @@ mod sources;
 mod store_access;
 mod store_conformance;
 mod store_integrations;
+mod store_members;
 mod store_messages;
 mod store_oauth;
 mod store_sqlite;
@@ -60,8 +64,10 @@ mod streaming;
 mod threads;
 mod ui;
 mod ui_inbox;
+mod ui_members;
 mod ui_polldock;
 mod ui_xss;
+mod user_profile;
 mod web;
 mod web_app;
 mod web_files;
