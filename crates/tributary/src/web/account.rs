@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::error::WebError;
+use super::manage::{form_principal, refused};
 use super::views::Avatar;
 use super::{html, Nav};
 use crate::auth::session::{SignedIn, CSRF_FIELD};
@@ -101,8 +102,7 @@ pub async fn update_account_profile(
     signed: SignedIn,
     params: Params,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    let principal = super::manage::principal(&state, &signed).await?;
+    let principal = form_principal(&state, &signed, &params).await?;
     let field = |k: &str| params.get_str(k).map(str::to_owned);
     let input = ProfileInput {
         name: field("name"),
@@ -113,12 +113,6 @@ pub async fn update_account_profile(
     };
     match update_profile(&state.store, &principal, input).await {
         Ok(_) => Ok(Redirect::to("/account?saved=1").into_response()),
-        Err(e) => {
-            let status = e.status();
-            let message = super::manage::form_message(e)?;
-            let mut page = render(&state, &signed, None, false, Some(message)).await?;
-            *page.status_mut() = status;
-            Ok(page)
-        }
+        Err(e) => refused(e, |m| render(&state, &signed, None, false, Some(m))).await,
     }
 }

@@ -11,8 +11,9 @@ use tributary_types::{AccessMode, UpdateFlow};
 use super::error::WebError;
 use super::frame::{frame, FlowFrame};
 use super::html;
-use super::manage::{form_message, principal};
-use crate::auth::session::{SignedIn, CSRF_FIELD};
+use super::manage::{form_principal, refused};
+use crate::auth::session::SignedIn;
+use crate::error::ApiResult;
 use crate::flows::members::{add_member, remove_member, Target};
 use crate::input::Params;
 use crate::state::AppState;
@@ -96,23 +97,23 @@ async fn render(
     })
 }
 
-/// The settings page again, with the reason a change was refused and its status.
-async fn refused(
+/// A form's answer: back to the settings with `done` (or where `done` says, when it is a
+/// path), or the page with the refusal.
+async fn after(
     state: &AppState,
     signed: &SignedIn,
     org: &str,
     flow: &str,
-    e: crate::error::ApiError,
+    done: ApiResult<&str>,
 ) -> Result<Response, WebError> {
-    let status = e.status();
-    let message = form_message(e)?;
-    let mut page = render(state, signed, org, flow, None, Some(message)).await?;
-    *page.status_mut() = status;
-    Ok(page)
-}
-
-fn settings(org: &str, flow: &str, done: &str) -> Response {
-    Redirect::to(&format!("/app/{org}/{flow}/settings?done={done}")).into_response()
+    match done {
+        Ok(to) if to.starts_with('/') => Ok(Redirect::to(to).into_response()),
+        Ok(done) => {
+            let to = format!("/app/{org}/{flow}/settings?done={done}");
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(e) => refused(e, |m| render(state, signed, org, flow, None, Some(m))).await,
+    }
 }
 
 /// GET /app/:org/:flow/settings
@@ -138,8 +139,7 @@ pub async fn update_flow_settings(
     Path((org, flow)): Path<(String, String)>,
     params: Params,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    let principal = principal(&state, &signed).await?;
+    let principal = form_principal(&state, &signed, &params).await?;
     let input = UpdateFlow {
         name: params.get_str("name").map(str::to_owned),
         open: None,
@@ -147,10 +147,8 @@ pub async fn update_flow_settings(
         access_mode: params.get_str("access_mode").and_then(AccessMode::parse),
     };
     let current = crate::flows::visible_flow(&state.store, signed.user.id, &org, &flow).await?;
-    match crate::flows::update_flow(&state.store, &principal, current, input).await {
-        Ok(_) => Ok(settings(&org, &flow, "saved")),
-        Err(e) => refused(&state, &signed, &org, &flow, e).await,
-    }
+    let saved = crate::flows::update_flow(&state.store, &principal, current, input).await;
+    after(&state, &signed, &org, &flow, saved.map(|_| "saved")).await
 }
 
 /// POST /app/:org/:flow/members: `email` of the person to add.
@@ -160,13 +158,10 @@ pub async fn add_flow_member(
     Path((org, flow)): Path<(String, String)>,
     params: Params,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    let principal = principal(&state, &signed).await?;
+    let principal = form_principal(&state, &signed, &params).await?;
     let target = params.get_str("email").map(|e| Target::Email(e.to_owned()));
-    match add_member(&state.store, &principal, &org, &flow, target).await {
-        Ok(()) => Ok(settings(&org, &flow, "added")),
-        Err(e) => refused(&state, &signed, &org, &flow, e).await,
-    }
+    let added = add_member(&state.store, &principal, &org, &flow, target).await;
+    after(&state, &signed, &org, &flow, added.map(|()| "added")).await
 }
 
 /// POST /app/:org/:flow/members/:id/remove. Leaving the flow oneself goes back to `/app`.
@@ -176,11 +171,9 @@ pub async fn remove_flow_member(
     Path((org, flow, id)): Path<(String, String, String)>,
     params: Params,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    let principal = principal(&state, &signed).await?;
-    match remove_member(&state.store, &principal, &org, &flow, &id).await {
-        Ok(()) if id == signed.user.id.to_string() => Ok(Redirect::to("/app").into_response()),
-        Ok(()) => Ok(settings(&org, &flow, "removed")),
-        Err(e) => refused(&state, &signed, &org, &flow, e).await,
-    }
+    let principal = form_principal(&state, &signed, &params).await?;
+    let left = id == signed.user.id.to_string();
+    let removed = remove_member(&state.store, &principal, &org, &flow, &id).await;
+    let to = removed.map(|()| if left { "/app" } else { "removed" });
+    after(&state, &signed, &org, &flow, to).await
 }

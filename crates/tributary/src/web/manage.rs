@@ -2,14 +2,25 @@
 //! organization's users): the signed-in user as a principal for the domain functions that the
 //! API calls too, and a refused change as a line for the form.
 
+use std::future::Future;
+
+use axum::response::Response;
+
 use super::error::WebError;
-use crate::auth::session::SignedIn;
+use crate::auth::session::{SignedIn, CSRF_FIELD};
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::input::Params;
 use crate::state::AppState;
 
-/// The session as a principal with every scope: a session is the user's own browser.
-pub async fn principal(state: &AppState, signed: &SignedIn) -> Result<Principal, WebError> {
+/// A management form's post: its CSRF token checked, then the session as a principal with
+/// every scope (a session is the user's own browser).
+pub async fn form_principal(
+    state: &AppState,
+    signed: &SignedIn,
+    params: &Params,
+) -> Result<Principal, WebError> {
+    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
     signed
         .browser
         .principal(&state.store)
@@ -17,6 +28,19 @@ pub async fn principal(state: &AppState, signed: &SignedIn) -> Result<Principal,
         .ok_or_else(|| WebError::Login {
             return_to: "/account".into(),
         })
+}
+
+/// The form's page again, rendered by `render` with the reason the change was refused, under
+/// the refusal's status.
+pub async fn refused<F, Fut>(e: ApiError, render: F) -> Result<Response, WebError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = Result<Response, WebError>>,
+{
+    let status = e.status();
+    let mut page = render(form_message(e)?).await?;
+    *page.status_mut() = status;
+    Ok(page)
 }
 
 /// The line a form shows for a change the domain refused (invalid, taken, not allowed);

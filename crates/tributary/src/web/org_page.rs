@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tributary_types::AccessMode;
 
 use super::error::WebError;
-use super::manage::{form_message, principal};
+use super::manage::{form_principal, refused};
 use super::shell::flow_path;
 use super::{html, Nav};
-use crate::auth::session::{SignedIn, CSRF_FIELD};
-use crate::error::ApiError;
+use crate::auth::session::SignedIn;
+use crate::error::ApiResult;
 use crate::input::Params;
 use crate::organizations::members::{caller_org, remove, set_admin};
 use crate::state::AppState;
@@ -91,17 +91,17 @@ async fn render(
     })
 }
 
-async fn refused(
+/// A form's answer: a redirect to where the change leads, or the page with its refusal.
+async fn after(
     state: &AppState,
     signed: &SignedIn,
     org: &str,
-    e: ApiError,
+    done: ApiResult<String>,
 ) -> Result<Response, WebError> {
-    let status = e.status();
-    let message = form_message(e)?;
-    let mut page = render(state, signed, org, None, Some(message)).await?;
-    *page.status_mut() = status;
-    Ok(page)
+    match done {
+        Ok(to) => Ok(Redirect::to(&to).into_response()),
+        Err(e) => refused(e, |m| render(state, signed, org, None, Some(m))).await,
+    }
 }
 
 /// GET /manage/:org
@@ -126,17 +126,14 @@ pub async fn create_org_flow(
     Path(org): Path<String>,
     params: Params,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    let principal = principal(&state, &signed).await?;
+    let principal = form_principal(&state, &signed, &params).await?;
     let name = params.get_str("name").unwrap_or_default();
     let mode = params
         .get_str("access_mode")
         .and_then(AccessMode::parse)
         .unwrap_or(AccessMode::Invitation);
-    match crate::flows::create_flow_as(&state.store, &principal, &org, name, mode).await {
-        Ok(flow) => Ok(Redirect::to(&flow_path(&flow)).into_response()),
-        Err(e) => refused(&state, &signed, &org, e).await,
-    }
+    let made = crate::flows::create_flow_as(&state.store, &principal, &org, name, mode).await;
+    after(&state, &signed, &org, made.map(|flow| flow_path(&flow))).await
 }
 
 /// POST /manage/:org/users/:id/admin (`admin=true|false`)
@@ -146,13 +143,16 @@ pub async fn set_org_admin(
     Path((org, id)): Path<(String, String)>,
     params: Params,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    let principal = principal(&state, &signed).await?;
+    let principal = form_principal(&state, &signed, &params).await?;
     let admin = params.get_str("admin") == Some("true");
-    match set_admin(&state.store, &principal, &org, &id, admin).await {
-        Ok(_) => Ok(Redirect::to(&format!("/manage/{org}?done=admin")).into_response()),
-        Err(e) => refused(&state, &signed, &org, e).await,
-    }
+    let set = set_admin(&state.store, &principal, &org, &id, admin).await;
+    after(
+        &state,
+        &signed,
+        &org,
+        set.map(|_| format!("/manage/{org}?done=admin")),
+    )
+    .await
 }
 
 /// POST /manage/:org/users/:id/remove. Leaving the organization oneself goes to `/app`.
@@ -162,11 +162,13 @@ pub async fn remove_org_user(
     Path((org, id)): Path<(String, String)>,
     params: Params,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    let principal = principal(&state, &signed).await?;
-    match remove(&state.store, &principal, &org, &id).await {
-        Ok(()) if id == signed.user.id.to_string() => Ok(Redirect::to("/app").into_response()),
-        Ok(()) => Ok(Redirect::to(&format!("/manage/{org}?done=removed")).into_response()),
-        Err(e) => refused(&state, &signed, &org, e).await,
-    }
+    let principal = form_principal(&state, &signed, &params).await?;
+    let left = id == signed.user.id.to_string();
+    let removed = remove(&state.store, &principal, &org, &id)
+        .await
+        .map(|()| match left {
+            true => "/app".to_owned(),
+            false => format!("/manage/{org}?done=removed"),
+        });
+    after(&state, &signed, &org, removed).await
 }

@@ -1,5 +1,8 @@
 //! One JSON request and its answer, for the member-management tests: the status and the body
-//! (`null` when there is none), and OAuth tokens with chosen scopes.
+//! (`null` when there is none), a list of requests and their statuses, OAuth tokens with
+//! chosen scopes, and the end of a stream.
+
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::Value;
@@ -7,6 +10,7 @@ use tributary::auth::Scopes;
 
 use crate::helpers::{TestApp, TestUser};
 use crate::oauth::{register, CALLBACK};
+use crate::stream_reader::StreamReader;
 
 /// `method path` with `token` as Basic auth (or Bearer, when it is an OAuth token) and
 /// `body` as JSON.
@@ -42,4 +46,30 @@ pub(crate) async fn scoped(app: &TestApp, user: &TestUser, scopes: Scopes) -> St
     let (row, issued) = tributary::oauth::mint(dev.id, user.id, scopes, &family);
     app.store.create_oauth_token(row).await.unwrap();
     format!("Bearer {}", issued.access_token)
+}
+
+/// One request of [`steps`]: method, path, token, body, and the status it must answer.
+pub(crate) type Step<'a> = (Method, String, &'a str, Option<Value>, u16);
+
+/// Sends each step in turn and checks its status, naming the step that failed.
+pub(crate) async fn steps(app: &TestApp, steps: Vec<Step<'_>>) {
+    for (i, (method, path, token, body, want)) in steps.into_iter().enumerate() {
+        let (status, answer) = call(app, method.clone(), &path, token, body).await;
+        assert_eq!(status, want, "step {i}: {method} {path}: {answer}");
+    }
+}
+
+/// Reads a JSON stream up to its `stream-end` event, which must come within 5 s.
+pub(crate) async fn stream_end(stream: &mut StreamReader) -> Value {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match stream.next_json().await {
+                Some(v) if v["event"] == "stream-end" => return v,
+                Some(_) => continue,
+                None => panic!("the stream closed without a stream-end event"),
+            }
+        }
+    })
+    .await
+    .expect("the stream ends within a few keep-alives")
 }

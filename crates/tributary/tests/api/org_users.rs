@@ -10,7 +10,7 @@ use tributary::auth::Scopes;
 use tributary_types::AccessMode;
 
 use crate::backend_tests;
-use crate::call::{call, scoped};
+use crate::call::{call, scoped, steps, stream_end};
 use crate::helpers::{Backend, Settings, TestApp, TestUser};
 use crate::stream_reader::StreamReader;
 
@@ -81,69 +81,37 @@ async fn an_organization_user_shows_with_its_admin_flag(b: Backend) {
     }
 }
 
+/// `PUT /organizations/acme/users/:who` with `body`.
+async fn put(app: &TestApp, who: i64, token: &str, body: Value) -> (u16, Value) {
+    call(app, Method::PUT, &user(who), token, Some(body)).await
+}
+
 async fn admins_make_and_unmake_admins(b: Backend) {
     let a = acme(TestApp::spawn(b).await).await;
-    let app = &a.app;
-    let promote = Some(json!({"admin": true}));
-    let (status, err) = call(
-        app,
-        Method::PUT,
-        &user(a.ann.id),
-        &a.bob.token,
-        Some(json!({"admin": false})),
-    )
-    .await;
+    let (app, ann, bob) = (&a.app, a.ann.id, a.bob.id);
+    let (status, err) = put(app, ann, &a.bob.token, json!({"admin": false})).await;
     assert_eq!(status, 403, "{err}");
-    let (status, bob) = call(
-        app,
-        Method::PUT,
-        &user(a.bob.id),
-        &a.ann.token,
-        promote.clone(),
-    )
-    .await;
-    assert_eq!((status, &bob["admin"]), (200, &json!(true)), "{bob}");
-    let (_, shown) = call(app, Method::GET, &user(a.bob.id), &a.ann.token, None).await;
+    let (status, shown) = put(app, bob, &a.ann.token, json!({"admin": true})).await;
+    assert_eq!((status, &shown["admin"]), (200, &json!(true)), "{shown}");
+    let (_, shown) = call(app, Method::GET, &user(bob), &a.ann.token, None).await;
     assert_eq!(shown["admin"], true);
     // The new admin demotes the old one.
-    let (status, ann) = call(
-        app,
-        Method::PUT,
-        &user(a.ann.id),
-        &a.bob.token,
-        Some(json!({"admin": "0"})),
-    )
-    .await;
-    assert_eq!((status, &ann["admin"]), (200, &json!(false)), "{ann}");
-    let (status, err) = call(
-        app,
-        Method::PUT,
-        &user(a.bob.id),
-        &a.bob.token,
-        Some(json!({})),
-    )
-    .await;
+    let (status, shown) = put(app, ann, &a.bob.token, json!({"admin": "0"})).await;
+    assert_eq!((status, &shown["admin"]), (200, &json!(false)), "{shown}");
+    let (status, err) = put(app, bob, &a.bob.token, json!({})).await;
     assert_eq!(
         (status, &err["errors"]["admin"]),
         (400, &json!(["is required"]))
     );
-    // It takes `manage`.
+    // It takes `manage`; someone outside the organization is not found.
     let flow_only = scoped(app, &a.bob, Scopes::FLOW).await;
     assert_eq!(
-        call(
-            app,
-            Method::PUT,
-            &user(a.ann.id),
-            &flow_only,
-            promote.clone()
-        )
-        .await
-        .0,
+        put(app, ann, &flow_only, json!({"admin": true})).await.0,
         403
     );
     let eve = app.user("eve").await;
     assert_eq!(
-        call(app, Method::PUT, &user(eve.id), &a.bob.token, promote)
+        put(app, eve.id, &a.bob.token, json!({"admin": true}))
             .await
             .0,
         404
@@ -153,111 +121,66 @@ async fn admins_make_and_unmake_admins(b: Backend) {
 async fn the_last_admin_stays(b: Backend) {
     let a = acme(TestApp::spawn(b).await).await;
     let app = &a.app;
-    let demote = Some(json!({"admin": false}));
-    let (status, err) = call(
-        app,
-        Method::PUT,
-        &user(a.ann.id),
-        &a.ann.token,
-        demote.clone(),
-    )
-    .await;
+    let demote = || Some(json!({"admin": false}));
+    let (status, err) = call(app, Method::PUT, &user(a.ann.id), &a.ann.token, demote()).await;
     assert_eq!(status, 409, "{err}");
     assert_eq!(
         err["message"],
         "An organization must keep at least one admin"
     );
-    assert_eq!(
-        call(app, Method::DELETE, &user(a.ann.id), &a.ann.token, None)
-            .await
-            .0,
-        409
-    );
-    // With a second admin, the first may step down or leave.
-    let promote = Some(json!({"admin": true}));
-    assert_eq!(
-        call(app, Method::PUT, &user(a.bob.id), &a.ann.token, promote)
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        call(app, Method::PUT, &user(a.ann.id), &a.ann.token, demote)
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        call(app, Method::DELETE, &user(a.ann.id), &a.ann.token, None)
-            .await
-            .0,
-        204
-    );
-    assert_eq!(
-        call(app, Method::DELETE, &user(a.bob.id), &a.bob.token, None)
-            .await
-            .0,
-        409
-    );
+    let (ann, bob) = (a.ann.token.as_str(), a.bob.token.as_str());
+    steps(
+        app,
+        vec![
+            (Method::DELETE, user(a.ann.id), ann, None, 409),
+            // With a second admin, the first may step down or leave.
+            (
+                Method::PUT,
+                user(a.bob.id),
+                ann,
+                Some(json!({"admin": true})),
+                200,
+            ),
+            (Method::PUT, user(a.ann.id), ann, demote(), 200),
+            (Method::DELETE, user(a.ann.id), ann, None, 204),
+            (Method::DELETE, user(a.bob.id), bob, None, 409),
+        ],
+    )
+    .await;
 }
 
 async fn two_admins_demoting_each_other_leave_one(b: Backend) {
     let a = acme(TestApp::spawn(b).await).await;
-    let app = &a.app;
-    let promote = Some(json!({"admin": true}));
+    let (app, ann, bob) = (&a.app, a.ann.id, a.bob.id);
+    let org = app.store.org_by_name("acme").await.unwrap().unwrap();
+    let admins = || async {
+        let members = app.store.org_members(org.id).await.unwrap();
+        members.iter().filter(|m| m.admin).count()
+    };
     assert_eq!(
-        call(app, Method::PUT, &user(a.bob.id), &a.ann.token, promote)
-            .await
-            .0,
+        put(app, bob, &a.ann.token, json!({"admin": true})).await.0,
         200
     );
     for _ in 0..5 {
-        let demote = Some(json!({"admin": false}));
-        let (bob, ann) = (user(a.bob.id), user(a.ann.id));
+        let demote = json!({"admin": false});
         let (x, y) = tokio::join!(
-            call(app, Method::PUT, &bob, &a.ann.token, demote.clone()),
-            call(app, Method::PUT, &ann, &a.bob.token, demote.clone()),
+            put(app, bob, &a.ann.token, demote.clone()),
+            put(app, ann, &a.bob.token, demote),
         );
-        let mut statuses = [x.0, y.0];
-        statuses.sort();
-        let org = app.store.org_by_name("acme").await.unwrap().unwrap();
-        let admins = app
-            .store
-            .org_members(org.id)
-            .await
-            .unwrap()
-            .iter()
-            .filter(|m| m.admin)
-            .count();
-        assert_eq!(admins, 1, "{statuses:?}");
-        // The one who lost its flag (or kept it, when the other was refused) makes the other
-        // admin again for the next round.
-        let restore = Some(json!({"admin": true}));
-        let (first, second) = (
-            call(
-                app,
-                Method::PUT,
-                &user(a.ann.id),
-                &a.bob.token,
-                restore.clone(),
-            )
-            .await,
-            call(app, Method::PUT, &user(a.bob.id), &a.ann.token, restore).await,
-        );
-        assert!(first.0 == 200 || second.0 == 200, "{first:?} {second:?}");
+        // One wins; the other finds itself demoted (403) or the last admin (409).
+        let statuses = [x.0, y.0];
+        assert!(statuses.contains(&200), "{statuses:?}");
         assert!(
-            statuses.contains(&200) && statuses.iter().all(|s| [200, 403, 409].contains(s)),
+            statuses.iter().all(|s| [200, 403, 409].contains(s)),
             "{statuses:?}"
         );
-        let admins = app
-            .store
-            .org_members(org.id)
-            .await
-            .unwrap()
-            .iter()
-            .filter(|m| m.admin)
-            .count();
-        assert_eq!(admins, 2);
+        assert_eq!(admins().await, 1, "{statuses:?}");
+        // The remaining admin makes the other one admin again for the next round.
+        let promote = json!({"admin": true});
+        let first = put(app, ann, &a.bob.token, promote.clone()).await.0;
+        let second = put(app, bob, &a.ann.token, promote).await.0;
+        assert!(first == 200 || second == 200, "{first} {second}");
+        assert_eq!(admins().await, 2);
     }
 }
 
@@ -282,17 +205,7 @@ async fn removing_a_user_takes_it_out_of_the_organizations_flows(b: Backend) {
         call(app, Method::DELETE, &user(a.bob.id), &a.ann.token, None).await,
         (204, Value::Null)
     );
-    let end = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match stream.next_json().await {
-                Some(v) if v["event"] == "stream-end" => return v,
-                Some(_) => continue,
-                None => panic!("the stream closed without a stream-end event"),
-            }
-        }
-    })
-    .await
-    .expect("the stream ends within a few keep-alives");
+    let end = stream_end(&mut stream).await;
     assert_eq!(end["content"]["reason"], "left_flow", "{end}");
     assert_eq!(
         app.store.flow_membership(&main.id, a.bob.id).await.unwrap(),

@@ -7,6 +7,7 @@
 use tributary_types::AccessMode;
 
 use crate::chromium::Chrome;
+use crate::flow_members::team;
 use crate::helpers::{Backend, TestApp};
 
 /// Replaces the text of the input `css` and submits its form with the button `submit`.
@@ -19,19 +20,22 @@ async fn fill_and_submit(c: &Chrome, fields: &[(&str, &str)], submit: &str) {
     c.find(submit).await.click().await.expect("submit");
 }
 
+/// Waits until the element `css` of the page shows `text` (after a form's post the old page
+/// may still be there for a moment).
+async fn shows(c: &Chrome, css: &str, text: &str) {
+    let script = format!(
+        "return document.querySelector({css})?.textContent.trim() === {text};",
+        css = serde_json::json!(css),
+        text = serde_json::json!(text)
+    );
+    c.wait_js(&format!("{css} to show {text:?}"), &script).await;
+}
+
 #[tokio::test]
 async fn flows_members_organization_users_and_the_profile_from_the_pages() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    let (ann, bob, cat) = (
-        app.user("ann").await,
-        app.user("bob").await,
-        app.user("cat").await,
-    );
-    let org = app.org("Acme", &ann).await;
-    app.join_org(&org, &bob, false).await;
-    app.join_org(&org, &cat, false).await;
-    app.flow(&org, "Main", AccessMode::Invitation, &[&ann])
-        .await;
+    let t = team(TestApp::spawn(Backend::Sqlite).await).await;
+    let (app, ann, bob, cat) = (&t.app, &t.ann, &t.bob, &t.cat);
+    let org = app.store.org_by_name("acme").await.unwrap().unwrap();
 
     let c = Chrome::start(&app.base_url).await;
     c.sign_in(&ann.email, &ann.password).await;
@@ -49,10 +53,7 @@ async fn flows_members_organization_users_and_the_profile_from_the_pages() {
         (c.path().await == "/app/acme/ops-room").then_some(())
     })
     .await;
-    assert_eq!(
-        c.text(".flow-list a[aria-current=page] .flow-name").await,
-        "Ops Room"
-    );
+    shows(&c, ".flow-list a[aria-current=page] .flow-name", "Ops Room").await;
 
     // Rename it and open it to the organization.
     c.find("#flow-settings-tab").await.click().await.unwrap();
@@ -65,8 +66,8 @@ async fn flows_members_organization_users_and_the_profile_from_the_pages() {
         "#save-flow",
     )
     .await;
-    assert_eq!(c.text("#notice").await, "The flow was saved.");
-    assert_eq!(c.text(".flow-title h1").await, "Operations");
+    shows(&c, "#notice", "The flow was saved.").await;
+    shows(&c, ".flow-title h1", "Operations").await;
     let flow = app
         .store
         .flow_by_name("acme", "ops-room")
@@ -85,7 +86,7 @@ async fn flows_members_organization_users_and_the_profile_from_the_pages() {
         "#add-member",
     )
     .await;
-    assert_eq!(c.text("#notice").await, "The member was added.");
+    shows(&c, "#notice", "The member was added.").await;
     assert!(c.exists(&format!("#member-{}", cat.id)).await);
     let bad = "nobody@example.com";
     fill_and_submit(
@@ -103,7 +104,7 @@ async fn flows_members_organization_users_and_the_profile_from_the_pages() {
         .click()
         .await
         .unwrap();
-    assert_eq!(c.text("#notice").await, "The member was removed.");
+    shows(&c, "#notice", "The member was removed.").await;
     assert!(!c.exists(&format!("#member-{}", cat.id)).await);
     assert_eq!(
         app.store.flow_membership(&flow.id, cat.id).await.unwrap(),
@@ -131,7 +132,7 @@ async fn flows_members_organization_users_and_the_profile_from_the_pages() {
         .click()
         .await
         .unwrap();
-    assert_eq!(c.text("#notice").await, "The admin flag was changed.");
+    shows(&c, "#notice", "The admin flag was changed.").await;
     let bob_row = c.find(&format!("#org-user-{}", bob.id)).await;
     assert_eq!(
         bob_row.attr("data-admin").await.unwrap().as_deref(),
@@ -142,7 +143,8 @@ async fn flows_members_organization_users_and_the_profile_from_the_pages() {
         .click()
         .await
         .unwrap();
-    assert!(c.text("#notice").await.starts_with("The user was removed"));
+    let removed = "The user was removed from the organization and its flows.";
+    shows(&c, "#notice", removed).await;
     assert!(!c.exists(&format!("#org-user-{}", cat.id)).await);
     assert_eq!(
         app.store.org_membership(org.id, cat.id).await.unwrap(),
@@ -158,7 +160,7 @@ async fn flows_members_organization_users_and_the_profile_from_the_pages() {
         "#save-profile",
     )
     .await;
-    assert_eq!(c.text("#profile-error").await, "email is already taken");
+    shows(&c, "#profile-error", "email is already taken").await;
     fill_and_submit(
         &c,
         &[
