@@ -72,4 +72,5 @@ mod web;
 mod web_app;
 mod web_files;
 mod wire_shapes;
+mod wire_shapes_members;
 mod xss;
