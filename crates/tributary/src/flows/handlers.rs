@@ -223,3 +223,25 @@ pub async fn remove_flow_user(
     super::members::remove_member(&state.store, &principal, &org, &flow, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Debug, Deserialize)]
+pub struct BlockParams {
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    disabled: Option<bool>,
+}
+
+/// PUT /flows/:org/:flow/users/:id
+pub async fn block_flow_user(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((org, flow, id)): Path<(String, String, String)>,
+    Input(p): Input<BlockParams>,
+) -> ApiResult<Json<serde_json::Value>> {
+    principal.require(Scopes::MANAGE, "manage")?;
+    let disabled = p
+        .disabled
+        .ok_or_else(|| ApiError::field("disabled", "is required"))?;
+    super::members::block_member(&state.store, &principal, &org, &flow, &id, disabled).await?;
+    // docs/users.md answers `200 {}`.
+    Ok(Json(serde_json::json!({})))
+}

@@ -93,3 +93,35 @@ pub async fn remove_member(
     store.remove_flow_member(&flow.id, target).await?;
     Ok(())
 }
+
+/// Blocks a user from the flow (`disabled: true`), which removes it and keeps it from joining
+/// again by any way, or lifts the block. docs/users.md: "Organization admins can block anyone
+/// (including other admins), but regular users can only block other regular users."
+pub async fn block_member(
+    store: &DynStore,
+    principal: &Principal,
+    org: &str,
+    flow: &str,
+    target: &str,
+    disabled: bool,
+) -> ApiResult<()> {
+    principal.require(Scopes::MANAGE, "manage")?;
+    let me = principal.user.id;
+    let (flow, admin) = managed_flow(store, me, org, flow).await?;
+    let target = target.parse::<i64>().map_err(|_| user_not_found())?;
+    // Someone of the organization, or a member from outside it: anyone else is not found.
+    let in_org = store.org_membership(flow.org.id, target).await?;
+    if in_org.is_none() && store.flow_membership(&flow.id, target).await?.is_none() {
+        return Err(user_not_found());
+    }
+    if target == me {
+        return Err(ApiError::Forbidden("You cannot block yourself".into()));
+    }
+    if !admin && in_org == Some(true) {
+        return Err(ApiError::Forbidden(
+            "Only organization admins can block an organization admin".into(),
+        ));
+    }
+    store.set_flow_block(&flow.id, target, disabled).await?;
+    Ok(())
+}

@@ -12,7 +12,7 @@ use crate::names::{parameterize, RESERVED};
 use crate::secrets;
 use crate::state::AppState;
 use crate::store::{DynStore, FlowChanges, FlowForUser, FlowRecord, NewFlow, StoreError};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 /// `/flows`: listing, finding, creating, showing and changing flows, and a flow's users.
@@ -32,7 +32,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/flows/{org}/{flow}/users/{id}",
-            delete(handlers::remove_flow_user),
+            put(handlers::block_flow_user).delete(handlers::remove_flow_user),
         )
 }
 

@@ -46,8 +46,11 @@ pub trait FlowStore: Send + Sync {
         flow_id: &str,
         user_id: i64,
     ) -> StoreResult<Option<FlowMembership>>;
-    /// Joins the user to the flow (or updates `open` when already a member).
+    /// Joins the user to the flow (or updates `open` when already a member); `Forbidden`
+    /// when the user is blocked from it, checked in the same statement as the insert.
     async fn set_flow_member(&self, flow_id: &str, user_id: i64, open: bool) -> StoreResult<()>;
+    /// Blocks the user from the flow, which also takes it out of the flow, or lifts the block.
+    async fn set_flow_block(&self, flow_id: &str, user_id: i64, blocked: bool) -> StoreResult<()>;
     async fn update_flow(&self, flow_id: &str, changes: FlowChanges) -> StoreResult<FlowRecord>;
     async fn flow_members(&self, flow_id: &str) -> StoreResult<Vec<UserRecord>>;
 }

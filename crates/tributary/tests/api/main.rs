@@ -19,6 +19,7 @@ mod files_crash;
 mod files_download;
 mod files_python;
 mod files_upload;
+mod flow_blocks;
 mod flow_members;
 mod flows;
 mod idempotency;

@@ -13,6 +13,7 @@ backend_tests!(
     admin_flags_change_but_the_last_admin_stays,
     removal_leaves_the_organizations_flows_only,
     profiles_change_field_by_field,
+    blocks_remove_members_and_keep_them_out,
 );
 
 async fn admin_flags_change_but_the_last_admin_stays(b: Backend) {
@@ -150,4 +151,43 @@ async fn profiles_change_field_by_field(b: Backend) {
         s.update_user(a.id + 99, UserChanges::default()).await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+async fn blocks_remove_members_and_keep_them_out(b: Backend) {
+    let (_db, s) = store(b).await;
+    let a = s.create_user(new_user("a@x.io", "a")).await.unwrap();
+    let o = org(&s, "Acme").await;
+    let mode = AccessMode::Invitation;
+    let f = s
+        .create_flow(new_flow("f1", o.id, "main", mode), Some(a.id))
+        .await
+        .unwrap();
+    s.set_flow_block(&f.id, a.id, true).await.unwrap();
+    s.set_flow_block(&f.id, a.id, true).await.unwrap();
+    assert_eq!(s.flow_membership(&f.id, a.id).await.unwrap(), None);
+    let refused = s.set_flow_member(&f.id, a.id, true).await;
+    assert!(
+        matches!(refused, Err(StoreError::Forbidden(_))),
+        "{refused:?}"
+    );
+    assert_eq!(s.flow_membership(&f.id, a.id).await.unwrap(), None);
+    s.set_flow_block(&f.id, a.id, false).await.unwrap();
+    assert_eq!(s.flow_membership(&f.id, a.id).await.unwrap(), None);
+    s.set_flow_member(&f.id, a.id, false).await.unwrap();
+    let joined = s.flow_membership(&f.id, a.id).await.unwrap();
+    assert_eq!(joined, Some(FlowMembership { open: false }));
+    // A member's `open` still changes in place, and unknown flows are not found.
+    s.set_flow_member(&f.id, a.id, true).await.unwrap();
+    let open = s.flow_membership(&f.id, a.id).await.unwrap();
+    assert_eq!(open, Some(FlowMembership { open: true }));
+    let missing = s.set_flow_block("nope", a.id, true).await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound(_))),
+        "{missing:?}"
+    );
+    let missing = s.set_flow_member("nope", a.id, true).await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound(_))),
+        "{missing:?}"
+    );
 }

@@ -1,11 +1,11 @@
-//! Organization admins' changes to membership on PostgreSQL. Each runs in a transaction that
+//! Changes to membership on PostgreSQL: organization admins' (each in a transaction that
 //! first locks the organization's row, so that admin changes of one organization run one at a
-//! time on every node and the last-admin check holds until the commit.
+//! time on every node and the last-admin check holds until the commit), and flow blocks.
 
 use tokio_postgres::Transaction;
 
 use super::flows::org_membership;
-use super::PgStore;
+use super::{constraint, PgStore};
 use crate::store::*;
 
 /// Locks the organization (`None` when there is none) and reads `user_id`'s membership and
@@ -81,4 +81,36 @@ pub(super) async fn remove_org_member(
     .await?;
     tx.commit().await?;
     Ok(MemberChange::Done)
+}
+
+pub(super) async fn set_flow_block(
+    store: &PgStore,
+    flow_id: &str,
+    user_id: i64,
+    blocked: bool,
+) -> StoreResult<()> {
+    let mut client = store.client().await?;
+    let tx = client.transaction().await?;
+    if blocked {
+        tx.execute(
+            "INSERT INTO flow_blocks (flow_id, user_id, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (flow_id, user_id) DO NOTHING",
+            &[&flow_id, &user_id, &now_millis()],
+        )
+        .await
+        .map_err(|e| constraint(e, "block", "flow or user"))?;
+        tx.execute(
+            "DELETE FROM flow_memberships WHERE flow_id = $1 AND user_id = $2",
+            &[&flow_id, &user_id],
+        )
+        .await?;
+    } else {
+        tx.execute(
+            "DELETE FROM flow_blocks WHERE flow_id = $1 AND user_id = $2",
+            &[&flow_id, &user_id],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

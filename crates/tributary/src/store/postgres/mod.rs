@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_files.sql")),
     (6, include_str!("migrations/0006_action_attempts.sql")),
     (8, include_str!("migrations/0008_password_grant.sql")),
+    (11, include_str!("migrations/0011_flow_blocks.sql")),
 ];
 
 /// Any fixed number works; it only has to be the same on every node.

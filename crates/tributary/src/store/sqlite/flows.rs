@@ -50,6 +50,12 @@ impl FlowStore for SqliteStore {
             .write(move |c| memberships::remove_org_member(c, org_id, user_id))
             .await
     }
+    async fn set_flow_block(&self, flow_id: &str, user_id: i64, blocked: bool) -> StoreResult<()> {
+        let flow_id = flow_id.to_owned();
+        self.writer
+            .write(move |c| memberships::set_flow_block(c, &flow_id, user_id, blocked))
+            .await
+    }
     async fn create_flow(&self, flow: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord> {
         self.writer
             .write(move |c| create_flow(c, flow, creator))
@@ -297,13 +303,19 @@ pub(super) fn set_flow_member(
     user_id: i64,
     open: bool,
 ) -> StoreResult<()> {
-    c.execute(
-        "INSERT INTO flow_memberships (flow_id, user_id, open, created_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (flow_id, user_id) DO UPDATE SET open = excluded.open",
-        params![flow_id, user_id, open, now_millis()],
-    )
-    .map_err(|e| constraint(e, "membership", "flow or user"))?;
-    Ok(())
+    let n = c
+        .execute(
+            "INSERT INTO flow_memberships (flow_id, user_id, open, created_at)
+             SELECT ?1, ?2, ?3, ?4
+              WHERE NOT EXISTS (SELECT 1 FROM flow_blocks WHERE flow_id = ?1 AND user_id = ?2)
+             ON CONFLICT (flow_id, user_id) DO UPDATE SET open = excluded.open",
+            params![flow_id, user_id, open, now_millis()],
+        )
+        .map_err(|e| constraint(e, "membership", "flow or user"))?;
+    match n {
+        0 => Err(StoreError::Forbidden("This user is blocked from the flow")),
+        _ => Ok(()),
+    }
 }
 
 pub(super) fn update_flow(

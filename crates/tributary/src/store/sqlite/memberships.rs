@@ -1,9 +1,10 @@
-//! Organization admins' changes to membership on SQLite. The one writer thread runs each job
-//! alone, so the last-admin check and the write that follows it cannot interleave with
-//! another change.
+//! Changes to membership on SQLite: organization admins' and flow blocks. The one writer
+//! thread runs each job alone, so the last-admin check and the write that follows it cannot
+//! interleave with another change.
 
 use rusqlite::{params, Connection};
 
+use super::constraint;
 use super::flows::org_membership;
 use crate::store::*;
 
@@ -56,4 +57,30 @@ pub(super) fn remove_org_member(
         [org_id, user_id],
     )?;
     Ok(MemberChange::Done)
+}
+
+pub(super) fn set_flow_block(
+    c: &Connection,
+    flow_id: &str,
+    user_id: i64,
+    blocked: bool,
+) -> StoreResult<()> {
+    if blocked {
+        c.execute(
+            "INSERT INTO flow_blocks (flow_id, user_id, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (flow_id, user_id) DO NOTHING",
+            params![flow_id, user_id, now_millis()],
+        )
+        .map_err(|e| constraint(e, "block", "flow or user"))?;
+        c.execute(
+            "DELETE FROM flow_memberships WHERE flow_id = ?1 AND user_id = ?2",
+            params![flow_id, user_id],
+        )?;
+    } else {
+        c.execute(
+            "DELETE FROM flow_blocks WHERE flow_id = ?1 AND user_id = ?2",
+            params![flow_id, user_id],
+        )?;
+    }
+    Ok(())
 }
