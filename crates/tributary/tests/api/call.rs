@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::Value;
 use tributary::auth::Scopes;
 
-use crate::helpers::{TestApp, TestUser};
+use crate::helpers::{Settings, TestApp, TestUser};
 use crate::oauth::{register, CALLBACK};
 use crate::stream_reader::StreamReader;
 
@@ -72,4 +72,12 @@ pub(crate) async fn stream_end(stream: &mut StreamReader) -> Value {
     })
     .await
     .expect("the stream ends within a few keep-alives")
+}
+
+/// A server whose stream sweeper runs every 200 ms, so that a removal ends streams quickly.
+pub(crate) fn fast_sweeps() -> Settings {
+    Settings {
+        keepalive: Duration::from_millis(200),
+        ..Settings::default()
+    }
 }

@@ -2,17 +2,15 @@
 //! `disabled` (flowdock/api-docs docs/users.md). A block removes the member, ends its
 //! streams, and keeps it out (joining, being added) until it is lifted.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 use tributary::auth::Scopes;
 use tributary_types::AccessMode;
 
 use crate::backend_tests;
-use crate::call::{call, scoped, steps, stream_end};
+use crate::call::{call, fast_sweeps, scoped, steps, stream_end};
 use crate::flow_members::team;
-use crate::helpers::{Backend, Settings, TestApp};
+use crate::helpers::{Backend, TestApp};
 use crate::stream_reader::StreamReader;
 
 backend_tests!(
@@ -29,11 +27,7 @@ fn block(disabled: bool) -> Option<Value> {
 }
 
 async fn a_block_removes_a_member_and_keeps_it_out_until_lifted(b: Backend) {
-    let settings = Settings {
-        keepalive: Duration::from_millis(200),
-        ..Settings::default()
-    };
-    let t = team(TestApp::spawn_tuned(b, settings).await).await;
+    let t = team(TestApp::spawn_tuned(b, fast_sweeps()).await).await;
     let (app, ann, bob) = (&t.app, t.ann.token.as_str(), &t.bob);
     let org = app.store.org_by_name("acme").await.unwrap().unwrap();
     let lobby = app

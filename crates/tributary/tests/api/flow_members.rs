@@ -2,16 +2,14 @@
 //! a user to flow"), and `PUT /flows/:org/:flow` refusing before it writes. A removed member's
 //! streams end and its next request is a non-member's.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 use tributary::auth::Scopes;
 use tributary_types::AccessMode;
 
 use crate::backend_tests;
-use crate::call::{call, scoped, steps, stream_end};
-use crate::helpers::{Backend, Settings, TestApp, TestUser};
+use crate::call::{call, fast_sweeps, scoped, steps, stream_end};
+use crate::helpers::{Backend, TestApp, TestUser};
 use crate::stream_reader::StreamReader;
 
 backend_tests!(
@@ -188,11 +186,7 @@ async fn only_those_who_run_a_flow_manage_its_members(b: Backend) {
 }
 
 async fn removing_a_member_ends_its_streams_and_its_access(b: Backend) {
-    let settings = Settings {
-        keepalive: Duration::from_millis(200),
-        ..Settings::default()
-    };
-    let t = team(TestApp::spawn_tuned(b, settings).await).await;
+    let t = team(TestApp::spawn_tuned(b, fast_sweeps()).await).await;
     let (app, bob, ann) = (&t.app, &t.bob, t.ann.token.as_str());
     let mut stream = StreamReader::open(app, bob, "/stream/flows/acme/main", &[]).await;
     let path = member("main", bob.id);

@@ -2,16 +2,14 @@
 //! admins make and unmake admins and remove users; removing a user takes it out of the
 //! organization's flows and ends its streams; the last admin stays.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 use tributary::auth::Scopes;
 use tributary_types::AccessMode;
 
 use crate::backend_tests;
-use crate::call::{call, scoped, steps, stream_end};
-use crate::helpers::{Backend, Settings, TestApp, TestUser};
+use crate::call::{call, fast_sweeps, scoped, steps, stream_end};
+use crate::helpers::{Backend, TestApp, TestUser};
 use crate::stream_reader::StreamReader;
 
 backend_tests!(
@@ -185,11 +183,7 @@ async fn two_admins_demoting_each_other_leave_one(b: Backend) {
 }
 
 async fn removing_a_user_takes_it_out_of_the_organizations_flows(b: Backend) {
-    let settings = Settings {
-        keepalive: Duration::from_millis(200),
-        ..Settings::default()
-    };
-    let a = acme(TestApp::spawn_tuned(b, settings).await).await;
+    let a = acme(TestApp::spawn_tuned(b, fast_sweeps()).await).await;
     let app = &a.app;
     let org = app.store.org_by_name("acme").await.unwrap().unwrap();
     let main = app
