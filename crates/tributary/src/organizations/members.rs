@@ -46,12 +46,12 @@ pub async fn caller_org(store: &DynStore, user_id: i64, org: &str) -> ApiResult<
 
 async fn member(store: &DynStore, org: &OrgRecord, id: &str) -> ApiResult<OrgMember> {
     let id = id.parse::<i64>().map_err(|_| user_not_found())?;
-    store
-        .org_members(org.id)
+    let admin = store
+        .org_membership(org.id, id)
         .await?
-        .into_iter()
-        .find(|m| m.user.id == id)
-        .ok_or_else(user_not_found)
+        .ok_or_else(user_not_found)?;
+    let user = store.user_by_id(id).await?.ok_or_else(user_not_found)?;
+    Ok(OrgMember { user, admin })
 }
 
 fn require_admin(admin: bool) -> ApiResult<()> {

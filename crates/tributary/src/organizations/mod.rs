@@ -104,13 +104,7 @@ pub async fn add_user(
 
 /// The organization, if the caller belongs to it; 404 otherwise, so that names do not leak.
 async fn member_org(state: &AppState, principal: &Principal, org: &str) -> ApiResult<OrgRecord> {
-    let not_found = || ApiError::NotFound("Organization not found".into());
-    let record = state.store.org_by_name(org).await?.ok_or_else(not_found)?;
-    state
-        .store
-        .org_membership(record.id, principal.user.id)
-        .await?
-        .ok_or_else(not_found)?;
+    let (record, _) = members::caller_org(&state.store, principal.user.id, org).await?;
     Ok(record)
 }
 
