@@ -6,6 +6,7 @@ use axum::Json;
 use serde::Deserialize;
 use tributary_types::{AccessMode, Flow, UpdateFlow, User};
 
+use super::members::Target;
 use super::view;
 use crate::auth::{Principal, Scopes};
 use crate::error::{ApiError, ApiResult};
@@ -128,24 +129,8 @@ pub async fn create_flow(
     Path(org): Path<String>,
     Input(params): Input<CreateParams>,
 ) -> ApiResult<(StatusCode, Json<Flow>)> {
-    // flowdock/api-docs docs/authentication.md: `manage` is "Manage flows, organizations and their users".
-    principal.require(Scopes::MANAGE, "manage")?;
-    let not_found = || ApiError::NotFound("Organization not found".into());
-    let org_record = state.store.org_by_name(&org).await?.ok_or_else(not_found)?;
-    state
-        .store
-        .org_membership(org_record.id, principal.user.id)
-        .await?
-        .ok_or_else(not_found)?;
     let mode = params.access_mode.unwrap_or(AccessMode::Invitation);
-    let flow = super::create_flow(
-        &state.store,
-        &org,
-        &params.name,
-        mode,
-        Some(principal.user.id),
-    )
-    .await?;
+    let flow = super::create_flow_as(&state.store, &principal, &org, &params.name, mode).await?;
     let f = FlowForUser {
         flow,
         membership: Some(crate::store::FlowMembership { open: true }),
@@ -202,4 +187,61 @@ pub async fn list_flow_users(
             .map(|u| crate::users::view(&state.urls, u))
             .collect(),
     ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AddUserParams {
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    email: Option<String>,
+}
+
+/// POST /flows/:org/:flow/users
+pub async fn add_flow_user(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((org, flow)): Path<(String, String)>,
+    Input(p): Input<AddUserParams>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let target = match (p.id, p.email) {
+        (Some(id), _) => Some(Target::Id(id)),
+        (None, Some(email)) => Some(Target::Email(email)),
+        (None, None) => None,
+    };
+    super::members::add_member(&state.store, &principal, &org, &flow, target).await?;
+    // docs/users.md answers `200 {}`.
+    Ok(Json(serde_json::json!({})))
+}
+
+/// DELETE /flows/:org/:flow/users/:id
+pub async fn remove_flow_user(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((org, flow, id)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    super::members::remove_member(&state.store, &principal, &org, &flow, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BlockParams {
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    disabled: Option<bool>,
+}
+
+/// PUT /flows/:org/:flow/users/:id
+pub async fn block_flow_user(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((org, flow, id)): Path<(String, String, String)>,
+    Input(p): Input<BlockParams>,
+) -> ApiResult<Json<serde_json::Value>> {
+    principal.require(Scopes::MANAGE, "manage")?;
+    let disabled = p
+        .disabled
+        .ok_or_else(|| ApiError::field("disabled", "is required"))?;
+    super::members::block_member(&state.store, &principal, &org, &flow, &id, disabled).await?;
+    // docs/users.md answers `200 {}`.
+    Ok(Json(serde_json::json!({})))
 }

@@ -1,6 +1,7 @@
 //! Flows: who may see them, creating and changing them, and their JSON view.
 
 pub mod handlers;
+pub mod members;
 pub mod view;
 
 use tributary_types::{AccessMode, UpdateFlow};
@@ -11,7 +12,7 @@ use crate::names::{parameterize, RESERVED};
 use crate::secrets;
 use crate::state::AppState;
 use crate::store::{DynStore, FlowChanges, FlowForUser, FlowRecord, NewFlow, StoreError};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 /// `/flows`: listing, finding, creating, showing and changing flows, and a flow's users.
@@ -25,7 +26,14 @@ pub fn routes() -> Router<AppState> {
             "/flows/{org}/{flow}",
             get(handlers::show_flow).put(handlers::update_flow),
         )
-        .route("/flows/{org}/{flow}/users", get(handlers::list_flow_users))
+        .route(
+            "/flows/{org}/{flow}/users",
+            get(handlers::list_flow_users).post(handlers::add_flow_user),
+        )
+        .route(
+            "/flows/{org}/{flow}/users/{id}",
+            put(handlers::block_flow_user).delete(handlers::remove_flow_user),
+        )
 }
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -166,9 +174,30 @@ pub async fn create_flow(
     Err(ApiError::Conflict("Too many flows share this name".into()))
 }
 
-/// Applies `PUT /flows/:org/:flow`. Members may rename the flow and change its access mode;
-/// only organization admins may disable (archive) it; anyone who can see an organization flow
-/// may join it by setting `open`.
+/// `POST /flows/:org` for `principal`: any member of the organization may create a flow in
+/// it, and joins it. An organization the caller is not in does not exist for it.
+pub async fn create_flow_as(
+    store: &DynStore,
+    principal: &Principal,
+    org: &str,
+    name: &str,
+    access_mode: AccessMode,
+) -> ApiResult<FlowRecord> {
+    // flowdock/api-docs docs/authentication.md: `manage` is "Manage flows, organizations and their users".
+    principal.require(Scopes::MANAGE, "manage")?;
+    let not_found = || ApiError::NotFound("Organization not found".into());
+    let record = store.org_by_name(org).await?.ok_or_else(not_found)?;
+    store
+        .org_membership(record.id, principal.user.id)
+        .await?
+        .ok_or_else(not_found)?;
+    create_flow(store, org, name, access_mode, Some(principal.user.id)).await
+}
+
+/// Applies `PUT /flows/:org/:flow`. Anyone who can see an organization flow may join it by
+/// setting `open`, and members open and close their own tab with it. Members and the
+/// organization's admins may rename the flow and change its access mode; only organization
+/// admins may disable (archive) it or enable it again.
 /// The scopes a change needs: opening, closing or joining the flow is using it (`flow`);
 /// renaming it, changing its access mode or disabling it is managing it (`manage`).
 pub fn may_update(principal: &Principal, input: &UpdateFlow) -> ApiResult<()> {
@@ -190,9 +219,25 @@ pub async fn update_flow(
 ) -> ApiResult<FlowForUser> {
     may_update(principal, &input)?;
     let user_id = principal.user.id;
-    let mut membership = current.membership;
     let name = input.name.as_deref().map(validate_name).transpose()?;
     let wants_metadata = name.is_some() || input.access_mode.is_some() || input.disabled.is_some();
+    // Every check comes before the first write, so a refused change leaves nothing behind
+    // (not even the join that `open: true` would have made).
+    if wants_metadata {
+        let admin = store.org_membership(current.flow.org.id, user_id).await? == Some(true);
+        if input.disabled.is_some() && !admin {
+            return Err(ApiError::Forbidden(
+                "Only organization admins can disable or enable a flow".into(),
+            ));
+        }
+        let member = current.membership.is_some() || input.open == Some(true);
+        if !member && !admin {
+            return Err(ApiError::Forbidden(
+                "Join the flow before changing it".into(),
+            ));
+        }
+    }
+    let mut membership = current.membership;
     if let Some(open) = input.open {
         if membership.is_some() || open {
             store
@@ -200,18 +245,6 @@ pub async fn update_flow(
                 .await?;
             membership = Some(crate::store::FlowMembership { open });
         }
-    }
-    if wants_metadata && membership.is_none() {
-        return Err(ApiError::Forbidden(
-            "Join the flow before changing it".into(),
-        ));
-    }
-    if input.disabled.is_some()
-        && store.org_membership(current.flow.org.id, user_id).await? != Some(true)
-    {
-        return Err(ApiError::Forbidden(
-            "Only organization admins can disable or enable a flow".into(),
-        ));
     }
     let flow = if wants_metadata {
         let changes = FlowChanges {

@@ -11,6 +11,8 @@ pub trait AccountStore: Send + Sync {
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
     async fn user_by_api_token_hash(&self, hash: &str) -> StoreResult<Option<UserRecord>>;
     async fn set_api_token_hash(&self, user_id: i64, hash: &str) -> StoreResult<()>;
+    /// Changes the given fields of the user's profile; `Conflict` when the email is taken.
+    async fn update_user(&self, user_id: i64, changes: UserChanges) -> StoreResult<UserRecord>;
     /// Users who share a flow with `user_id`, plus every user of the organizations it
     /// administers (flowdock/api-docs docs/users.md, "List all users"). Ordered by id.
     async fn users_visible_to(&self, user_id: i64) -> StoreResult<Vec<UserRecord>>;
@@ -55,4 +57,14 @@ pub struct NewUser {
     pub website: Option<String>,
     pub password_hash: Option<String>,
     pub api_token_hash: String,
+}
+
+/// A profile change: `None` leaves a field as it is. `website: Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub nick: Option<String>,
+    pub avatar: Option<String>,
+    pub website: Option<Option<String>>,
 }

@@ -16,6 +16,18 @@ pub trait FlowStore: Send + Sync {
     async fn org_membership(&self, org_id: i64, user_id: i64) -> StoreResult<Option<bool>>;
     async fn orgs_of_user(&self, user_id: i64) -> StoreResult<Vec<OrgRecord>>;
     async fn org_members(&self, org_id: i64) -> StoreResult<Vec<OrgMember>>;
+    /// Sets a member's admin flag. Checked and written in one transaction that serialises
+    /// with every other admin change of the organization, so that two admins demoting each
+    /// other at once cannot leave it without one.
+    async fn set_org_admin(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        admin: bool,
+    ) -> StoreResult<MemberChange>;
+    /// Takes the user out of the organization and out of every flow of it, in one
+    /// transaction; the last admin stays, as in [`FlowStore::set_org_admin`].
+    async fn remove_org_member(&self, org_id: i64, user_id: i64) -> StoreResult<MemberChange>;
 
     // Flows
     /// Creates the flow; `creator`, when given, becomes its first member.
@@ -34,8 +46,11 @@ pub trait FlowStore: Send + Sync {
         flow_id: &str,
         user_id: i64,
     ) -> StoreResult<Option<FlowMembership>>;
-    /// Joins the user to the flow (or updates `open` when already a member).
+    /// Joins the user to the flow (or updates `open` when already a member); `Forbidden`
+    /// when the user is blocked from it, checked in the same statement as the insert.
     async fn set_flow_member(&self, flow_id: &str, user_id: i64, open: bool) -> StoreResult<()>;
+    /// Blocks the user from the flow, which also takes it out of the flow, or lifts the block.
+    async fn set_flow_block(&self, flow_id: &str, user_id: i64, blocked: bool) -> StoreResult<()>;
     async fn update_flow(&self, flow_id: &str, changes: FlowChanges) -> StoreResult<FlowRecord>;
     async fn flow_members(&self, flow_id: &str) -> StoreResult<Vec<UserRecord>>;
 }
@@ -56,6 +71,15 @@ pub struct NewOrg {
     pub name: String,
     pub parameterized_name: String,
     pub user_limit: i64,
+}
+
+/// What became of a change to an organization's membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberChange {
+    Done,
+    NotMember,
+    /// Refused: the organization would be left without an admin.
+    LastAdmin,
 }
 
 #[derive(Debug, Clone, PartialEq)]

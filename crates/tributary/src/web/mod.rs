@@ -1,7 +1,8 @@
 //! The server-rendered pages: login, developer applications and their tools, the OAuth
 //! consent page, authorized applications, the published-apps directory and the admin page,
 //! and the application itself under `/app/`: flows with the chat beside the team inbox
-//! (`flow_page`), the thread view, Inbox Settings, "Invite people" (`flow_invitations`) and the
+//! (`flow_page`), the thread view, Inbox Settings, "Invite people" (`flow_invitations`), a
+//! flow's settings and members (`flow_settings`), an organization's page (`org_page`) and the
 //! account page; and the landing page of invitation and join links, with sign-up (`join_page`).
 //!
 //! Pages answer HTML (askama templates under `templates/`) with a strict Content Security
@@ -21,10 +22,13 @@ pub mod error;
 pub mod files;
 pub mod flow_invitations;
 pub mod flow_page;
+pub mod flow_settings;
 pub mod frame;
 pub mod inbox_settings;
 pub mod join_page;
 pub mod login;
+pub mod manage;
+pub mod org_page;
 pub mod shell;
 pub mod text;
 pub mod thread_card;
@@ -189,7 +193,30 @@ fn app_routes() -> Router<AppState> {
             "/invitations/{key}",
             get(join_page::show_join_link).post(join_page::accept_join_link),
         )
+        .route(
+            "/app/{org}/{flow}/settings",
+            get(flow_settings::show_flow_settings).post(flow_settings::update_flow_settings),
+        )
+        .route(
+            "/app/{org}/{flow}/members",
+            post(flow_settings::add_flow_member),
+        )
+        .route(
+            "/app/{org}/{flow}/members/{id}/remove",
+            post(flow_settings::remove_flow_member),
+        )
+        .route("/manage/{org}", get(org_page::show_org))
+        .route("/manage/{org}/flows", post(org_page::create_org_flow))
+        .route(
+            "/manage/{org}/users/{id}/admin",
+            post(org_page::set_org_admin),
+        )
+        .route(
+            "/manage/{org}/users/{id}/remove",
+            post(org_page::remove_org_user),
+        )
         .route("/account", get(account::show_account))
+        .route("/account/profile", post(account::update_account_profile))
         .route("/account/api_token", post(account::regenerate_api_token))
         .route("/avatars/{id}", get(avatars::show_avatar))
 }

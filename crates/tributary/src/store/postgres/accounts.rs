@@ -33,6 +33,9 @@ impl AccountStore for PgStore {
     async fn set_api_token_hash(&self, user_id: i64, hash: &str) -> StoreResult<()> {
         set_api_token_hash(&**self.client().await?, user_id, hash).await
     }
+    async fn update_user(&self, user_id: i64, changes: UserChanges) -> StoreResult<UserRecord> {
+        update_user(&**self.client().await?, user_id, changes).await
+    }
     async fn users_visible_to(&self, user_id: i64) -> StoreResult<Vec<UserRecord>> {
         users_visible_to(&**self.client().await?, user_id).await
     }
@@ -89,6 +92,33 @@ pub(super) async fn create_user(c: &impl GenericClient, u: NewUser) -> StoreResu
         .map_err(|e| constraint(e, "email", "user"))?;
     let id: i64 = row.get(0);
     user_where(c, "u.id = $1", &id)
+        .await?
+        .ok_or(StoreError::NotFound("user"))
+}
+
+pub(super) async fn update_user(
+    c: &impl GenericClient,
+    user_id: i64,
+    ch: UserChanges,
+) -> StoreResult<UserRecord> {
+    let clears = ch.website.is_some();
+    let website = ch.website.flatten();
+    let n = c
+        .execute(
+            "UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name),
+                    nick = COALESCE($4, nick), avatar = COALESCE($5, avatar),
+                    website = CASE WHEN $6 THEN $7 ELSE website END
+              WHERE id = $1",
+            &[
+                &user_id, &ch.email, &ch.name, &ch.nick, &ch.avatar, &clears, &website,
+            ],
+        )
+        .await
+        .map_err(|e| constraint(e, "email", "user"))?;
+    if n == 0 {
+        return Err(StoreError::NotFound("user"));
+    }
+    user_where(c, "u.id = $1", &user_id)
         .await?
         .ok_or(StoreError::NotFound("user"))
 }

@@ -34,6 +34,20 @@ impl FlowStore for PgStore {
     async fn org_members(&self, org_id: i64) -> StoreResult<Vec<OrgMember>> {
         org_members(&**self.client().await?, org_id).await
     }
+    async fn set_org_admin(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        admin: bool,
+    ) -> StoreResult<MemberChange> {
+        super::memberships::set_org_admin(self, org_id, user_id, admin).await
+    }
+    async fn remove_org_member(&self, org_id: i64, user_id: i64) -> StoreResult<MemberChange> {
+        super::memberships::remove_org_member(self, org_id, user_id).await
+    }
+    async fn set_flow_block(&self, flow_id: &str, user_id: i64, blocked: bool) -> StoreResult<()> {
+        super::memberships::set_flow_block(self, flow_id, user_id, blocked).await
+    }
     async fn create_flow(&self, flow: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
@@ -294,14 +308,21 @@ pub(super) async fn set_flow_member(
     user_id: i64,
     open: bool,
 ) -> StoreResult<()> {
-    c.execute(
-        "INSERT INTO flow_memberships (flow_id, user_id, open, created_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (flow_id, user_id) DO UPDATE SET open = excluded.open",
-        &[&flow_id, &user_id, &open, &now_millis()],
-    )
-    .await
-    .map_err(|e| constraint(e, "membership", "flow or user"))?;
-    Ok(())
+    // The block check is part of the insert, so no join slips in beside a block.
+    let n = c
+        .execute(
+            "INSERT INTO flow_memberships (flow_id, user_id, open, created_at)
+             SELECT $1::text, $2::bigint, $3::boolean, $4::bigint
+              WHERE NOT EXISTS (SELECT 1 FROM flow_blocks WHERE flow_id = $1 AND user_id = $2)
+             ON CONFLICT (flow_id, user_id) DO UPDATE SET open = excluded.open",
+            &[&flow_id, &user_id, &open, &now_millis()],
+        )
+        .await
+        .map_err(|e| constraint(e, "membership", "flow or user"))?;
+    match n {
+        0 => Err(StoreError::Forbidden("This user is blocked from the flow")),
+        _ => Ok(()),
+    }
 }
 
 pub(super) async fn update_flow(

@@ -12,6 +12,7 @@ mod files;
 mod flows;
 mod integrations;
 mod invitations;
+mod memberships;
 mod message_queries;
 mod message_rows;
 mod messages;
@@ -35,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("migrations/0006_action_attempts.sql")),
     (8, include_str!("migrations/0008_password_grant.sql")),
     (10, include_str!("migrations/0010_invitations.sql")),
+    (11, include_str!("migrations/0011_flow_blocks.sql")),
     (
         12,
         include_str!("migrations/0012_thread_application_name.sql"),

@@ -34,6 +34,11 @@ impl AccountStore for SqliteStore {
             .write(move |c| set_api_token_hash(c, user_id, &hash))
             .await
     }
+    async fn update_user(&self, user_id: i64, changes: UserChanges) -> StoreResult<UserRecord> {
+        self.writer
+            .write(move |c| update_user(c, user_id, changes))
+            .await
+    }
     async fn users_visible_to(&self, user_id: i64) -> StoreResult<Vec<UserRecord>> {
         self.readers
             .read(move |c| users_visible_to(c, user_id))
@@ -126,6 +131,34 @@ pub(super) fn set_api_token_hash(c: &Connection, user_id: i64, hash: &str) -> St
         return Err(StoreError::NotFound("user"));
     }
     Ok(())
+}
+
+pub(super) fn update_user(
+    c: &Connection,
+    user_id: i64,
+    ch: UserChanges,
+) -> StoreResult<UserRecord> {
+    let n = c
+        .execute(
+            "UPDATE users SET email = COALESCE(?2, email), name = COALESCE(?3, name),
+                    nick = COALESCE(?4, nick), avatar = COALESCE(?5, avatar),
+                    website = CASE WHEN ?6 THEN ?7 ELSE website END
+              WHERE id = ?1",
+            params![
+                user_id,
+                ch.email,
+                ch.name,
+                ch.nick,
+                ch.avatar,
+                ch.website.is_some(),
+                ch.website.flatten()
+            ],
+        )
+        .map_err(|e| constraint(e, "email", "user"))?;
+    if n == 0 {
+        return Err(StoreError::NotFound("user"));
+    }
+    user_where(c, "u.id = ?1", user_id)?.ok_or(StoreError::NotFound("user"))
 }
 
 pub(super) fn users_visible_to(c: &Connection, user_id: i64) -> StoreResult<Vec<UserRecord>> {

@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 use tributary_types::AccessMode;
 
 use super::accounts::{user_row, USER_COLS};
-use super::{constraint, SqliteStore};
+use super::{constraint, memberships, SqliteStore};
 use crate::store::*;
 
 #[async_trait]
@@ -34,6 +34,27 @@ impl FlowStore for SqliteStore {
     }
     async fn org_members(&self, org_id: i64) -> StoreResult<Vec<OrgMember>> {
         self.readers.read(move |c| org_members(c, org_id)).await
+    }
+    async fn set_org_admin(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        admin: bool,
+    ) -> StoreResult<MemberChange> {
+        self.writer
+            .write(move |c| memberships::set_org_admin(c, org_id, user_id, admin))
+            .await
+    }
+    async fn remove_org_member(&self, org_id: i64, user_id: i64) -> StoreResult<MemberChange> {
+        self.writer
+            .write(move |c| memberships::remove_org_member(c, org_id, user_id))
+            .await
+    }
+    async fn set_flow_block(&self, flow_id: &str, user_id: i64, blocked: bool) -> StoreResult<()> {
+        let flow_id = flow_id.to_owned();
+        self.writer
+            .write(move |c| memberships::set_flow_block(c, &flow_id, user_id, blocked))
+            .await
     }
     async fn create_flow(&self, flow: NewFlow, creator: Option<i64>) -> StoreResult<FlowRecord> {
         self.writer
@@ -282,13 +303,19 @@ pub(super) fn set_flow_member(
     user_id: i64,
     open: bool,
 ) -> StoreResult<()> {
-    c.execute(
-        "INSERT INTO flow_memberships (flow_id, user_id, open, created_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (flow_id, user_id) DO UPDATE SET open = excluded.open",
-        params![flow_id, user_id, open, now_millis()],
-    )
-    .map_err(|e| constraint(e, "membership", "flow or user"))?;
-    Ok(())
+    let n = c
+        .execute(
+            "INSERT INTO flow_memberships (flow_id, user_id, open, created_at)
+             SELECT ?1, ?2, ?3, ?4
+              WHERE NOT EXISTS (SELECT 1 FROM flow_blocks WHERE flow_id = ?1 AND user_id = ?2)
+             ON CONFLICT (flow_id, user_id) DO UPDATE SET open = excluded.open",
+            params![flow_id, user_id, open, now_millis()],
+        )
+        .map_err(|e| constraint(e, "membership", "flow or user"))?;
+    match n {
+        0 => Err(StoreError::Forbidden("This user is blocked from the flow")),
+        _ => Ok(()),
+    }
 }
 
 pub(super) fn update_flow(

@@ -12,6 +12,7 @@ mod files;
 mod flows;
 mod integrations;
 mod invitations;
+mod memberships;
 mod message_queries;
 mod message_rows;
 mod messages;

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("migrations/0007_search_file.sql")),
     (8, include_str!("migrations/0008_password_grant.sql")),
     (10, include_str!("migrations/0010_invitations.sql")),
+    (11, include_str!("migrations/0011_flow_blocks.sql")),
     (
         12,
         include_str!("migrations/0012_thread_application_name.sql"),

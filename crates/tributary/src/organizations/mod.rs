@@ -12,12 +12,20 @@ use crate::store::{DynStore, NewOrg, OrgMember, OrgRecord};
 use axum::routing::get;
 use axum::Router;
 
+pub mod members;
+
 /// `/organizations`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/organizations", get(list_organizations))
         .route("/organizations/{org}", get(show_organization))
         .route("/organizations/{org}/users", get(list_organization_users))
+        .route(
+            "/organizations/{org}/users/{id}",
+            get(members::show_org_user)
+                .put(members::update_org_user)
+                .delete(members::remove_org_user),
+        )
 }
 
 pub fn view(urls: &Urls, o: &OrgRecord, members: Option<&[OrgMember]>) -> Organization {
@@ -96,13 +104,7 @@ pub async fn add_user(
 
 /// The organization, if the caller belongs to it; 404 otherwise, so that names do not leak.
 async fn member_org(state: &AppState, principal: &Principal, org: &str) -> ApiResult<OrgRecord> {
-    let not_found = || ApiError::NotFound("Organization not found".into());
-    let record = state.store.org_by_name(org).await?.ok_or_else(not_found)?;
-    state
-        .store
-        .org_membership(record.id, principal.user.id)
-        .await?
-        .ok_or_else(not_found)?;
+    let (record, _) = members::caller_org(&state.store, principal.user.id, org).await?;
     Ok(record)
 }
 
@@ -145,10 +147,7 @@ pub async fn list_organization_users(
     Ok(Json(
         members
             .iter()
-            .map(|m| User {
-                admin: Some(m.admin),
-                ..crate::users::view(&state.urls, &m.user)
-            })
+            .map(|m| members::view(&state.urls, m))
             .collect(),
     ))
 }

@@ -12,12 +12,20 @@ use crate::store::{DynStore, NewUser, UserRecord};
 use axum::routing::get;
 use axum::Router;
 
+pub mod profile;
+
 /// `/user` and `/users`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/user", get(show_current_user))
+        .route(
+            "/user",
+            get(show_current_user).put(profile::update_current_user),
+        )
         .route("/users", get(list_users))
-        .route("/users/{id}", get(show_user))
+        .route(
+            "/users/{id}",
+            get(show_user).put(profile::update_user_by_id),
+        )
 }
 
 pub fn view(urls: &Urls, u: &UserRecord) -> User {
@@ -52,19 +60,9 @@ pub struct CreateUser {
 pub async fn create_user(store: &DynStore, input: CreateUser) -> ApiResult<(UserRecord, String)> {
     let mut errors = crate::error::FieldErrors::new();
     let email = input.email.trim().to_owned();
-    if !looks_like_email(&email) {
-        err(&mut errors, "email", "must be an email address");
-    }
-    if input.name.trim().is_empty() {
-        err(&mut errors, "name", "is required");
-    }
-    if input.nick.trim().is_empty() || input.nick.contains(char::is_whitespace) {
-        err(
-            &mut errors,
-            "nick",
-            "is required and may not contain spaces",
-        );
-    }
+    check_email(&mut errors, &email);
+    check_name(&mut errors, &input.name);
+    check_nick(&mut errors, &input.nick);
     if matches!(&input.password, Some(p) if p.len() < 8) {
         err(&mut errors, "password", "must be at least 8 characters");
     }
@@ -93,6 +91,42 @@ pub async fn create_user(store: &DynStore, input: CreateUser) -> ApiResult<(User
         })
         .await?;
     Ok((user, token))
+}
+
+/// The longest name, nick and email an account may have, in characters.
+const MAX_NAME: usize = 100;
+const MAX_NICK: usize = 50;
+const MAX_EMAIL: usize = 254;
+
+fn check_email(errors: &mut crate::error::FieldErrors, email: &str) {
+    if !looks_like_email(email) || email.chars().count() > MAX_EMAIL {
+        err(errors, "email", "must be an email address");
+    }
+}
+
+fn check_name(errors: &mut crate::error::FieldErrors, name: &str) {
+    if name.trim().is_empty() {
+        err(errors, "name", "is required");
+    } else if name.trim().chars().count() > MAX_NAME {
+        err(
+            errors,
+            "name",
+            format!("is too long (the limit is {MAX_NAME} characters)"),
+        );
+    }
+}
+
+fn check_nick(errors: &mut crate::error::FieldErrors, nick: &str) {
+    let nick = nick.trim();
+    if nick.is_empty() || nick.contains(char::is_whitespace) {
+        err(errors, "nick", "is required and may not contain spaces");
+    } else if nick.chars().count() > MAX_NICK {
+        err(
+            errors,
+            "nick",
+            format!("is too long (the limit is {MAX_NICK} characters)"),
+        );
+    }
 }
 
 fn looks_like_email(s: &str) -> bool {
