@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 mod integrations;
+mod private;
 pub use integrations::*;
+pub use private::*;
 
 /// A user as `GET /users` and `GET /flows/:org/:flow/users` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

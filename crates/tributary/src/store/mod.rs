@@ -24,6 +24,7 @@ pub mod message_json;
 pub mod messages;
 pub mod oauth;
 pub mod postgres;
+pub mod private;
 pub mod sqlite;
 pub mod threads;
 
@@ -43,6 +44,7 @@ pub use integrations::*;
 pub use message_json::*;
 pub use messages::*;
 pub use oauth::*;
+pub use private::*;
 pub use threads::*;
 
 /// Everything the server keeps, as one trait object ([`DynStore`]).
@@ -54,6 +56,7 @@ pub trait Store:
     + OAuthStore
     + FileStore
     + AccessStore
+    + PrivateStore
     + Send
     + Sync
     + 'static

@@ -27,7 +27,7 @@ pub struct StreamParams {
     /// `true` or `idle`: presence is not tracked, so any value is accepted.
     #[serde(default, deserialize_with = "lenient::opt_string")]
     active: Option<String>,
-    /// Private messages do not exist here; `user=1` alone streams nothing but keep-alives.
+    /// `user=1` adds the caller's private conversations (with the `private` scope).
     #[serde(default, deserialize_with = "lenient::opt_bool")]
     user: Option<bool>,
     /// For clients that cannot send `Last-Event-ID` (the JSON stream).
@@ -48,7 +48,7 @@ pub async fn stream_flows(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
-    // Flows need `flow`; `user=1` alone (private messages) is `private`'s, checked in `open`.
+    // Flows need `flow`; private messages (`user=1`) need `private`, checked in `open`.
     if !names.is_empty() {
         principal.require(Scopes::FLOW, "flow")?;
     }
@@ -101,8 +101,13 @@ async fn open(
     params: StreamParams,
     flows: Vec<FlowRecord>,
 ) -> ApiResult<Response> {
-    principal.require_any(Scopes::FLOW.union(Scopes::PRIVATE), "flow or private")?;
     let _ = params.active;
+    // With flows, `user=1` from a token without `private` adds nothing: the flows still
+    // stream. Alone, it needs `private`.
+    let private = params.user == Some(true) && principal.scopes.contains(Scopes::PRIVATE);
+    if flows.is_empty() {
+        principal.require(Scopes::PRIVATE, "private")?;
+    }
     let accept_header = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let format = Format::negotiate(params.accept.as_deref(), accept_header);
     let resume = headers
@@ -111,11 +116,22 @@ async fn open(
         .map(str::to_owned)
         .or(params.last_event_id);
     // The stream keeps the flows' ids only: the records are not needed once it is open.
-    let ids: Vec<Arc<str>> = flows.iter().map(|f| Arc::from(f.id.as_str())).collect();
+    let mut ids: Vec<Arc<str>> = flows.iter().map(|f| Arc::from(f.id.as_str())).collect();
+    // Memberships are re-checked for flows only; a conversation's participants never change.
     let watch = state
         .streams
         .watch(&state.store, principal.user.id, principal.grant, &ids);
-    let body = Body::from_stream(body::open(&state, ids, format, resume, watch).await?);
+    let invites = match private {
+        true => {
+            let (invites, conversations) =
+                crate::private::follow(&state.store, principal.user.id).await?;
+            ids.extend(conversations);
+            Some(invites)
+        }
+        false => None,
+    };
+    let stream = body::open(&state, ids, format, resume, watch, invites).await?;
+    let body = Body::from_stream(stream);
     let mut response = Response::new(body);
     *response.status_mut() = StatusCode::OK;
     let h = response.headers_mut();
