@@ -34,6 +34,7 @@ mod polldock_guide;
 mod polldock_harness;
 mod private_api;
 mod private_isolation;
+mod private_stream;
 mod private_world;
 mod properties;
 mod request_ids;

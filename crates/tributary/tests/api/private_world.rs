@@ -22,7 +22,11 @@ pub(crate) struct World {
 
 impl World {
     pub(crate) async fn new(b: Backend) -> World {
-        let app = TestApp::spawn(b).await;
+        World::on(TestApp::spawn(b).await).await
+    }
+
+    /// The same people on a server started elsewhere (with tuned settings).
+    pub(crate) async fn on(app: TestApp) -> World {
         let ann = app.user("ann").await;
         let bob = app.user("bob").await;
         let carol = app.user("carol").await;

@@ -299,7 +299,7 @@ impl World {
         }
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
-        let streaming = r.path.starts_with("/stream/") && status == 200;
+        let streaming = r.path.starts_with("/stream") && status == 200;
         let body = if streaming {
             Value::Null
         } else {

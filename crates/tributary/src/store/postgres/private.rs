@@ -38,13 +38,18 @@ impl PrivateStore for PgStore {
             &[&id, &now, &PRIVATE_ORG],
         )
         .await?;
-        tx.execute(
-            "INSERT INTO private_conversations (flow_id, user_lo, user_hi, open_lo, open_hi, created_at)
-             VALUES ($1, $2, $3, FALSE, FALSE, $4) ON CONFLICT DO NOTHING",
-            &[&id, &lo, &hi, &now],
-        )
-        .await
-        .map_err(|e| constraint(e, "conversation", "user"))?;
+        let started = tx
+            .execute(
+                "INSERT INTO private_conversations (flow_id, user_lo, user_hi, open_lo, open_hi, created_at)
+                 VALUES ($1, $2, $3, FALSE, FALSE, $4) ON CONFLICT DO NOTHING",
+                &[&id, &lo, &hi, &now],
+            )
+            .await
+            .map_err(|e| constraint(e, "conversation", "user"))?;
+        if started == 1 {
+            // Every node's open streams of the two users add it before its first message.
+            super::messages::announce(&tx, &id, 0).await?;
+        }
         tx.commit().await?;
         conversation(&**client, user_id, other_id)
             .await?
