@@ -3,8 +3,10 @@
 -- Those rows belong to one hidden organization that no user is a member of, and have no
 -- flow members: every flow lookup by name, by id or by membership finds them invisible (404).
 -- Who may read a conversation is this table's: its two participants, nobody else.
-INSERT INTO organizations (name, parameterized_name, user_limit, active, created_at)
-VALUES ('Private conversations', '~private', 0, 0, 0);
+-- Id 0, which no organization ever has (ids start at 1): real organizations keep their
+-- ids, and the next one made still gets 1 on a new database.
+INSERT INTO organizations (id, name, parameterized_name, user_limit, active, created_at)
+VALUES (0, 'Private conversations', '~private', 0, 0, 0);
 
 CREATE TABLE private_conversations (
     flow_id TEXT PRIMARY KEY REFERENCES flows(id) ON DELETE CASCADE,
