@@ -200,9 +200,10 @@ async fn only_ones_own_message_is_edited_or_deleted(b: Backend) {
         .json;
     let edits = all.as_array().unwrap();
     assert_eq!(edits.len(), 2, "{all}");
+    let to = json!(bob.id.to_string());
     assert!(edits
         .iter()
-        .all(|e| e["to"] == bob.id.to_string() && e.get("flow").is_none()));
+        .all(|e| e["to"] == to && e.get("flow").is_none()));
 }
 
 async fn who_may_start_a_conversation(b: Backend) {

@@ -20,7 +20,16 @@ async fn private_conversations_and_messages_keep_their_shape(b: Backend) {
     let bob_path = format!("/private/{}", bob.id);
     insta::assert_json_snapshot!("private_conversation", s(&get(&app, &ann, &bob_path).await));
     let body = json!({"event": "message", "content": "Howdy-Doo #awesome", "uuid": "u-1"});
-    let m = post(&app, &format!("{bob_path}/messages"), Some(&ann.token), body).await;
+    let m = post(
+        &app,
+        &format!("{bob_path}/messages"),
+        Some(&ann.token),
+        body,
+    )
+    .await;
     insta::assert_json_snapshot!("private_message", s(&m));
-    insta::assert_json_snapshot!("private_conversations", s(&get(&app, &bob, "/private").await));
+    insta::assert_json_snapshot!(
+        "private_conversations",
+        s(&get(&app, &bob, "/private").await)
+    );
 }

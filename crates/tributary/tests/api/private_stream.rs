@@ -91,7 +91,7 @@ async fn flows_and_private_messages_stream_together(b: Backend) {
         StreamReader::open(&w.app, &w.ann, "/stream/flows?filter=acme/main", &[]).await;
     w.say(&w.bob, &w.ann, "private").await;
     flow_post(&w, "public").await;
-    let mut got = vec![next_message(&mut both).await, next_message(&mut both).await];
+    let mut got = [next_message(&mut both).await, next_message(&mut both).await];
     got.sort_by_key(|m| m["content"].as_str().unwrap_or_default().to_owned());
     assert_eq!(
         (&got[0]["content"], &got[1]["content"]),

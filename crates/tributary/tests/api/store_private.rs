@@ -24,10 +24,16 @@ async fn a_pair_has_one_conversation_seen_from_either_side(b: Backend) {
     assert_eq!(s.private_conversation(ann.id, bob.id).await.unwrap(), None);
     let mine = s.start_private_conversation(bob.id, ann.id).await.unwrap();
     assert_eq!(mine.flow_id, private_flow_id(ann.id, bob.id));
-    assert_eq!((mine.user_id, mine.other_id, mine.open), (bob.id, ann.id, false));
+    assert_eq!(
+        (mine.user_id, mine.other_id, mine.open),
+        (bob.id, ann.id, false)
+    );
     // Starting it again (from either side) is the same conversation.
     let again = s.start_private_conversation(ann.id, bob.id).await.unwrap();
-    assert_eq!((again.flow_id.as_str(), again.other_id), (mine.flow_id.as_str(), bob.id));
+    assert_eq!(
+        (again.flow_id.as_str(), again.other_id),
+        (mine.flow_id.as_str(), bob.id)
+    );
     assert_eq!(again.created_at, mine.created_at);
     s.start_private_conversation(cat.id, ann.id).await.unwrap();
     let anns: Vec<i64> = s
@@ -41,9 +47,16 @@ async fn a_pair_has_one_conversation_seen_from_either_side(b: Backend) {
     let bobs = s.private_conversations(bob.id).await.unwrap();
     assert_eq!(bobs.len(), 1);
     assert_eq!(bobs[0].other_id, ann.id);
-    assert!(s.private_conversations(cat.id + 99).await.unwrap().is_empty());
+    assert!(s
+        .private_conversations(cat.id + 99)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(private_participants(&mine.flow_id), Some((ann.id, bob.id)));
-    assert_eq!(private_participants("0a1b2c3d-0000-0000-0000-000000000000"), None);
+    assert_eq!(
+        private_participants("0a1b2c3d-0000-0000-0000-000000000000"),
+        None
+    );
 }
 
 async fn each_participant_opens_and_closes_their_own_tab(b: Backend) {
@@ -60,10 +73,16 @@ async fn each_participant_opens_and_closes_their_own_tab(b: Backend) {
         let s = s.clone();
         async move { s.private_conversation(a, b).await.unwrap().unwrap().open }
     };
-    assert_eq!((open(ann.id, bob.id).await, open(bob.id, ann.id).await), (false, true));
+    assert_eq!(
+        (open(ann.id, bob.id).await, open(bob.id, ann.id).await),
+        (false, true)
+    );
     s.set_private_open(ann.id, bob.id, true).await.unwrap();
     s.set_private_open(bob.id, ann.id, false).await.unwrap();
-    assert_eq!((open(ann.id, bob.id).await, open(bob.id, ann.id).await), (true, false));
+    assert_eq!(
+        (open(ann.id, bob.id).await, open(bob.id, ann.id).await),
+        (true, false)
+    );
 }
 
 async fn a_conversation_holds_messages_in_a_flow_no_one_lists(b: Backend) {
@@ -73,7 +92,11 @@ async fn a_conversation_holds_messages_in_a_flow_no_one_lists(b: Backend) {
     let acme = org(&s, "Acme").await;
     s.add_org_member(acme.id, ann.id, true).await.unwrap();
     let c = s.start_private_conversation(ann.id, bob.id).await.unwrap();
-    let flow = s.flow_by_id(&c.flow_id).await.unwrap().expect("its flows row");
+    let flow = s
+        .flow_by_id(&c.flow_id)
+        .await
+        .unwrap()
+        .expect("its flows row");
     assert_eq!(flow.org.parameterized_name, PRIVATE_ORG);
     assert_eq!(s.flow_membership(&flow.id, ann.id).await.unwrap(), None);
     assert!(s.flows_for_user(ann.id, true).await.unwrap().is_empty());
@@ -104,7 +127,10 @@ async fn a_conversation_holds_messages_in_a_flow_no_one_lists(b: Backend) {
     }
     let stored = s.message_by_id(&flow.id, 2).await.unwrap().unwrap();
     let json: serde_json::Value = serde_json::from_str(&stored.json).unwrap();
-    assert_eq!((&json["content"], &json["to"]), (&"two".into(), &bob.id.to_string().into()));
+    assert_eq!(
+        (&json["content"], &json["to"]),
+        (&"two".into(), &bob.id.to_string().into())
+    );
     assert!(json.get("flow").is_none(), "{json}");
 }
 
