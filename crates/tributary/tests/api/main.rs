@@ -33,6 +33,7 @@ mod oauth_tokens;
 mod polldock_guide;
 mod polldock_harness;
 mod private_api;
+mod private_client;
 mod private_isolation;
 mod private_shapes;
 mod private_stream;

@@ -14,7 +14,7 @@ use crate::helpers::{Backend, TestApp};
 const PACKAGE: &str = "flowdock@0.9.1";
 
 /// Installs node-flowdock once into the test scratch directory; later runs reuse it.
-async fn node_flowdock() -> PathBuf {
+pub(crate) async fn node_flowdock() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("node-flowdock");
     let installed = dir.join("node_modules/flowdock/package.json");
     if !installed.exists() {
