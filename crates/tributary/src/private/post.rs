@@ -5,7 +5,7 @@
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 
-use super::conversation::{reopen, resolve};
+use super::conversation::{reopen, resolve, Resolved};
 use crate::auth::poster::Poster;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -28,25 +28,35 @@ pub async fn post_private(
     body: PostBody,
 ) -> ApiResult<Response> {
     let r = resolve(state, &principal, raw).await?;
+    let request = Request::new(headers, uri.path(), &body);
+    let input = addressed(state, &r, body.params.parse()?).await?;
+    let poster = Poster::User(principal.user);
+    post_to(state, request, &poster, &r.flow, input, body.files).await
+}
+
+/// `params` as a post to the other participant of `r`, once the recipient may take it (not
+/// disabled) and the event is one a private message may be; the conversation is opened
+/// again for both. The web composer posts through here too.
+pub async fn addressed(
+    state: &AppState,
+    r: &Resolved,
+    params: MessageInput,
+) -> ApiResult<PostInput> {
     if r.other.disabled {
         return Err(ApiError::Forbidden(
             "This user's account is disabled".into(),
         ));
     }
-    let request = Request::new(headers, uri.path(), &body);
-    let params: MessageInput = body.params.parse()?;
     let event = params.event.as_deref().map(str::trim).unwrap_or("");
     if !EVENTS.contains(&event) {
         return Err(ApiError::field("event", "must be message or file"));
     }
-    let input = PostInput {
+    reopen(state, r).await?;
+    Ok(PostInput {
         params,
         target: Target {
             private_to: Some(r.other.id),
             ..Target::default()
         },
-    };
-    reopen(state, &r).await?;
-    let poster = Poster::User(principal.user);
-    post_to(state, request, &poster, &r.flow, input, body.files).await
+    })
 }

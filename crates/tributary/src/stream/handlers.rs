@@ -86,6 +86,26 @@ pub async fn stream_flow(
     open(state, principal, headers, params, vec![flow]).await
 }
 
+/// GET /stream/private/:user_id
+///
+/// One private conversation, as a flow's stream (its cursor is the message id): the
+/// conversation page follows it. Not in Flowdock's docs, which stream conversations only
+/// with `user=1`.
+pub async fn stream_private(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Path(user_id): Path<String>,
+    Input(params): Input<StreamParams>,
+) -> ApiResult<Response> {
+    let r = crate::private::resolve(&state, &principal, &user_id).await?;
+    let watch = state
+        .streams
+        .watch(&state.store, principal.user.id, principal.grant, &[]);
+    let ids = vec![Arc::from(r.flow.id.as_str())];
+    respond(&state, &headers, &params, ids, watch, None).await
+}
+
 /// Streaming a flow, like reading it, needs membership; an archived flow has nothing new to
 /// stream.
 fn joined_and_active(f: FlowForUser) -> ApiResult<FlowRecord> {
@@ -101,20 +121,13 @@ async fn open(
     params: StreamParams,
     flows: Vec<FlowRecord>,
 ) -> ApiResult<Response> {
-    let _ = params.active;
+    let _ = &params.active;
     // With flows, `user=1` from a token without `private` adds nothing: the flows still
     // stream. Alone, it needs `private`.
     let private = params.user == Some(true) && principal.scopes.contains(Scopes::PRIVATE);
     if flows.is_empty() {
         principal.require(Scopes::PRIVATE, "private")?;
     }
-    let accept_header = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let format = Format::negotiate(params.accept.as_deref(), accept_header);
-    let resume = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or(params.last_event_id);
     // The stream keeps the flows' ids only: the records are not needed once it is open.
     let mut ids: Vec<Arc<str>> = flows.iter().map(|f| Arc::from(f.id.as_str())).collect();
     // Memberships are re-checked for flows only; a conversation's participants never change.
@@ -130,7 +143,26 @@ async fn open(
         }
         false => None,
     };
-    let stream = body::open(&state, ids, format, resume, watch, invites).await?;
+    respond(&state, &headers, &params, ids, watch, invites).await
+}
+
+/// The stream's response: the format and the resume cursor from the request, then the body.
+async fn respond(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &StreamParams,
+    ids: Vec<Arc<str>>,
+    watch: Arc<crate::state::revocation::Watch>,
+    invites: Option<tokio::sync::mpsc::UnboundedReceiver<crate::bus::Invite>>,
+) -> ApiResult<Response> {
+    let accept_header = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = Format::negotiate(params.accept.as_deref(), accept_header);
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or(params.last_event_id.clone());
+    let stream = body::open(state, ids, format, resume, watch, invites).await?;
     let body = Body::from_stream(stream);
     let mut response = Response::new(body);
     *response.status_mut() = StatusCode::OK;

@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/stream/flows", get(handlers::stream_flows))
         // `/stream?user=1` (hubot-flowdock's private messages without flows) is the same.
         .route("/stream", get(handlers::stream_flows))
+        .route("/stream/private/{user_id}", get(handlers::stream_private))
         .route("/stream/flows/{org}/{flow}", get(handlers::stream_flow))
 }
 

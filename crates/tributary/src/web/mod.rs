@@ -22,6 +22,7 @@ pub mod flow_page;
 pub mod frame;
 pub mod inbox_settings;
 pub mod login;
+pub mod private_page;
 pub mod shell;
 pub mod text;
 pub mod thread_card;
@@ -139,6 +140,16 @@ fn app_routes() -> Router<AppState> {
     Router::new()
         .route("/", get(shell::home))
         .route("/app", get(shell::show_flows))
+        .route("/app/~private", get(private_page::list_private))
+        .route("/app/~private/{user_id}", get(private_page::show_private))
+        .route(
+            "/app/~private/{user_id}/live",
+            get(private_page::live_private),
+        )
+        .route(
+            "/app/~private/{user_id}/messages",
+            post(private_page::post_private_chat),
+        )
         .route("/app/{org}/{flow}", get(flow_page::show_flow))
         .route("/app/{org}/{flow}/live", get(flow_page::live_fragments))
         .route("/app/{org}/{flow}/messages", post(compose::post_chat))

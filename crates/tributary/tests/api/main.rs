@@ -68,6 +68,7 @@ mod threads;
 mod ui;
 mod ui_inbox;
 mod ui_polldock;
+mod ui_private;
 mod ui_xss;
 mod web;
 mod web_app;
