@@ -109,12 +109,7 @@ async fn private_messages_carry_to_and_user_and_ids_of_their_own(b: Backend) {
     assert_eq!(contents(&with_carol), ["hi carol"]);
     // An event other than a message or a file is refused, naming `event`.
     let status = w
-        .call(
-            ann,
-            Method::POST,
-            &format!("/private/{}/messages", bob.id),
-            Some(json!({"event": "status", "content": "away"})),
-        )
+        .post(ann, bob, json!({"event": "status", "content": "away"}))
         .await;
     assert_eq!(status.status, 400);
     assert!(status.json["errors"]["event"].is_array(), "{}", status.text);
@@ -216,12 +211,7 @@ async fn who_may_start_a_conversation(b: Backend) {
             assert_eq!(a.status, 404, "{path}: {}", a.text);
         }
         let post = w
-            .call(
-                who,
-                Method::POST,
-                &format!("/private/{}/messages", other.id),
-                Some(json!({"event": "message", "content": "hi"})),
-            )
+            .post(who, other, json!({"event": "message", "content": "hi"}))
             .await;
         assert_eq!(post.status, 404);
     }
@@ -248,12 +238,7 @@ async fn a_disabled_user_keeps_the_history_but_takes_no_messages(b: Backend) {
     w.app.store.set_user_disabled(bob.id, true).await.unwrap();
     let path = format!("/private/{}/messages", bob.id);
     let post = w
-        .call(
-            ann,
-            Method::POST,
-            &path,
-            Some(json!({"event": "message", "content": "bye?"})),
-        )
+        .post(ann, bob, json!({"event": "message", "content": "bye?"}))
         .await;
     assert_eq!(post.status, 403, "{}", post.text);
     assert_eq!(contents(&w.get(ann, &path).await.json), ["see you"]);
@@ -267,12 +252,7 @@ async fn a_disabled_user_keeps_the_history_but_takes_no_messages(b: Backend) {
     let carol = format!("/private/{}", w.carol.id);
     assert_eq!(w.get(ann, &carol).await.status, 200);
     let post = w
-        .call(
-            ann,
-            Method::POST,
-            &format!("{carol}/messages"),
-            Some(json!({"event": "message", "content": "hi"})),
-        )
+        .post(ann, &w.carol, json!({"event": "message", "content": "hi"}))
         .await;
     assert_eq!(post.status, 403);
 }

@@ -3,27 +3,11 @@
 //! (`user=1`), receives a private message and answers it with `privateMessage`, which posts
 //! to `POST /private/:id/messages`; the answer arrives in the sender's conversation.
 
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::Duration;
-
-use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::ChildStdout;
+use serde_json::json;
 use tributary_types::AccessMode;
 
 use crate::helpers::{Backend, TestApp};
-use crate::stream_client::node_flowdock;
-
-/// The bot's next printed line.
-async fn next(lines: &mut Lines<BufReader<ChildStdout>>) -> Value {
-    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .expect("the bot prints within 20 s")
-        .expect("stdout is readable")
-        .expect("the bot is still running");
-    serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad line {line:?}: {e}"))
-}
+use crate::stream_client::{next, node_client, node_flowdock};
 
 #[tokio::test]
 async fn node_flowdock_answers_a_private_message_on_its_user_stream() {
@@ -36,21 +20,11 @@ async fn node_flowdock_answers_a_private_message_on_its_user_stream() {
     let flow = app
         .flow(&org, "Main", AccessMode::Invitation, &[&ann, &bot])
         .await;
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node_private.js");
-    let mut child = tokio::process::Command::new("node")
-        .arg(&script)
-        .env("NODE_PATH", &node_path)
-        .env("FLOWDOCK_STREAM_URL", app.url("/flows"))
-        .env("FLOWDOCK_API_URL", &app.base_url)
-        .env("FLOWDOCK_TOKEN", &bot.token)
-        .env("FLOWDOCK_USER_ID", bot.id.to_string())
-        .env("FLOWDOCK_FLOWS", &flow.id)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node is installed");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let env = [
+        ("FLOWDOCK_USER_ID", bot.id.to_string()),
+        ("FLOWDOCK_FLOWS", flow.id.clone()),
+    ];
+    let (_child, mut lines) = node_client("node_private.js", &node_path, &app, &bot.token, &env);
     assert_eq!(next(&mut lines).await, json!({"connected": true}));
     // Ann writes to the bot for the first time: the conversation starts while it streams.
     let res = app
@@ -72,16 +46,11 @@ async fn node_flowdock_answers_a_private_message_on_its_user_stream() {
     let answered = next(&mut lines).await;
     assert_eq!(answered["status"], 201, "{answered}");
     assert_eq!(answered["answered"]["content"], "echo: ping");
-    let list: Value = app
+    let req = app
         .http
         .get(app.url(&format!("/private/{}/messages", bot.id)))
-        .basic_auth(&ann.token, Some(""))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .basic_auth(&ann.token, Some(""));
+    let list = crate::messaging::send(req).await.json;
     let got: Vec<(&str, &str)> = list
         .as_array()
         .unwrap()

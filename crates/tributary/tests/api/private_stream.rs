@@ -164,17 +164,7 @@ async fn a_user_stream_ends_when_its_credential_changes(b: Backend) {
         .set_api_token_hash(w.ann.id, &rotated)
         .await
         .unwrap();
-    let end = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match s.next_json().await {
-                Some(v) if v["event"] == "stream-end" => return v,
-                Some(_) => continue,
-                None => panic!("the stream closed without a stream-end event"),
-            }
-        }
-    })
-    .await
-    .expect("the stream ends");
+    let end = crate::security_streams::json_end(&mut s).await;
     assert_eq!(end["content"]["reason"], "credential_changed", "{end}");
 }
 

@@ -73,11 +73,16 @@ impl World {
         self.call(who, Method::GET, path, None).await
     }
 
+    /// `POST /private/:to/messages` of `body` as `from`.
+    pub(crate) async fn post(&self, from: &TestUser, to: &TestUser, body: Value) -> Answer {
+        let path = format!("/private/{}/messages", to.id);
+        self.call(from, Method::POST, &path, Some(body)).await
+    }
+
     /// Posts a chat message from `from` to `to` and returns it (201).
     pub(crate) async fn say(&self, from: &TestUser, to: &TestUser, text: &str) -> Value {
-        let path = format!("/private/{}/messages", to.id);
         let body = serde_json::json!({"event": "message", "content": text});
-        let a = self.call(from, Method::POST, &path, Some(body)).await;
+        let a = self.post(from, to, body).await;
         assert_eq!(a.status, 201, "{}", a.text);
         a.json
     }

@@ -110,7 +110,7 @@ async fn cookie_stream(app: &TestApp, browser: &Browser, path: &str) -> StreamRe
 
 /// Reads a JSON stream up to its final `stream-end` event and checks that the stream closes
 /// after it; fails when none comes within [`DEADLINE`].
-async fn json_end(s: &mut StreamReader) -> Value {
+pub(crate) async fn json_end(s: &mut StreamReader) -> Value {
     let end = tokio::time::timeout(DEADLINE, async {
         loop {
             match s.next_json().await {

@@ -105,17 +105,13 @@ async fn a_private_conversation_starts_from_a_name_and_updates_live() {
             .find(|(_, t)| t.contains("agreed"))
     })
     .await;
-    let stored: Value = r
+    let stored = r
         .app
         .http
-        .get(r.app.url(&format!("/private/{}/messages", r.bob.id)))
-        .basic_auth(&r.ann.token, Some(""))
-        .send()
+        .get(r.app.url(&format!("/private/{}/messages", r.bob.id)));
+    let stored = crate::messaging::send(stored.basic_auth(&r.ann.token, Some("")))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json;
     let texts: Vec<&str> = stored
         .as_array()
         .unwrap()
