@@ -150,6 +150,10 @@ fn app_routes() -> Router<AppState> {
             "/app/~private/{user_id}/messages",
             post(private_page::post_private_chat),
         )
+        .route(
+            "/app/~private/{user_id}/files/{id}/{name}",
+            get(private_page::download_private_file),
+        )
         .route("/app/{org}/{flow}", get(flow_page::show_flow))
         .route("/app/{org}/{flow}/live", get(flow_page::live_fragments))
         .route("/app/{org}/{flow}/messages", post(compose::post_chat))

@@ -28,7 +28,8 @@ use crate::messages::post_message_with_files;
 use crate::private::conversation::{self, resolve, Resolved};
 use crate::private::post::addressed;
 use crate::state::AppState;
-use crate::store::{MessageQuery, PostOutcome};
+use crate::store::{MessageQuery, PostOutcome, StoredMessage};
+use tributary_types::Message;
 
 const CHAT_LINES: i64 = 60;
 
@@ -93,6 +94,28 @@ struct ConversationPage {
     cursor: i64,
 }
 
+/// A stored message of the conversation, with its storage's flow id back (its JSON leaves
+/// it out), so that its files link to this page's download route.
+fn message(m: &StoredMessage, r: &Resolved) -> Result<Message, WebError> {
+    let mut m = parse(m)?;
+    m.flow = r.flow.id.clone();
+    Ok(m)
+}
+
+/// GET /app/~private/:user_id/files/:id/:name
+///
+/// A conversation's file for one of its participants: the 302 to the signed URL, as the flow
+/// pages' download route answers.
+pub async fn download_private_file(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path((user_id, id, _name)): Path<(String, String, String)>,
+) -> Result<Response, WebError> {
+    let p = principal(&state, &signed).await?;
+    let r = resolve(&state, &p, &user_id).await?;
+    Ok(crate::files::download::member_redirect(&state, r.flow, &id).await?)
+}
+
 fn people(state: &AppState, r: &Resolved, signed: &SignedIn) -> People {
     People::new(&state.urls, std::slice::from_ref(&r.other), &signed.user)
 }
@@ -126,7 +149,7 @@ pub async fn show_private(
     let people = people(&state, &r, &signed);
     let mut chat = Vec::with_capacity(stored.len());
     for m in &stored {
-        chat.push(chat_line(&parse(m)?, &people, &here));
+        chat.push(chat_line(&message(m, &r)?, &people, &here));
     }
     html(ConversationPage {
         nav: Nav::of(&state.store, &signed.user, &signed.browser).await?,
@@ -178,7 +201,7 @@ pub async fn live_private(
         match state.store.message_by_id(&r.flow.id, id).await? {
             None => page.gone.push(id),
             Some(m) => {
-                let m = parse(&m)?;
+                let m = message(&m, &r)?;
                 if CHAT_EVENTS.contains(&m.event.as_str()) {
                     page.chat.push(chat_line(&m, &people, &here));
                 }

@@ -73,5 +73,6 @@ mod ui_xss;
 mod web;
 mod web_app;
 mod web_files;
+mod web_private;
 mod wire_shapes;
 mod xss;

@@ -180,6 +180,7 @@ impl World {
             row(M::GET, "/stream/flows?filter=acme/main", FLOW),
             row(M::GET, "/stream/flows?user=1", &["private"]),
             row(M::GET, "/stream?user=1", &["private"]),
+            row(M::GET, &format!("/stream/private/{bob}"), &["private"]),
             // Private conversations and messages (issue 17).
             row(M::GET, "/private", &["private"]),
             row(M::GET, &format!("/private/{bob}"), &["private"]),
