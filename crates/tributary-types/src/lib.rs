@@ -11,9 +11,11 @@ use serde::{Deserialize, Serialize};
 mod encoding;
 mod integrations;
 mod invitations;
+mod private;
 pub use encoding::encode_segment;
 pub use integrations::*;
 pub use invitations::*;
+pub use private::*;
 
 /// A user as `GET /users` and `GET /flows/:org/:flow/users` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

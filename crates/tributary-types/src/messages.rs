@@ -13,8 +13,13 @@ use serde_json::Value;
 pub struct Message {
     /// Increasing, unique within the flow.
     pub id: i64,
-    /// The flow's id.
+    /// The flow's id. A private message has none (it has `to`): the conversation's own flows
+    /// row (`private-...`) is the server's business, so it is left out of the JSON.
+    #[serde(default, skip_serializing_if = "is_private_flow")]
     pub flow: String,
+    /// A private message's recipient, as a string like `user`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     pub event: String,
     /// A string for chat events, `{title, text}` for comments, `null` for inbox events.
     #[serde(default)]
@@ -62,6 +67,7 @@ impl Message {
         Message {
             id: 0,
             flow,
+            to: None,
             event,
             content: Value::Null,
             tags: Vec::new(),
@@ -81,6 +87,15 @@ impl Message {
             thread: None,
         }
     }
+}
+
+/// How the flow ids of private conversations start (`private-<lower user id>-<higher>`);
+/// a flow id never does (they are 8-4-4-4-12 hex).
+pub const PRIVATE_FLOW_PREFIX: &str = "private-";
+
+/// A private message's `flow` (or none at all) is not shown.
+fn is_private_flow(flow: &str) -> bool {
+    flow.is_empty() || flow.starts_with(PRIVATE_FLOW_PREFIX)
 }
 
 /// Who wrote an activity or discussion in the external service.

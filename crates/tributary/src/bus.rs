@@ -13,12 +13,16 @@
 //!
 //! A subscriber that falls more than [`CAPACITY`] events behind is not dropped silently: its
 //! receiver reports the lag, and the stream ends with a `gap` notice so the client resumes.
+//!
+//! A user's stream of private messages (`user=1`) also learns here of conversations started
+//! while it is open ([`Bus::invite`]): it is handed a receiver subscribed at once, so the
+//! conversation's first message, published after, reaches it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 /// Events a subscriber may fall behind before its stream is ended with a `gap` notice.
 pub const CAPACITY: usize = 4096;
@@ -82,8 +86,13 @@ struct Channel {
     last: i64,
 }
 
+/// A flow a stream is asked to add, with its live receiver, subscribed when it was sent.
+pub type Invite = (Arc<str>, broadcast::Receiver<Arc<Event>>);
+
 pub struct Bus {
     flows: Mutex<HashMap<Arc<str>, Channel>>,
+    /// Per user, the open streams that follow the user's private conversations.
+    invites: Mutex<HashMap<i64, Vec<mpsc::UnboundedSender<Invite>>>>,
     capacity: usize,
 }
 
@@ -96,6 +105,7 @@ impl Bus {
     pub fn with_capacity(capacity: usize) -> Arc<Bus> {
         Arc::new(Bus {
             flows: Mutex::new(HashMap::new()),
+            invites: Mutex::new(HashMap::new()),
             capacity: capacity.max(1),
         })
     }
@@ -135,6 +145,33 @@ impl Bus {
         let (tx, rx) = broadcast::channel(self.capacity);
         flows.insert(flow_id.into(), Channel { tx, last: 0 });
         rx
+    }
+
+    /// Where a stream that follows `user_id`'s private conversations learns of new ones.
+    pub fn watch_invites(&self, user_id: i64) -> mpsc::UnboundedReceiver<Invite> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut invites = match self.invites.lock() {
+            Ok(i) => i,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        invites.entry(user_id).or_default().push(tx);
+        rx
+    }
+
+    /// Hands every open stream of `user_id` that follows private conversations a live
+    /// receiver of `flow_id` (a conversation just started). Streams that ended are forgotten.
+    pub fn invite(&self, user_id: i64, flow_id: &str) {
+        let Ok(mut invites) = self.invites.lock() else {
+            return;
+        };
+        let Some(streams) = invites.get_mut(&user_id) else {
+            return;
+        };
+        let id: Arc<str> = flow_id.into();
+        streams.retain(|tx| !tx.is_closed() && tx.send((id.clone(), self.subscribe(&id))).is_ok());
+        if streams.is_empty() {
+            invites.remove(&user_id);
+        }
     }
 
     /// The highest id published for the flow, when anyone is subscribed to it.
@@ -190,6 +227,24 @@ mod tests {
         assert_eq!(&e.sse_frame()[..], b"id: 7\ndata: {\"id\":7}\n\n");
         // Clones share the allocation: one serialisation for every subscriber.
         assert_eq!(e.json_line().as_ptr(), e.json_line().as_ptr());
+    }
+
+    #[tokio::test]
+    async fn an_invited_stream_gets_a_receiver_subscribed_before_the_first_event() {
+        let bus = Bus::new();
+        let mut invites = bus.watch_invites(7);
+        bus.invite(8, "p");
+        assert!(invites.try_recv().is_err(), "another user's conversation");
+        bus.invite(7, "p");
+        let (id, mut rx) = invites.try_recv().unwrap();
+        bus.publish([ev("p", 1)]);
+        assert_eq!((&*id, rx.try_recv().unwrap().id), ("p", 1));
+        drop(invites);
+        bus.invite(7, "q");
+        assert!(
+            bus.invites.lock().unwrap().is_empty(),
+            "closed streams are forgotten"
+        );
     }
 
     #[tokio::test]

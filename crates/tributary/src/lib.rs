@@ -13,8 +13,8 @@
 //!   the one membership check, `flows::require_joined`), [`invitations`] (inviting people and
 //!   joining by link), [`messages`] (posting every event
 //!   kind, reading, editing, the legacy push API), [`threads`], [`files`], [`sources`],
-//!   [`actions`] (thread actions), [`apps`] (developer applications) and [`oauth`] (the token
-//!   and revocation endpoints).
+//!   [`actions`] (thread actions), [`apps`] (developer applications), [`oauth`] (the token
+//!   and revocation endpoints) and [`private`] (private conversations and their messages).
 //! - [`auth`]: credentials to a principal: API tokens, passwords, OAuth bearers, browser
 //!   sessions and `flow_token`s.
 //! - [`state`]: what every request shares (`AppState`): the store, the URLs, the settings,
@@ -48,6 +48,7 @@ pub mod invitations;
 pub mod messages;
 pub mod oauth;
 pub mod organizations;
+pub mod private;
 pub mod sources;
 pub mod threads;
 pub mod users;

@@ -21,8 +21,8 @@ use crate::metrics::{self, Metrics};
 use crate::state::{ActionSettings, AppState, FileSettings, Passwords, Streams, Urls};
 use crate::store::DynStore;
 use crate::{
-    actions, apps, auth, files, flows, invitations, messages, oauth, organizations, sources,
-    stream, threads, users, web,
+    actions, apps, auth, files, flows, invitations, messages, oauth, organizations, private,
+    sources, stream, threads, users, web,
 };
 
 /// Builds the state shared by every handler.
@@ -73,6 +73,7 @@ pub fn router(mut state: AppState, max_body_bytes: usize) -> Router {
         .merge(actions::routes())
         .merge(apps::routes())
         .merge(oauth::routes())
+        .merge(private::routes())
         .merge(stream::routes())
         .merge(web::routes(&state))
         .route("/healthz", get(healthz))

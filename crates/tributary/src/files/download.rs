@@ -17,7 +17,7 @@ use super::signing::{self, Check};
 use crate::auth::{self, CallerSlot, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{encode_segment, file_path, FileRecord, FlowRecord};
+use crate::store::{encode_segment, file_path, private_participants, FileRecord, FlowRecord};
 
 /// The CSP of every download: no sources at all, and a sandbox (an opaque origin, no script).
 pub const DOWNLOAD_CSP: &str = "default-src 'none'; sandbox";
@@ -79,8 +79,21 @@ async fn redirect(
     if let Some(slot) = slot {
         slot.record(principal.user.id);
     }
+    let me = principal.user.id;
+    // A private conversation's files (`/files/private-<lo>-<hi>/...`) are its participants'.
+    if let Some((lo, hi)) = private_participants(flow_id) {
+        principal.require(Scopes::PRIVATE, "private")?;
+        let other = if me == lo { hi } else { lo };
+        let ours =
+            (me == lo || me == hi) && state.store.private_conversation(me, other).await?.is_some();
+        let flow = match ours {
+            true => state.store.flow_by_id(flow_id).await?,
+            false => None,
+        };
+        return member_redirect(state, flow.ok_or_else(not_found)?, id).await;
+    }
     principal.require(Scopes::FLOW, "flow")?;
-    let flow = crate::flows::visible_flow_by_id(&state.store, principal.user.id, flow_id).await?;
+    let flow = crate::flows::visible_flow_by_id(&state.store, me, flow_id).await?;
     member_redirect(state, crate::flows::require_joined(flow)?, id).await
 }
 

@@ -18,7 +18,7 @@ use crate::flows::joined_by;
 use crate::input::Input;
 use crate::raw_json;
 use crate::state::AppState;
-use crate::store::{content_text, now_millis, MessageChange, NewEvent, StoredMessage};
+use crate::store::{content_text, now_millis, FlowRecord, MessageChange, NewEvent, StoredMessage};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct UpdateParams {
@@ -78,9 +78,39 @@ pub async fn update_message(
     Input(p): Input<UpdateParams>,
 ) -> ApiResult<Response> {
     let flow = joined_by(&state.store, &principal, &org, &flow).await?;
-    let id = message_id(&id)?;
-    let (_, mut m) = load(&state, &flow.id, id).await?;
-    let me = principal.user.id;
+    let place = Place {
+        flow: &flow,
+        to: None,
+    };
+    update_in(&state, principal.user.id, place, &id, p).await
+}
+
+/// Where a change happens: a flow, or a private conversation, whose events name `to`, the
+/// other participant, as its messages do.
+pub struct Place<'a> {
+    pub flow: &'a FlowRecord,
+    pub to: Option<String>,
+}
+
+impl Place<'_> {
+    fn event(&self, kind: &str, user_id: i64, content: Value) -> NewEvent {
+        let mut e = event(kind, &self.flow.id, user_id, content);
+        e.message.to = self.to.clone();
+        e
+    }
+}
+
+/// `PUT` of message `id` in `place` by `me`, who may use it (checked by the caller).
+pub async fn update_in(
+    state: &AppState,
+    me: i64,
+    place: Place<'_>,
+    id: &str,
+    p: UpdateParams,
+) -> ApiResult<Response> {
+    let flow = place.flow;
+    let id = message_id(id)?;
+    let (_, mut m) = load(state, &flow.id, id).await?;
     let new_text = match &p.content {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => {
@@ -132,9 +162,8 @@ pub async fn update_message(
                 new_tags.push(t);
             }
         }
-        events.push(event(
+        events.push(place.event(
             "message-edit",
-            &flow.id,
             me,
             json!({"message": id, "updated_content": text}),
         ));
@@ -142,9 +171,8 @@ pub async fn update_message(
     let added: Vec<&String> = new_tags.iter().filter(|t| !old_tags.contains(t)).collect();
     let removed: Vec<&String> = old_tags.iter().filter(|t| !new_tags.contains(t)).collect();
     if !added.is_empty() || !removed.is_empty() {
-        events.push(event(
+        events.push(place.event(
             "tag-change",
-            &flow.id,
             me,
             json!({"message": id, "add": added, "remove": removed}),
         ));
@@ -194,26 +222,39 @@ pub async fn delete_message(
     Path((org, flow, id)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
     let flow = joined_by(&state.store, &principal, &org, &flow).await?;
-    let id = message_id(&id)?;
-    let (stored, mut m) = load(&state, &flow.id, id).await?;
-    let me = principal.user.id;
+    let place = Place {
+        flow: &flow,
+        to: None,
+    };
+    delete_in(&state, principal.user.id, place, &id).await
+}
+
+/// `DELETE` of message `id` in `place` by `me`, who may use it (checked by the caller).
+pub async fn delete_in(
+    state: &AppState,
+    me: i64,
+    place: Place<'_>,
+    id: &str,
+) -> ApiResult<Response> {
+    let flow = place.flow;
+    let id = message_id(id)?;
+    let (stored, mut m) = load(state, &flow.id, id).await?;
     // flowdock/api-docs docs/messages.md: inbox items and one's own files are removed outright.
     let own_file = m.event == "file" && own(&m, me);
     // Removed outright is 204; truncated is 200 (the message is still there, emptied).
     let status = if stored.app.as_deref() == Some("influx") || own_file {
-        let deletion = event("message-delete", &flow.id, me, json!({"message": id}));
+        let deletion = place.event("message-delete", me, json!({"message": id}));
         state.store.delete_message(&flow.id, id, deletion).await?;
-        crate::files::remove_blobs(&state, &m).await;
+        crate::files::remove_blobs(state, &m).await;
         StatusCode::NO_CONTENT
     } else if is_chat(&m) && own(&m, me) {
         set_text(&mut m, "");
-        let events = vec![event(
+        let events = vec![place.event(
             "message-edit",
-            &flow.id,
             me,
             json!({"message": id, "updated_content": ""}),
         )];
-        save_change(&state, &flow.id, id, m, String::new(), events).await?;
+        save_change(state, &flow.id, id, m, String::new(), events).await?;
         StatusCode::OK
     } else {
         return Err(ApiError::Forbidden(

@@ -92,11 +92,7 @@ async fn post(req: PostRequest, target: Target, body: PostBody) -> ApiResult<Res
         slot,
     } = req;
     // The request's hash is needed only to answer a replayed idempotency key.
-    let key = idempotency::key(&headers, &body.params);
-    let hash = match &key {
-        Ok(Some(_)) => Some(idempotency::request_hash(uri.path(), &body.hash_params())),
-        _ => None,
-    };
+    let request = Request::new(&headers, uri.path(), &body);
     // A large body's poster was resolved before the body was read; the upload's permit is
     // held until the post is answered.
     let PostBody {
@@ -114,6 +110,41 @@ async fn post(req: PostRequest, target: Target, body: PostBody) -> ApiResult<Res
         target,
     };
     let flow = target_flow(&state, &poster, &input).await?;
+    post_to(&state, request, &poster, &flow, input, files).await
+}
+
+/// What a posting request says about idempotency: its headers, its key (or why the key is
+/// bad), and the request's hash when it has a key.
+pub struct Request<'a> {
+    pub headers: &'a HeaderMap,
+    pub key: ApiResult<Option<String>>,
+    pub hash: Option<String>,
+}
+
+impl<'a> Request<'a> {
+    /// Reads the key and hashes the request (`route` and the body's parameters).
+    pub fn new(headers: &'a HeaderMap, route: &str, body: &PostBody) -> Request<'a> {
+        let key = idempotency::key(headers, &body.params);
+        let hash = match &key {
+            Ok(Some(_)) => Some(idempotency::request_hash(route, &body.hash_params())),
+            _ => None,
+        };
+        Request { headers, key, hash }
+    }
+}
+
+/// Posts `input` as `poster` to `flow`, which the caller resolved and checked, and answers
+/// as every posting endpoint does: 201 with the message for a user, 202 `{}` for a
+/// `flow_token`, 200 with the message when asked to wait, or an idempotent replay.
+pub async fn post_to(
+    state: &AppState,
+    request: Request<'_>,
+    poster: &Poster,
+    flow: &FlowRecord,
+    input: PostInput,
+    files: Vec<crate::files::upload::Upload>,
+) -> ApiResult<Response> {
+    let Request { headers, key, hash } = request;
     let wait = headers.contains_key("x-flowdock-wait-for-message");
     let (status, with_message) = match (&poster, wait) {
         (_, true) => (StatusCode::OK, true),
@@ -133,7 +164,7 @@ async fn post(req: PostRequest, target: Target, body: PostBody) -> ApiResult<Res
         _ => None,
     };
     let hash = claim.as_ref().map(|c| c.request_hash.clone());
-    match post_message_with_files(&state.store, &poster, &flow, input, files, claim).await? {
+    match post_message_with_files(&state.store, poster, flow, input, files, claim).await? {
         PostOutcome::Stored(m) if with_message => Ok(json_response(status, m.json.to_string())),
         PostOutcome::Stored(_) => Ok(json_response(status, "{}")),
         PostOutcome::Replay(r) => idempotency::replay(r, hash.as_deref().unwrap_or("")),

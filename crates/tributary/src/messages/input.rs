@@ -61,6 +61,9 @@ pub struct Target {
     pub parent: Option<i64>,
     /// The comment endpoints: `event` defaults to, and must be, `comment`.
     pub comment: bool,
+    /// `POST /private/:user_id/messages`: the recipient. A private message names no thread
+    /// and carries `to` (flowdock/api-docs docs/private-messages.md).
+    pub private_to: Option<i64>,
 }
 
 /// A post as an endpoint received it: the client's parameters and the path's [`Target`].

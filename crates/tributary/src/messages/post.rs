@@ -107,6 +107,10 @@ async fn prepare(
     crate::flows::require_active(flow)?;
     let mut draft = kinds::parse(store, poster, flow, input, files).await?;
     resolve_tags(store, &mut draft).await?;
+    if let Some(to) = input.target.private_to {
+        draft.message.to = Some(to.to_string());
+        draft.thread = ThreadRef::None;
+    }
     Ok(NewPost {
         message: draft.message,
         user_id: poster.user_id(),

@@ -173,8 +173,18 @@ pub async fn list_messages(
     Input(params): Input<ListParams>,
 ) -> ApiResult<Response> {
     let flow = joined_by(&state.store, &principal, &org, &flow).await?;
-    let q = query(&state.store, &flow, params, None).await?;
-    Ok(array(&state.store.list_messages(q).await?))
+    list_in(&state.store, &flow, params).await
+}
+
+/// The messages of `flow` (or a private conversation's) that `params` filter, for a caller
+/// who may read them.
+pub async fn list_in(
+    store: &DynStore,
+    flow: &FlowRecord,
+    params: ListParams,
+) -> ApiResult<Response> {
+    let q = query(store, flow, params, None).await?;
+    Ok(array(&store.list_messages(q).await?))
 }
 
 /// GET /flows/:org/:flow/threads/:id/messages
@@ -206,9 +216,13 @@ pub async fn show_message(
     Path((org, flow, id)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
     let flow = joined_by(&state.store, &principal, &org, &flow).await?;
-    let m = state
-        .store
-        .message_by_id(&flow.id, message_id(&id)?)
+    show_in(&state.store, &flow, &id).await
+}
+
+/// Message `id` of `flow` (or a private conversation's), for a caller who may read it.
+pub async fn show_in(store: &DynStore, flow: &FlowRecord, id: &str) -> ApiResult<Response> {
+    let m = store
+        .message_by_id(&flow.id, message_id(id)?)
         .await?
         .ok_or_else(|| ApiError::NotFound("Message not found".into()))?;
     Ok(raw_json::response(StatusCode::OK, m.json.to_string()))

@@ -25,6 +25,7 @@ pub mod message_json;
 pub mod messages;
 pub mod oauth;
 pub mod postgres;
+pub mod private;
 pub mod sqlite;
 pub mod threads;
 
@@ -45,6 +46,7 @@ pub use invitations::*;
 pub use message_json::*;
 pub use messages::*;
 pub use oauth::*;
+pub use private::*;
 pub use threads::*;
 
 /// Everything the server keeps, as one trait object ([`DynStore`]).
@@ -57,6 +59,7 @@ pub trait Store:
     + FileStore
     + AccessStore
     + InvitationStore
+    + PrivateStore
     + Send
     + Sync
     + 'static

@@ -15,6 +15,10 @@
 //! The stream also ends, after a final `stream-end` event, when the sweeper finds that its
 //! credential or membership no longer holds (see [`crate::state::revocation`]); its [`Watch`] wakes
 //! it for that.
+//!
+//! A stream with `user=1` also carries the user's private conversations, each as a flow of
+//! its own (their flows rows), and adds those started while it is open ([`crate::bus::Invite`]);
+//! its cursor always lists every position, as the number of its flows may grow.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -29,7 +33,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use super::cursor;
 use super::format::{Format, Gap};
 use super::replay::{self, ReplayStream, Replayed};
-use crate::bus::{Bus, Event};
+use crate::bus::{Bus, Event, Invite};
 use crate::state::revocation::Watch;
 use crate::state::AppState;
 use crate::state::{Signals, Wait};
@@ -44,7 +48,11 @@ pub(super) struct EventStream {
     /// The start of the stream; dropped once it is live.
     replay: Option<ReplayStream>,
     /// Sorted by id, the order of multi-flow cursors.
-    flows: Box<[Flow]>,
+    flows: Vec<Flow>,
+    /// Conversations started while the stream is open, for a `user=1` stream.
+    invites: Option<tokio::sync::mpsc::UnboundedReceiver<Invite>>,
+    /// The cursor names every flow even when there is one (a `user=1` stream).
+    listed: bool,
     format: Format,
     signals: Arc<Signals>,
     wait: Wait,
@@ -72,6 +80,7 @@ pub(super) async fn open(
     format: Format,
     resume: Option<String>,
     watch: Arc<Watch>,
+    invites: Option<tokio::sync::mpsc::UnboundedReceiver<Invite>>,
 ) -> StoreResult<EventStream> {
     flow_ids.sort();
     flow_ids.dedup();
@@ -79,6 +88,8 @@ pub(super) async fn open(
     let bus = state.store.bus();
     let mut stream = EventStream::new(bus, flow_ids, format, state.streams.signals());
     stream.watch = Some(watch);
+    stream.listed = invites.is_some();
+    stream.invites = invites;
     let ids = stream.flows.iter().map(|f| f.id.clone()).collect();
     stream.replay = Some(replay::replay(
         state.store.clone(),
@@ -86,6 +97,7 @@ pub(super) async fn open(
         format,
         resume,
         opened_at,
+        stream.listed,
     ));
     Ok(stream)
 }
@@ -106,6 +118,8 @@ impl EventStream {
         EventStream {
             replay: None,
             flows,
+            invites: None,
+            listed: false,
             format,
             wait: signals.wait(),
             signals,
@@ -179,6 +193,7 @@ impl EventStream {
     /// The ready live events, coalesced into one frame; `None` when there are none. Ends the
     /// stream (`done`) after a `gap` notice when the client lagged, or when the bus closed.
     fn poll_live(&mut self, cx: &mut Context<'_>) -> Option<Bytes> {
+        self.poll_invites(cx);
         let mut batch = Batch::default();
         let n = self.flows.len();
         'flows: for k in 0..n {
@@ -203,7 +218,7 @@ impl EventStream {
                     continue;
                 }
                 self.flows[i].last = event.id;
-                let single = n == 1;
+                let single = n == 1 && !self.listed;
                 batch.push(self.format.live_event(&event, single, || self.cursor()));
             }
             // Full: hyper polls again at once, so the flows not reached lose no wake-up.
@@ -216,7 +231,21 @@ impl EventStream {
     }
 
     fn cursor(&self) -> String {
-        cursor::render_sorted(self.flows.iter().map(|f| (&*f.id, f.last)))
+        cursor::render_positions(self.flows.iter().map(|f| (&*f.id, f.last)), self.listed)
+    }
+
+    /// Adds the conversations started since the last poll, from their first message: their
+    /// receivers were subscribed before anything was posted to them.
+    fn poll_invites(&mut self, cx: &mut Context<'_>) {
+        let Some(invites) = &mut self.invites else {
+            return;
+        };
+        while let Poll::Ready(Some((id, rx))) = invites.poll_recv(cx) {
+            if let Err(at) = self.flows.binary_search_by(|f| f.id.cmp(&id)) {
+                let live = BroadcastStream::new(rx);
+                self.flows.insert(at, Flow { id, last: 0, live });
+            }
+        }
     }
 }
 

@@ -84,8 +84,16 @@ impl Cursor {
 /// The cursor text of a stream from its positions in flow id order (the order
 /// [`Cursor::render`] uses): a bare id for one flow, `<flow id>:<message id>,...` otherwise.
 pub fn render_sorted<'a>(positions: impl ExactSizeIterator<Item = (&'a str, i64)>) -> String {
+    render_positions(positions, false)
+}
+
+/// [`render_sorted`], but the list form always when `listed` (a stream whose flows may grow).
+pub fn render_positions<'a>(
+    positions: impl ExactSizeIterator<Item = (&'a str, i64)>,
+    listed: bool,
+) -> String {
     use std::fmt::Write;
-    let single = positions.len() == 1;
+    let single = positions.len() == 1 && !listed;
     let mut out = String::new();
     for (flow, id) in positions {
         if single {

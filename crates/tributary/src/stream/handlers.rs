@@ -27,7 +27,7 @@ pub struct StreamParams {
     /// `true` or `idle`: presence is not tracked, so any value is accepted.
     #[serde(default, deserialize_with = "lenient::opt_string")]
     active: Option<String>,
-    /// Private messages do not exist here; `user=1` alone streams nothing but keep-alives.
+    /// `user=1` adds the caller's private conversations (with the `private` scope).
     #[serde(default, deserialize_with = "lenient::opt_bool")]
     user: Option<bool>,
     /// For clients that cannot send `Last-Event-ID` (the JSON stream).
@@ -48,7 +48,7 @@ pub async fn stream_flows(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
-    // Flows need `flow`; `user=1` alone (private messages) is `private`'s, checked in `open`.
+    // Flows need `flow`; private messages (`user=1`) need `private`, checked in `open`.
     if !names.is_empty() {
         principal.require(Scopes::FLOW, "flow")?;
     }
@@ -86,6 +86,26 @@ pub async fn stream_flow(
     open(state, principal, headers, params, vec![flow]).await
 }
 
+/// GET /stream/private/:user_id
+///
+/// One private conversation, as a flow's stream (its cursor is the message id): the
+/// conversation page follows it. Not in Flowdock's docs, which stream conversations only
+/// with `user=1`.
+pub async fn stream_private(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Path(user_id): Path<String>,
+    Input(params): Input<StreamParams>,
+) -> ApiResult<Response> {
+    let r = crate::private::resolve(&state, &principal, &user_id).await?;
+    let watch = state
+        .streams
+        .watch(&state.store, principal.user.id, principal.grant, &[]);
+    let ids = vec![Arc::from(r.flow.id.as_str())];
+    respond(&state, &headers, &params, ids, watch, None).await
+}
+
 /// Streaming a flow, like reading it, needs membership; an archived flow has nothing new to
 /// stream.
 fn joined_and_active(f: FlowForUser) -> ApiResult<FlowRecord> {
@@ -101,21 +121,49 @@ async fn open(
     params: StreamParams,
     flows: Vec<FlowRecord>,
 ) -> ApiResult<Response> {
-    principal.require_any(Scopes::FLOW.union(Scopes::PRIVATE), "flow or private")?;
-    let _ = params.active;
+    let _ = &params.active;
+    // With flows, `user=1` from a token without `private` adds nothing: the flows still
+    // stream. Alone, it needs `private`.
+    let private = params.user == Some(true) && principal.scopes.contains(Scopes::PRIVATE);
+    if flows.is_empty() {
+        principal.require(Scopes::PRIVATE, "private")?;
+    }
+    // The stream keeps the flows' ids only: the records are not needed once it is open.
+    let mut ids: Vec<Arc<str>> = flows.iter().map(|f| Arc::from(f.id.as_str())).collect();
+    // Memberships are re-checked for flows only; a conversation's participants never change.
+    let watch = state
+        .streams
+        .watch(&state.store, principal.user.id, principal.grant, &ids);
+    let invites = match private {
+        true => {
+            let (invites, conversations) =
+                crate::private::follow(&state.store, principal.user.id).await?;
+            ids.extend(conversations);
+            Some(invites)
+        }
+        false => None,
+    };
+    respond(&state, &headers, &params, ids, watch, invites).await
+}
+
+/// The stream's response: the format and the resume cursor from the request, then the body.
+async fn respond(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &StreamParams,
+    ids: Vec<Arc<str>>,
+    watch: Arc<crate::state::revocation::Watch>,
+    invites: Option<tokio::sync::mpsc::UnboundedReceiver<crate::bus::Invite>>,
+) -> ApiResult<Response> {
     let accept_header = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let format = Format::negotiate(params.accept.as_deref(), accept_header);
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .or(params.last_event_id);
-    // The stream keeps the flows' ids only: the records are not needed once it is open.
-    let ids: Vec<Arc<str>> = flows.iter().map(|f| Arc::from(f.id.as_str())).collect();
-    let watch = state
-        .streams
-        .watch(&state.store, principal.user.id, principal.grant, &ids);
-    let body = Body::from_stream(body::open(&state, ids, format, resume, watch).await?);
+        .or(params.last_event_id.clone());
+    let stream = body::open(state, ids, format, resume, watch, invites).await?;
+    let body = Body::from_stream(stream);
     let mut response = Response::new(body);
     *response.status_mut() = StatusCode::OK;
     let h = response.headers_mut();

@@ -19,6 +19,9 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/stream/flows", get(handlers::stream_flows))
+        // `/stream?user=1` (hubot-flowdock's private messages without flows) is the same.
+        .route("/stream", get(handlers::stream_flows))
+        .route("/stream/private/{user_id}", get(handlers::stream_private))
         .route("/stream/flows/{org}/{flow}", get(handlers::stream_flow))
 }
 

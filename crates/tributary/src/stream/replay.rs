@@ -36,6 +36,8 @@ struct Replay {
     positions: Vec<i64>,
     /// Indexes of the flows still to replay, next first.
     pending: std::collections::VecDeque<usize>,
+    /// Cursors name every flow, even a single one.
+    listed: bool,
 }
 
 /// The newest stored id of each flow (0 for an empty one), in the order of `flows`.
@@ -57,6 +59,7 @@ pub(super) fn replay(
     format: Format,
     resume: Option<String>,
     opened_at: Vec<i64>,
+    listed: bool,
 ) -> ReplayStream {
     let positions = opened_at;
     let replay = Replay {
@@ -67,6 +70,7 @@ pub(super) fn replay(
         started: false,
         positions,
         pending: Default::default(),
+        listed,
     };
     Box::pin(futures_util::stream::unfold(Some(replay), |r| async move {
         let mut r = r?;
@@ -150,7 +154,7 @@ impl Replay {
     }
 
     fn cursor(&self) -> String {
-        render(&self.flows, &self.positions)
+        render(&self.flows, &self.positions, self.listed)
     }
 
     /// A gap notice naming the cursor from which a resume replays everything the store keeps.
@@ -165,7 +169,9 @@ impl Replay {
             );
         }
         // The stream then goes on from where it was opened, as one without a cursor does.
-        Ok(self.format.gap(gap, &render(&self.flows, &oldest)))
+        Ok(self
+            .format
+            .gap(gap, &render(&self.flows, &oldest, self.listed)))
     }
 }
 
@@ -182,8 +188,9 @@ async fn edge(store: &DynStore, flow: &str, oldest: bool) -> StoreResult<Option<
     Ok(page.first().map(|m| m.id))
 }
 
-fn render(flows: &[Arc<str>], positions: &[i64]) -> String {
-    cursor::render_sorted(flows.iter().map(|f| &**f).zip(positions.iter().copied()))
+fn render(flows: &[Arc<str>], positions: &[i64], listed: bool) -> String {
+    let positions = flows.iter().map(|f| &**f).zip(positions.iter().copied());
+    cursor::render_positions(positions, listed)
 }
 
 #[cfg(test)]
@@ -230,7 +237,7 @@ mod tests {
         let watch = state
             .streams
             .watch(&store, user.id, Grant::ApiToken("x".into()), &ids);
-        let mut stream = body::open(&state, ids, Format::Json, None, watch)
+        let mut stream = body::open(&state, ids, Format::Json, None, watch, None)
             .await
             .unwrap();
         let input = MessageInput {

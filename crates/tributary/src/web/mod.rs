@@ -29,6 +29,7 @@ pub mod join_page;
 pub mod login;
 pub mod manage;
 pub mod org_page;
+pub mod private_page;
 pub mod shell;
 pub mod text;
 pub mod thread_card;
@@ -146,6 +147,20 @@ fn app_routes() -> Router<AppState> {
     Router::new()
         .route("/", get(shell::home))
         .route("/app", get(shell::show_flows))
+        .route("/app/~private", get(private_page::list_private))
+        .route("/app/~private/{user_id}", get(private_page::show_private))
+        .route(
+            "/app/~private/{user_id}/live",
+            get(private_page::live_private),
+        )
+        .route(
+            "/app/~private/{user_id}/messages",
+            post(private_page::post_private_chat),
+        )
+        .route(
+            "/app/~private/{user_id}/files/{id}/{name}",
+            get(private_page::download_private_file),
+        )
         .route("/app/{org}/{flow}", get(flow_page::show_flow))
         .route("/app/{org}/{flow}/live", get(flow_page::live_fragments))
         .route("/app/{org}/{flow}/messages", post(compose::post_chat))

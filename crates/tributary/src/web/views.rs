@@ -184,6 +184,9 @@ pub struct ChatLine {
     pub by_integration: bool,
     /// The message's files: a `file` message's upload, an inbox item's attachments.
     pub files: Vec<FileView>,
+    /// The private conversation with the author, when the author is another user: the
+    /// author's name links there.
+    pub private_link: Option<String>,
 }
 
 /// The path of a thread's page.
@@ -239,6 +242,12 @@ pub fn chat_line(m: &Message, people: &People, flow_path: &str) -> ChatLine {
         edited: m.edited.is_some(),
         by_integration: m.user == "0",
         files: file_views(m, flow_path),
+        private_link: m
+            .user
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0 && *id != me)
+            .map(|id| format!("/app/~private/{id}")),
     }
 }
 

@@ -171,7 +171,37 @@ impl World {
             row(M::GET, &format!("/files/{flow_id}/nope/a.txt"), FLOW),
             row(M::GET, &format!("/stream{main}"), FLOW),
             row(M::GET, "/stream/flows?filter=acme/main", FLOW),
-            row(M::GET, "/stream/flows?user=1", &["flow", "private"]),
+            row(M::GET, "/stream/flows?user=1", &["private"]),
+            row(M::GET, "/stream?user=1", &["private"]),
+            row(M::GET, &format!("/stream/private/{bob}"), &["private"]),
+            // Private conversations and messages (issue 17).
+            row(M::GET, "/private", &["private"]),
+            row(M::GET, &format!("/private/{bob}"), &["private"]),
+            with_body(M::PUT, &format!("/private/{bob}"), json!({}), &["private"]),
+            row(M::GET, &format!("/private/{bob}/messages"), &["private"]),
+            with_body(
+                M::POST,
+                &format!("/private/{bob}/messages"),
+                json!({}),
+                &["private"],
+            ),
+            row(
+                M::GET,
+                &format!("/private/{bob}/messages/999999"),
+                &["private"],
+            ),
+            with_body(
+                M::PUT,
+                &format!("/private/{bob}/messages/999999"),
+                json!({}),
+                &["private"],
+            ),
+            row(
+                M::DELETE,
+                &format!("/private/{bob}/messages/999999"),
+                &["private"],
+            ),
+            row(M::GET, "/files/private-1-2/nope/a.txt", &["private"]),
             // Sources and integrations.
             row(M::GET, "/sources", FLOW_OR_INTEGRATION),
             row(M::GET, &format!("{main}/sources"), FLOW_OR_INTEGRATION),
@@ -263,7 +293,7 @@ impl World {
         }
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
-        let streaming = r.path.starts_with("/stream/") && status == 200;
+        let streaming = r.path.starts_with("/stream") && status == 200;
         let body = if streaming {
             Value::Null
         } else {

@@ -13,7 +13,7 @@ use crate::helpers::{Backend, TestApp};
 const PACKAGE: &str = "flowdock@0.9.1";
 
 /// Installs node-flowdock once into the test scratch directory; later runs reuse it.
-async fn node_flowdock() -> PathBuf {
+pub(crate) async fn node_flowdock() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("node-flowdock");
     let installed = dir.join("node_modules/flowdock/package.json");
     if !installed.exists() {
@@ -45,21 +45,9 @@ async fn node_flowdock_receives_posted_messages() {
     let node_path = node_flowdock().await;
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (ann, _, flow) = app.ann_in_main().await;
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node_stream.js");
-    let mut child = tokio::process::Command::new("node")
-        .arg(&script)
-        .env("NODE_PATH", &node_path)
-        // node-flowdock's default is https://stream.flowdock.com/flows: only the base changes.
-        .env("FLOWDOCK_STREAM_URL", app.url("/flows"))
-        .env("FLOWDOCK_API_URL", &app.base_url)
-        .env("FLOWDOCK_TOKEN", &ann.token)
-        .env("FLOWDOCK_FLOW", &flow.id)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node is installed");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let flow_env = [("FLOWDOCK_FLOW", flow.id.clone())];
+    let (_child, mut lines) =
+        node_client("node_stream.js", &node_path, &app, &ann.token, &flow_env);
     assert_eq!(next(&mut lines).await, json!({"connected": true}));
     for text in ["hello from tributary", "second", "third #tagged"] {
         let res = app
@@ -82,7 +70,40 @@ async fn node_flowdock_receives_posted_messages() {
     assert_eq!(got, vec!["hello from tributary", "second", "third #tagged"]);
 }
 
-async fn next(lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>) -> Value {
+/// What a node client prints, line by line.
+pub(crate) type NodeLines = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
+
+/// Starts `tests/clients/<script>` with node-flowdock pointed at `app`, authenticated with
+/// `token`, with `env` added; the child is killed when dropped.
+pub(crate) fn node_client(
+    script: &str,
+    node_path: &std::path::Path,
+    app: &TestApp,
+    token: &str,
+    env: &[(&str, String)],
+) -> (tokio::process::Child, NodeLines) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/clients")
+        .join(script);
+    let mut child = tokio::process::Command::new("node")
+        .arg(&script)
+        .env("NODE_PATH", node_path)
+        // node-flowdock's default is https://stream.flowdock.com/flows: only the base changes.
+        .env("FLOWDOCK_STREAM_URL", app.url("/flows"))
+        .env("FLOWDOCK_API_URL", &app.base_url)
+        .env("FLOWDOCK_TOKEN", token)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node is installed");
+    let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    (child, lines)
+}
+
+/// The client's next printed line, as JSON.
+pub(crate) async fn next(lines: &mut NodeLines) -> Value {
     let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
         .await
         .expect("node-flowdock printed a line in time")

@@ -39,7 +39,7 @@ const BASE: &str = "http://tributary.test";
 
 /// Replaces what changes between runs: volatile keys, the base URL, the random flow and thread
 /// ids (given in `ids`, longest first so that no id is a prefix of another's replacement).
-fn stable(v: &Value, base_url: &str, ids: &[(&str, &str)]) -> Value {
+pub(crate) fn stable(v: &Value, base_url: &str, ids: &[(&str, &str)]) -> Value {
     match v {
         Value::Object(m) => {
             let mut out = Map::new();
@@ -67,7 +67,7 @@ fn stable(v: &Value, base_url: &str, ids: &[(&str, &str)]) -> Value {
     }
 }
 
-async fn get(app: &TestApp, user: &TestUser, path: &str) -> Value {
+pub(crate) async fn get(app: &TestApp, user: &TestUser, path: &str) -> Value {
     let res = app
         .http
         .get(app.url(path))
@@ -79,7 +79,7 @@ async fn get(app: &TestApp, user: &TestUser, path: &str) -> Value {
     res.json().await.unwrap()
 }
 
-async fn post(app: &TestApp, path: &str, auth: Option<&str>, body: Value) -> Value {
+pub(crate) async fn post(app: &TestApp, path: &str, auth: Option<&str>, body: Value) -> Value {
     let mut req = app
         .http
         .post(app.url(path))

@@ -56,8 +56,13 @@ impl MessageStore for PgStore {
     }
 }
 
-/// Tells every node, at commit, that the flow has events up to `id`.
-async fn announce(tx: &tokio_postgres::Transaction<'_>, flow_id: &str, id: i64) -> StoreResult<()> {
+/// Tells every node, at commit, that the flow has events up to `id` (0: a private
+/// conversation was started, whose participants' streams add it).
+pub(super) async fn announce(
+    tx: &tokio_postgres::Transaction<'_>,
+    flow_id: &str,
+    id: i64,
+) -> StoreResult<()> {
     tx.execute(
         "SELECT pg_notify($1, $2)",
         &[&notify::CHANNEL, &notify::payload(flow_id, id)],

@@ -21,6 +21,7 @@ mod oauth;
 mod post;
 mod post_set;
 mod poster;
+mod private;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
@@ -35,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_files.sql")),
     (6, include_str!("migrations/0006_action_attempts.sql")),
     (8, include_str!("migrations/0008_password_grant.sql")),
+    (9, include_str!("migrations/0009_private_conversations.sql")),
     (10, include_str!("migrations/0010_invitations.sql")),
     (11, include_str!("migrations/0011_flow_blocks.sql")),
     (

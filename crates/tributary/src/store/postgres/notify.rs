@@ -14,7 +14,7 @@ use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::message_queries;
 use crate::bus::Bus;
-use crate::store::{MessageQuery, StoreResult};
+use crate::store::{private_participants, MessageQuery, StoreResult};
 
 pub(super) const CHANNEL: &str = "tributary_events";
 
@@ -100,6 +100,12 @@ async fn listen(
             note(more);
         }
         for (flow_id, ids) in notified {
+            // Id 0: a private conversation started; its users' streams here subscribe to it
+            // first, so its messages (notified after, in commit order) reach them.
+            if let (0, Some((lo, hi))) = (ids.0, private_participants(&flow_id)) {
+                bus.invite(lo, &flow_id);
+                bus.invite(hi, &flow_id);
+            }
             catch_up(pool, bus, &flow_id, Some(ids)).await?;
         }
     }

@@ -20,6 +20,7 @@ mod oauth;
 mod open;
 mod pool;
 mod post;
+mod private;
 mod search;
 pub mod seed;
 mod writer;

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("migrations/0006_action_attempts.sql")),
     (7, include_str!("migrations/0007_search_file.sql")),
     (8, include_str!("migrations/0008_password_grant.sql")),
+    (9, include_str!("migrations/0009_private_conversations.sql")),
     (10, include_str!("migrations/0010_invitations.sql")),
     (11, include_str!("migrations/0011_flow_blocks.sql")),
     (
