@@ -206,7 +206,11 @@ async fn an_invitation_is_emailed_with_its_link(b: Backend) {
 
 async fn a_failing_or_stalled_smtp_server_fails_only_the_delivery(b: Backend) {
     // Nothing listens here: the connection is refused.
-    let s = app_with_mail(b, &format!("smtp://127.0.0.1:{}", crate::child_server::free_port())).await;
+    let s = app_with_mail(
+        b,
+        &format!("smtp://127.0.0.1:{}", crate::child_server::free_port()),
+    )
+    .await;
     let (status, body) = post_invitation(&s, "carol@example.com").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     wait_delivery(

@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod browser;
-mod child_server;
 mod call;
+mod child_server;
 mod chromium;
 mod helpers;
 mod setup;
@@ -98,8 +98,8 @@ mod user_profile;
 mod web;
 mod web_app;
 mod web_files;
-mod web_publish;
 mod web_private;
+mod web_publish;
 mod wire_shapes;
 mod wire_shapes_invitations;
 mod wire_shapes_members;
