@@ -179,7 +179,7 @@ pub async fn update_in(
     }
     m.tags = new_tags;
     let search_text = search_text(&m);
-    save_change(&state, &flow.id, id, m, search_text, events).await?;
+    save_change(state, &flow.id, id, m, search_text, events).await?;
     Ok(raw_json::response(StatusCode::OK, "{}"))
 }
 
