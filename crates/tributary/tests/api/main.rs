@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod browser;
-mod child_server;
 mod call;
+mod child_server;
 mod chromium;
 mod helpers;
 mod setup;
@@ -44,6 +44,7 @@ mod messaging;
 mod oauth;
 mod oauth_codes;
 mod oauth_tokens;
+mod org_endpoints;
 mod org_users;
 mod polldock_guide;
 mod polldock_harness;
@@ -73,6 +74,7 @@ mod store_invitations;
 mod store_members;
 mod store_messages;
 mod store_oauth;
+mod store_orgs;
 mod store_sqlite;
 mod stream_client;
 mod stream_reader;
