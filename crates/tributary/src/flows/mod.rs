@@ -123,18 +123,7 @@ pub fn require_active(flow: &FlowRecord) -> ApiResult<()> {
 }
 
 fn validate_name(name: &str) -> ApiResult<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(ApiError::field("name", "is required"));
-    }
-    let chars = name.chars().count();
-    if chars > MAX_NAME_CHARS {
-        return Err(ApiError::field(
-            "name",
-            format!("is too long ({chars} characters, the limit is {MAX_NAME_CHARS})"),
-        ));
-    }
-    Ok(name.to_owned())
+    crate::names::display_name(name, MAX_NAME_CHARS)
 }
 
 /// Creates a flow in `org`. The parameterized name gets a numeric suffix when the plain one

@@ -139,14 +139,26 @@ pub async fn show_organization(
 ) -> ApiResult<Json<Organization>> {
     crate::users::may_see_people(&principal)?;
     let org = member_org(&state, &principal, &org).await?;
+    with_members(&state, &org).await
+}
+
+/// The organization's JSON as `GET /organizations/:org` shows it, with its members.
+async fn with_members(state: &AppState, org: &OrgRecord) -> ApiResult<Json<Organization>> {
     let members = state.store.org_members(org.id).await?;
-    Ok(Json(view(&state.urls, &org, Some(&members))))
+    Ok(Json(view(&state.urls, org, Some(&members))))
 }
 
 /// The organization with the persistent `id`, looked up among the caller's own organizations
 /// only: one it does not belong to is a 404, as by name, and so is any id that is no number.
-pub async fn find_by_id(store: &DynStore, principal: &Principal, id: &str) -> ApiResult<OrgRecord> {
+pub async fn find_by_id(
+    store: &DynStore,
+    principal: &Principal,
+    id: Option<&str>,
+) -> ApiResult<OrgRecord> {
     crate::users::may_see_people(principal)?;
+    let id = id
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| ApiError::field("id", "is required"))?;
     let not_found = || ApiError::NotFound("Organization not found".into());
     let id = id.trim().parse::<i64>().map_err(|_| not_found())?;
     store
@@ -169,14 +181,8 @@ pub async fn find_organization(
     principal: Principal,
     Input(params): Input<FindParams>,
 ) -> ApiResult<Json<Organization>> {
-    crate::users::may_see_people(&principal)?;
-    let id = params
-        .id
-        .filter(|id| !id.trim().is_empty())
-        .ok_or_else(|| ApiError::field("id", "is required"))?;
-    let org = find_by_id(&state.store, &principal, &id).await?;
-    let members = state.store.org_members(org.id).await?;
-    Ok(Json(view(&state.urls, &org, Some(&members))))
+    let org = find_by_id(&state.store, &principal, params.id.as_deref()).await?;
+    with_members(&state, &org).await
 }
 
 /// GET /organizations/:org/users

@@ -17,21 +17,6 @@ use crate::store::{DynStore, OrgRecord};
 /// As a flow's name (flowdock/api-docs docs/Flows.md); Organizations.md gives no limit.
 pub const MAX_NAME_CHARS: usize = 100;
 
-fn validate_name(name: Option<&str>) -> ApiResult<String> {
-    let name = name.map(str::trim).unwrap_or_default();
-    if name.is_empty() {
-        return Err(ApiError::field("name", "is required"));
-    }
-    let chars = name.chars().count();
-    if chars > MAX_NAME_CHARS {
-        return Err(ApiError::field(
-            "name",
-            format!("is too long ({chars} characters, the limit is {MAX_NAME_CHARS})"),
-        ));
-    }
-    Ok(name.to_owned())
-}
-
 /// Renames `org` for `principal`: a 404 for an outsider (as every organization lookup), a
 /// 403 for a member who is not an admin, and only then is the name checked.
 pub async fn rename(
@@ -47,7 +32,7 @@ pub async fn rename(
             "Only organization admins can change the organization".into(),
         ));
     }
-    let name = validate_name(name)?;
+    let name = crate::names::display_name(name.unwrap_or_default(), MAX_NAME_CHARS)?;
     let not_found = || ApiError::NotFound("Organization not found".into());
     if !store.rename_org(record.id, &name).await? {
         return Err(not_found());
@@ -72,6 +57,5 @@ pub async fn update_organization(
     Input(p): Input<UpdateParams>,
 ) -> ApiResult<Json<Organization>> {
     let org = rename(&state.store, &principal, &org, p.name.as_deref()).await?;
-    let members = state.store.org_members(org.id).await?;
-    Ok(Json(super::view(&state.urls, &org, Some(&members))))
+    super::with_members(&state, &org).await
 }
