@@ -1,4 +1,7 @@
-//! Parameterized names: the URL-safe form of organization and flow names.
+//! Parameterized names: the URL-safe form of organization and flow names, and the check of
+//! their display names.
+
+use crate::error::{ApiError, ApiResult};
 
 /// Lowercases ASCII letters and digits and joins every other run with one `-`, as Flowdock's
 /// `parameterized_name` does ("My Flow!" becomes "my-flow").
@@ -15,6 +18,23 @@ pub fn parameterize(name: &str) -> String {
         out.pop();
     }
     out
+}
+
+/// A display name (of a flow or an organization) as given, trimmed: required, and at most
+/// `max` characters.
+pub fn display_name(name: &str, max: usize) -> ApiResult<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ApiError::field("name", "is required"));
+    }
+    let chars = name.chars().count();
+    if chars > max {
+        return Err(ApiError::field(
+            "name",
+            format!("is too long ({chars} characters, the limit is {max})"),
+        ));
+    }
+    Ok(name.to_owned())
 }
 
 /// Path segments that routes use and names therefore may not take.

@@ -49,9 +49,18 @@ async fn list(
         .store
         .flows_for_user(principal.user.id, with_joinable)
         .await?;
+    render_all(&state, &principal, &flows, params.users).await
+}
+
+async fn render_all(
+    state: &AppState,
+    principal: &Principal,
+    flows: &[FlowForUser],
+    with_users: bool,
+) -> ApiResult<Json<Vec<Flow>>> {
     let mut out = Vec::with_capacity(flows.len());
-    for f in &flows {
-        out.push(render(&state, &principal, f, params.users).await?);
+    for f in flows {
+        out.push(render(state, principal, f, with_users).await?);
     }
     Ok(Json(out))
 }
@@ -72,6 +81,17 @@ pub async fn list_all_flows(
     Input(params): Input<ListParams>,
 ) -> ApiResult<Json<Vec<Flow>>> {
     list(state, principal, params, true).await
+}
+
+/// GET /flows/:org
+pub async fn list_org_flows(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(org): Path<String>,
+    Input(params): Input<ListParams>,
+) -> ApiResult<Json<Vec<Flow>>> {
+    let flows = super::flows_of_org(&state.store, &principal, &org).await?;
+    render_all(&state, &principal, &flows, params.users).await
 }
 
 /// GET /flows/:org/:flow

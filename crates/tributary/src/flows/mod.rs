@@ -12,7 +12,7 @@ use crate::names::{parameterize, RESERVED};
 use crate::secrets;
 use crate::state::AppState;
 use crate::store::{DynStore, FlowChanges, FlowForUser, FlowRecord, NewFlow, StoreError};
-use axum::routing::{get, post, put};
+use axum::routing::{get, put};
 use axum::Router;
 
 /// `/flows`: listing, finding, creating, showing and changing flows, and a flow's users.
@@ -21,7 +21,10 @@ pub fn routes() -> Router<AppState> {
         .route("/flows", get(handlers::list_flows))
         .route("/flows/all", get(handlers::list_all_flows))
         .route("/flows/find", get(handlers::find_flow))
-        .route("/flows/{org}", post(handlers::create_flow))
+        .route(
+            "/flows/{org}",
+            get(handlers::list_org_flows).post(handlers::create_flow),
+        )
         .route(
             "/flows/{org}/{flow}",
             get(handlers::show_flow).put(handlers::update_flow),
@@ -120,18 +123,7 @@ pub fn require_active(flow: &FlowRecord) -> ApiResult<()> {
 }
 
 fn validate_name(name: &str) -> ApiResult<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(ApiError::field("name", "is required"));
-    }
-    let chars = name.chars().count();
-    if chars > MAX_NAME_CHARS {
-        return Err(ApiError::field(
-            "name",
-            format!("is too long ({chars} characters, the limit is {MAX_NAME_CHARS})"),
-        ));
-    }
-    Ok(name.to_owned())
+    crate::names::display_name(name, MAX_NAME_CHARS)
 }
 
 /// Creates a flow in `org`. The parameterized name gets a numeric suffix when the plain one
@@ -192,6 +184,25 @@ pub async fn create_flow_as(
         .await?
         .ok_or_else(not_found)?;
     create_flow(store, org, name, access_mode, Some(principal.user.id)).await
+}
+
+/// `GET /flows/:org`: the flows of `org` that `GET /flows/all` shows the caller, those it has
+/// joined and the organization-mode ones it may join. The caller must belong to the
+/// organization (404 otherwise, as every organization lookup), so an organization no user is
+/// a member of is never listed.
+pub async fn flows_of_org(
+    store: &DynStore,
+    principal: &Principal,
+    org: &str,
+) -> ApiResult<Vec<FlowForUser>> {
+    principal.require(Scopes::FLOW, "flow")?;
+    let (record, _) =
+        crate::organizations::members::caller_org(store, principal.user.id, org).await?;
+    let flows = store.flows_for_user(principal.user.id, true).await?;
+    Ok(flows
+        .into_iter()
+        .filter(|f| f.flow.org.id == record.id)
+        .collect())
 }
 
 /// Applies `PUT /flows/:org/:flow`. Anyone who can see an organization flow may join it by

@@ -1,11 +1,14 @@
-//! Organizations: listing, showing, their users, and creation for the admin CLI.
+//! Organizations: listing, showing, finding by id, renaming, their users, and creation for
+//! the admin CLI.
 
 use axum::extract::{Path, State};
 use axum::Json;
+use serde::Deserialize;
 use tributary_types::{Organization, OrganizationMember, User};
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::input::{lenient, Input};
 use crate::names::{parameterize, RESERVED};
 use crate::state::{AppState, Urls};
 use crate::store::{DynStore, NewOrg, OrgMember, OrgRecord};
@@ -13,12 +16,17 @@ use axum::routing::get;
 use axum::Router;
 
 pub mod members;
+pub mod rename;
 
 /// `/organizations`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/organizations", get(list_organizations))
-        .route("/organizations/{org}", get(show_organization))
+        .route("/organizations/find", get(find_organization))
+        .route(
+            "/organizations/{org}",
+            get(show_organization).put(rename::update_organization),
+        )
         .route("/organizations/{org}/users", get(list_organization_users))
         .route(
             "/organizations/{org}/users/{id}",
@@ -131,8 +139,50 @@ pub async fn show_organization(
 ) -> ApiResult<Json<Organization>> {
     crate::users::may_see_people(&principal)?;
     let org = member_org(&state, &principal, &org).await?;
+    with_members(&state, &org).await
+}
+
+/// The organization's JSON as `GET /organizations/:org` shows it, with its members.
+async fn with_members(state: &AppState, org: &OrgRecord) -> ApiResult<Json<Organization>> {
     let members = state.store.org_members(org.id).await?;
-    Ok(Json(view(&state.urls, &org, Some(&members))))
+    Ok(Json(view(&state.urls, org, Some(&members))))
+}
+
+/// The organization with the persistent `id`, looked up among the caller's own organizations
+/// only: one it does not belong to is a 404, as by name, and so is any id that is no number.
+pub async fn find_by_id(
+    store: &DynStore,
+    principal: &Principal,
+    id: Option<&str>,
+) -> ApiResult<OrgRecord> {
+    crate::users::may_see_people(principal)?;
+    let id = id
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| ApiError::field("id", "is required"))?;
+    let not_found = || ApiError::NotFound("Organization not found".into());
+    let id = id.trim().parse::<i64>().map_err(|_| not_found())?;
+    store
+        .orgs_of_user(principal.user.id)
+        .await?
+        .into_iter()
+        .find(|o| o.id == id)
+        .ok_or_else(not_found)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FindParams {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    id: Option<String>,
+}
+
+/// GET /organizations/find?id=:id
+pub async fn find_organization(
+    State(state): State<AppState>,
+    principal: Principal,
+    Input(params): Input<FindParams>,
+) -> ApiResult<Json<Organization>> {
+    let org = find_by_id(&state.store, &principal, params.id.as_deref()).await?;
+    with_members(&state, &org).await
 }
 
 /// GET /organizations/:org/users

@@ -10,6 +10,9 @@ pub trait FlowStore: Send + Sync {
     // Organizations
     async fn create_org(&self, org: NewOrg) -> StoreResult<OrgRecord>;
     async fn org_by_name(&self, parameterized_name: &str) -> StoreResult<Option<OrgRecord>>;
+    /// Sets the organization's display name; its `parameterized_name` stays, as every URL of
+    /// it does. `false` when there is no such organization.
+    async fn rename_org(&self, org_id: i64, name: &str) -> StoreResult<bool>;
     /// Adds the user to the organization, or updates the admin flag of an existing member.
     async fn add_org_member(&self, org_id: i64, user_id: i64, admin: bool) -> StoreResult<()>;
     /// `Some(admin)` when the user is a member.

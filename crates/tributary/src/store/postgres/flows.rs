@@ -22,6 +22,10 @@ impl FlowStore for PgStore {
         )
         .await
     }
+    async fn rename_org(&self, org_id: i64, name: &str) -> StoreResult<bool> {
+        let sql = "UPDATE organizations SET name = $2 WHERE id = $1";
+        Ok(self.client().await?.execute(sql, &[&org_id, &name]).await? > 0)
+    }
     async fn add_org_member(&self, org_id: i64, user_id: i64, admin: bool) -> StoreResult<()> {
         add_org_member(&**self.client().await?, org_id, user_id, admin).await
     }

@@ -19,6 +19,15 @@ impl FlowStore for SqliteStore {
             .lookup(move |c| org_where(c, "o.parameterized_name = ?1", name))
             .await
     }
+    async fn rename_org(&self, org_id: i64, name: &str) -> StoreResult<bool> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |c| {
+                let sql = "UPDATE organizations SET name = ?2 WHERE id = ?1";
+                Ok(c.execute(sql, params![org_id, name])? > 0)
+            })
+            .await
+    }
     async fn add_org_member(&self, org_id: i64, user_id: i64, admin: bool) -> StoreResult<()> {
         self.writer
             .write(move |c| add_org_member(c, org_id, user_id, admin))
