@@ -66,6 +66,30 @@ pub async fn get_file(
     }
 }
 
+/// GET /private/:user_id/:user_id/files/:id/:name
+///
+/// The attachment `path` as flowdock/api-docs docs/Private-Messages.md writes it: the two
+/// participants' ids, in either order. It leads to the same check and 302 as the
+/// `/files/private-<lo>-<hi>/...` path Tributary gives attachments.
+pub async fn get_private_file(
+    State(state): State<AppState>,
+    Path((a, b, id, _name)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+    slot: Option<Extension<CallerSlot>>,
+) -> ApiResult<Response> {
+    let (Ok(a), Ok(b)) = (a.parse::<i64>(), b.parse::<i64>()) else {
+        return Err(not_found());
+    };
+    let flow_id = format!(
+        "{}{}-{}",
+        tributary_types::PRIVATE_FLOW_PREFIX,
+        a.min(b),
+        a.max(b)
+    );
+    redirect(&state, &flow_id, &id, &headers, &uri, slot.as_deref()).await
+}
+
 /// A member's request: 302 to the signed URL.
 async fn redirect(
     state: &AppState,

@@ -37,5 +37,10 @@ pub async fn remove_blobs(state: &AppState, m: &tributary_types::Message) {
 
 /// The signed download of a file.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/files/{flow}/{id}/{name}", get(download::get_file))
+    Router::new()
+        .route("/files/{flow}/{id}/{name}", get(download::get_file))
+        .route(
+            "/private/{user_id}/{other_id}/files/{id}/{name}",
+            get(download::get_private_file),
+        )
 }

@@ -50,6 +50,7 @@ mod polldock_guide;
 mod polldock_harness;
 mod private_api;
 mod private_client;
+mod private_files_path;
 mod private_isolation;
 mod private_shapes;
 mod private_stream;
