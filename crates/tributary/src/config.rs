@@ -13,6 +13,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
 /// Uploads (bodies larger than `max_body_bytes`) that run at once.
 pub const DEFAULT_MAX_CONCURRENT_UPLOADS: usize = 4;
+/// How long a rotated `flow_token` keeps working: a day, for an integration's deployment
+/// to pick up the new one.
+pub const DEFAULT_FLOW_TOKEN_GRACE_SECS: u64 = 24 * 60 * 60;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -34,6 +37,8 @@ pub struct Config {
     /// A PEM file of extra CA certificates `https://` action targets may chain to, besides
     /// the platform's roots (internal integrations).
     pub action_ca_file: Option<PathBuf>,
+    /// Seconds a rotated `flow_token` keeps working; `0` ends it at once.
+    pub flow_token_grace_secs: u64,
 }
 
 /// The TOML file's keys; each one is optional.
@@ -51,6 +56,7 @@ pub struct FileConfig {
     pub files_dir: Option<PathBuf>,
     pub allow_private_action_targets: Option<bool>,
     pub action_ca_file: Option<PathBuf>,
+    pub flow_token_grace_secs: Option<u64>,
 }
 
 /// Values from flags or the environment; `None` where neither gave one.
@@ -67,6 +73,7 @@ pub struct Overrides {
     pub files_dir: Option<PathBuf>,
     pub allow_private_action_targets: Option<bool>,
     pub action_ca_file: Option<PathBuf>,
+    pub flow_token_grace_secs: Option<u64>,
     pub file: Option<PathBuf>,
 }
 
@@ -153,6 +160,10 @@ impl Config {
                 .or(file.allow_private_action_targets)
                 .unwrap_or(false),
             action_ca_file: o.action_ca_file.or(file.action_ca_file),
+            flow_token_grace_secs: o
+                .flow_token_grace_secs
+                .or(file.flow_token_grace_secs)
+                .unwrap_or(DEFAULT_FLOW_TOKEN_GRACE_SECS),
         })
     }
 }

@@ -38,7 +38,7 @@ pub(super) struct ServeArgs {
     files_dir: Option<std::path::PathBuf>,
     /// A TOML file with any of: listen, metrics_listen, metrics_token, database, public_url,
     /// max_body_bytes, max_upload_bytes, max_concurrent_uploads, files_dir,
-    /// allow_private_action_targets, action_ca_file.
+    /// allow_private_action_targets, action_ca_file, flow_token_grace_secs.
     #[arg(long, env = "TRIBUTARY_CONFIG")]
     config: Option<std::path::PathBuf>,
     /// Let thread actions call private, loopback and link-local addresses (refused by
@@ -49,6 +49,10 @@ pub(super) struct ServeArgs {
     /// besides the platform's roots (for internal integrations).
     #[arg(long, env = "TRIBUTARY_ACTION_CA_FILE")]
     action_ca_file: Option<std::path::PathBuf>,
+    /// Seconds a rotated flow_token keeps working, and the most a rotation may ask for;
+    /// 0 ends the old token at once [default: 86400]
+    #[arg(long = "flow-token-grace", env = "TRIBUTARY_FLOW_TOKEN_GRACE")]
+    flow_token_grace_secs: Option<u64>,
     /// Seed a demo organization, flow and admin user, and print how to sign in.
     #[arg(long)]
     demo: bool,
@@ -69,6 +73,7 @@ pub(super) async fn run(args: ServeArgs) -> ApiResult<()> {
         files_dir: args.files_dir,
         allow_private_action_targets: args.allow_private_action_targets.then_some(true),
         action_ca_file: args.action_ca_file,
+        flow_token_grace_secs: args.flow_token_grace_secs,
         file: args.config,
     })
     .map_err(ApiError::BadRequest)?;
@@ -101,6 +106,7 @@ pub(super) async fn run(args: ServeArgs) -> ApiResult<()> {
         state.blobs = std::sync::Arc::new(crate::store::blobs::FsBlobStore::open(dir)?);
     }
     state.actions.allow_private_targets = config.allow_private_action_targets;
+    state.flow_token_grace = std::time::Duration::from_secs(config.flow_token_grace_secs);
     if let Some(tls) = action_tls {
         state.actions.tls = tls;
     }

@@ -37,6 +37,9 @@ pub struct AppState {
     pub actions: ActionSettings,
     /// Every password check goes through here (issue 15).
     pub passwords: Passwords,
+    /// How long a `flow_token` keeps working after a rotation replaced it, and the most a
+    /// rotation may ask for (`--flow-token-grace`, issue 18).
+    pub flow_token_grace: std::time::Duration,
 }
 
 /// `/metrics` and the metrics middleware need the metrics alone.

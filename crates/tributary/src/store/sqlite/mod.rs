@@ -20,6 +20,7 @@ mod pool;
 mod post;
 mod search;
 pub mod seed;
+mod source_health;
 mod writer;
 
 use std::sync::Arc;
