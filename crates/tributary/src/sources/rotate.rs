@@ -15,8 +15,11 @@ use crate::store::{now_millis, SourceRecord};
 
 /// Who asks for the rotation.
 pub enum Rotator<'a> {
-    /// A member of the source's flow: whoever may manage (remove) the source today.
+    /// An API caller that is a member of the source's flow: whoever may manage (remove)
+    /// the source today, with the `flow` or `integration` scope.
     User(&'a Principal),
+    /// A signed-in member of the flow, from Inbox Settings.
+    Member(i64),
     /// The integration itself, with its current `flow_token`.
     Token(&'a str),
 }
@@ -38,6 +41,10 @@ pub async fn rotate_source(
                 "`flow` or `integration`",
             )?;
             let flow = crate::flows::joined(&state.store, principal.user.id, org, flow).await?;
+            super::source_in_flow(&state.store, &flow, id).await?
+        }
+        Rotator::Member(user_id) => {
+            let flow = crate::flows::joined(&state.store, user_id, org, flow).await?;
             super::source_in_flow(&state.store, &flow, id).await?
         }
         Rotator::Token(token) => own_source(state, token, (org, flow, id)).await?,

@@ -166,6 +166,10 @@ fn app_routes() -> Router<AppState> {
             "/app/{org}/{flow}/sources/{id}/remove",
             get(inbox_settings::confirm_remove_source).post(inbox_settings::remove_source),
         )
+        .route(
+            "/app/{org}/{flow}/sources/{id}/rotate",
+            post(inbox_settings::rotate_source),
+        )
         .route("/account", get(account::show_account))
         .route("/account/api_token", post(account::regenerate_api_token))
         .route("/avatars/{id}", get(avatars::show_avatar))

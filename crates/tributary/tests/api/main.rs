@@ -53,6 +53,7 @@ mod security_uploads_memory;
 mod sources;
 mod sources_health;
 mod sources_rotate;
+mod sources_web;
 mod store_access;
 mod store_conformance;
 mod store_integrations;
