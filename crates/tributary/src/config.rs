@@ -367,4 +367,23 @@ mod tests {
         })
         .is_err());
     }
+
+    #[test]
+    fn the_flow_token_grace_comes_from_the_file_or_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, "flow_token_grace_secs = 60\n").unwrap();
+        let load = |flag: Option<u64>, file: bool| {
+            Config::load(Overrides {
+                flow_token_grace_secs: flag,
+                file: file.then(|| path.clone()),
+                ..Default::default()
+            })
+            .unwrap()
+            .flow_token_grace_secs
+        };
+        assert_eq!(load(None, false), DEFAULT_FLOW_TOKEN_GRACE_SECS);
+        assert_eq!(load(None, true), 60);
+        assert_eq!(load(Some(0), true), 0);
+    }
 }
