@@ -2,49 +2,18 @@
 //! same cases against the SQLite and PostgreSQL backends.
 
 use tributary::store::*;
-use tributary_types::AccessMode;
 
 use crate::backend_tests;
 use crate::helpers::Backend;
-use crate::store_conformance::{new_flow, new_user, org, store};
+use crate::messaging::Room;
 
 backend_tests!(rejections_count_and_rotations_retire_hashes,);
 
 async fn rejections_count_and_rotations_retire_hashes(b: Backend) {
-    let (_db, s) = store(b).await;
-    let a = s.create_user(new_user("a@x.io", "a")).await.unwrap();
-    let o = org(&s, "Acme").await;
-    s.create_flow(
-        new_flow("f", o.id, "main", AccessMode::Invitation),
-        Some(a.id),
-    )
-    .await
-    .unwrap();
-    let app = s
-        .create_app(NewApp {
-            owner_id: a.id,
-            name: "App".into(),
-            icon_url: None,
-            client_id: "cid".into(),
-            client_secret: "secret".into(),
-            redirect_uri: "http://localhost/cb".into(),
-            setup_uri: None,
-            configuration_uri: None,
-            published: false,
-        })
-        .await
-        .unwrap();
-    let src = s
-        .create_source(NewSource {
-            flow_id: "f".into(),
-            app_id: app.id,
-            creator_id: Some(a.id),
-            name: "repo".into(),
-            external_url: None,
-            flow_token_hash: "h1".into(),
-        })
-        .await
-        .unwrap();
+    // The messaging fixture's source, whose token hash is replaced here by known ones.
+    let room = Room::new(b).await;
+    let (s, src) = (&room.app.store, &room.source);
+    s.rotate_flow_token(src.id, "h1", 0).await.unwrap();
     let now = now_millis();
     let empty = s.source_health(src.id, now - 1000, now).await.unwrap();
     assert_eq!(empty, SourceHealthRecord::default());
