@@ -69,6 +69,7 @@ mod threads;
 mod ui;
 mod ui_inbox;
 mod ui_polldock;
+mod ui_sources;
 mod ui_xss;
 mod web;
 mod web_app;
