@@ -88,7 +88,16 @@ impl Integration {
         let source = self.source().await?;
         let mut body = crate::integrations::grace_body(grace_secs);
         body["flow_token"] = json!(self.flow_token);
-        let req = self.http.post(format!("{}/rotate", source.url)).json(&body);
+        // The source's URL is the server's public one; this integration may reach the server
+        // at another address, so only the path is taken from it.
+        let path = reqwest::Url::parse(&source.url)
+            .map_err(|e| Error::Decode(format!("the source's url: {e}")))?
+            .path()
+            .to_owned();
+        let req = self
+            .http
+            .post(format!("{}{path}/rotate", self.base))
+            .json(&body);
         let rotated: Source = decode(crate::retry::send(&self.retry, req).await?).await?;
         rotated
             .flow_token
