@@ -12,6 +12,7 @@ pub mod kinds;
 pub mod legacy;
 pub mod post;
 pub mod read;
+pub mod read_any;
 pub mod sanitize;
 pub mod tag_rules;
 pub mod tags;
@@ -29,7 +30,10 @@ pub use post::post_message_with_files;
 /// A flow's messages (and a thread's), the comment endpoints, and the legacy push API.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/messages", post(handlers::post_message))
+        .route(
+            "/messages",
+            get(read_any::list_any_messages).post(handlers::post_message),
+        )
         .route("/comments", post(handlers::post_comment))
         .route(
             "/flows/{org}/{flow}/messages",

@@ -35,6 +35,7 @@ mod invitations;
 mod invitations_links;
 mod invitations_mail;
 mod messages_edit;
+mod messages_get_any;
 mod messages_group_commit;
 mod messages_legacy;
 mod messages_post;

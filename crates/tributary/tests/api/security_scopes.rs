@@ -140,6 +140,7 @@ impl World {
             with_body(M::PUT, main, json!({"name": "Main"}), MANAGE),
             // Messages, comments and threads.
             row(M::GET, &format!("{main}/messages"), FLOW),
+            row(M::GET, &format!("/messages?flow={flow_id}"), FLOW),
             with_body(M::POST, &format!("{main}/messages"), json!({}), FLOW),
             with_body(M::POST, "/messages", json!({}), FLOW),
             row(M::GET, &format!("{main}/messages/{message}"), FLOW),
