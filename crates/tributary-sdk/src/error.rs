@@ -33,10 +33,12 @@ pub enum Error {
         /// What is wrong with each field, by field name.
         errors: BTreeMap<String, Vec<String>>,
     },
-    /// 410: the source behind a `flow_token` was removed; stop posting with it.
+    /// 410: the source behind a `flow_token` was removed, or the token was replaced by a
+    /// rotation whose grace is over; stop posting with it.
     #[error("source gone: {reason}")]
     SourceGone {
-        /// Why the source is gone: `removed`, `flow_deleted`, `app_deleted` or `revoked`.
+        /// Why the token no longer works: `removed`, `flow_deleted`, `app_deleted`, `revoked`,
+        /// or `rotated` (the source lives on with a new token).
         reason: String,
     },
     /// 429: slow down.

@@ -80,6 +80,30 @@ impl Integration {
             .ok_or_else(|| Error::Decode("GET /sources answered no source".into()))
     }
 
+    /// Rotates this integration's own `flow_token` (`POST` on its source's `rotate`), with the
+    /// grace of [`crate::Sources::rotate_flow_token`], and answers the new token: store it
+    /// before anything else, it is shown only once. This `Integration` keeps the old token;
+    /// make a new one with the answer.
+    pub async fn rotate_flow_token(&self, grace_secs: Option<u64>) -> Result<String, Error> {
+        let source = self.source().await?;
+        let mut body = crate::integrations::grace_body(grace_secs);
+        body["flow_token"] = json!(self.flow_token);
+        // The source's URL is the server's public one; this integration may reach the server
+        // at another address, so only the path is taken from it.
+        let path = reqwest::Url::parse(&source.url)
+            .map_err(|e| Error::Decode(format!("the source's url: {e}")))?
+            .path()
+            .to_owned();
+        let req = self
+            .http
+            .post(format!("{}{path}/rotate", self.base))
+            .json(&body);
+        let rotated: Source = decode(crate::retry::send(&self.retry, req).await?).await?;
+        rotated
+            .flow_token
+            .ok_or_else(|| Error::Decode("the rotation answered no flow_token".into()))
+    }
+
     async fn update_source(&self, error_message: &str) -> Result<Source, Error> {
         let req = self
             .http

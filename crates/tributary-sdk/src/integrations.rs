@@ -120,6 +120,28 @@ impl Sources<'_> {
         self.client.send_json(Method::PUT, "/sources", &body).await
     }
 
+    /// `POST /flows/:org/:flow/sources/:id/rotate`: gives the source a new `flow_token`,
+    /// returned in the answer's `flow_token` and never again. The old token keeps working for
+    /// `grace_secs` seconds (the server's `--flow-token-grace` when `None`, which is also the
+    /// most it allows), then answers [`Error::SourceGone`] with reason `rotated`. `Some(0)`
+    /// kills the old token, and any earlier one still in its grace, at once: use it for a
+    /// leaked token.
+    pub async fn rotate_flow_token(
+        &self,
+        org: &str,
+        flow: &str,
+        id: i64,
+        grace_secs: Option<u64>,
+    ) -> Result<Source, Error> {
+        self.client
+            .send_json(
+                Method::POST,
+                &format!("/flows/{org}/{flow}/sources/{id}/rotate"),
+                &grace_body(grace_secs),
+            )
+            .await
+    }
+
     /// `DELETE /flows/:org/:flow/sources/:id`: from then on the `flow_token` answers 410.
     pub async fn delete(&self, org: &str, flow: &str, id: i64) -> Result<(), Error> {
         let response = self
@@ -131,5 +153,13 @@ impl Sources<'_> {
             return Ok(());
         }
         decode::<serde_json::Value>(response).await.map(|_| ())
+    }
+}
+
+/// The body of a rotation: `{"grace": secs}`, or nothing for the server's default.
+pub(crate) fn grace_body(grace_secs: Option<u64>) -> serde_json::Value {
+    match grace_secs {
+        Some(secs) => json!({ "grace": secs }),
+        None => json!({}),
     }
 }

@@ -13,6 +13,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
 /// Uploads (bodies larger than `max_body_bytes`) that run at once.
 pub const DEFAULT_MAX_CONCURRENT_UPLOADS: usize = 4;
+/// How long a rotated `flow_token` keeps working: a day, for an integration's deployment
+/// to pick up the new one.
+pub const DEFAULT_FLOW_TOKEN_GRACE_SECS: u64 = 24 * 60 * 60;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -39,6 +42,8 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     /// The `From` of those emails.
     pub smtp_from: String,
+    /// Seconds a rotated `flow_token` keeps working; `0` ends it at once.
+    pub flow_token_grace_secs: u64,
 }
 
 /// The sender when `smtp_from` is not set.
@@ -88,6 +93,7 @@ settings! {
     action_ca_file: PathBuf,
     smtp_url: String,
     smtp_from: String,
+    flow_token_grace_secs: u64,
 }
 
 /// A secret from the configuration; `Debug` never shows it.
@@ -159,6 +165,9 @@ impl Config {
                 .filter(|u| !u.trim().is_empty())
                 .map(|u| Secret(u.trim().to_owned())),
             smtp_from: s.smtp_from.unwrap_or_else(|| DEFAULT_SMTP_FROM.to_owned()),
+            flow_token_grace_secs: s
+                .flow_token_grace_secs
+                .unwrap_or(DEFAULT_FLOW_TOKEN_GRACE_SECS),
         })
     }
 }
@@ -361,5 +370,24 @@ mod tests {
             ..Default::default()
         })
         .is_err());
+    }
+
+    #[test]
+    fn the_flow_token_grace_comes_from_the_file_or_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, "flow_token_grace_secs = 60\n").unwrap();
+        let load = |flag: Option<u64>, file: bool| {
+            Config::load(Overrides {
+                flow_token_grace_secs: flag,
+                file: file.then(|| path.clone()),
+                ..Default::default()
+            })
+            .unwrap()
+            .flow_token_grace_secs
+        };
+        assert_eq!(load(None, false), DEFAULT_FLOW_TOKEN_GRACE_SECS);
+        assert_eq!(load(None, true), 60);
+        assert_eq!(load(Some(0), true), 0);
     }
 }

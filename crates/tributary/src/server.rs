@@ -41,6 +41,9 @@ pub fn state(store: DynStore, public_url: &str) -> AppState {
         actions: ActionSettings::default(),
         passwords: Passwords::default(),
         mail: crate::state::Mailer::none(),
+        flow_token_grace: std::time::Duration::from_secs(
+            crate::config::DEFAULT_FLOW_TOKEN_GRACE_SECS,
+        ),
     }
 }
 
@@ -85,6 +88,10 @@ pub fn router(mut state: AppState, max_body_bytes: usize) -> Router {
             metrics::track,
         ))
         .layer(middleware::from_fn(auth::flowdock_user_header))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            sources::health::record_rejections,
+        ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(crate::trace::layer());
     api.with_state(state)

@@ -38,7 +38,7 @@ pub(super) struct ServeArgs {
     files_dir: Option<std::path::PathBuf>,
     /// A TOML file with any of: listen, metrics_listen, metrics_token, database, public_url,
     /// max_body_bytes, max_upload_bytes, max_concurrent_uploads, files_dir,
-    /// allow_private_action_targets, action_ca_file, smtp_url, smtp_from.
+    /// allow_private_action_targets, action_ca_file, smtp_url, smtp_from, flow_token_grace_secs.
     #[arg(long, env = "TRIBUTARY_CONFIG")]
     config: Option<std::path::PathBuf>,
     /// Let thread actions call private, loopback and link-local addresses (refused by
@@ -57,6 +57,10 @@ pub(super) struct ServeArgs {
     /// The `From` address of invitation emails [default: Tributary <tributary@localhost>]
     #[arg(long, env = "TRIBUTARY_SMTP_FROM")]
     smtp_from: Option<String>,
+    /// Seconds a rotated flow_token keeps working, and the most a rotation may ask for;
+    /// 0 ends the old token at once [default: 86400]
+    #[arg(long = "flow-token-grace", env = "TRIBUTARY_FLOW_TOKEN_GRACE")]
+    flow_token_grace_secs: Option<u64>,
     /// Seed a demo organization, flow and admin user, and print how to sign in.
     #[arg(long)]
     demo: bool,
@@ -79,6 +83,7 @@ pub(super) async fn run(args: ServeArgs) -> ApiResult<()> {
         action_ca_file: args.action_ca_file,
         smtp_url: args.smtp_url,
         smtp_from: args.smtp_from,
+        flow_token_grace_secs: args.flow_token_grace_secs,
         file: args.config,
     })
     .map_err(ApiError::BadRequest)?;
@@ -117,6 +122,7 @@ pub(super) async fn run(args: ServeArgs) -> ApiResult<()> {
     }
     state.actions.allow_private_targets = config.allow_private_action_targets;
     state.mail = mail;
+    state.flow_token_grace = std::time::Duration::from_secs(config.flow_token_grace_secs);
     if let Some(tls) = action_tls {
         state.actions.tls = tls;
     }

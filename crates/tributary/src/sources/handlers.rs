@@ -8,6 +8,7 @@ use axum::Json;
 use serde::Deserialize;
 use tributary_types::Source;
 
+use super::rotate::Rotator;
 use super::view;
 use crate::auth::flow_token::{params_or_gone, source_for_token, RemovalReason};
 use crate::auth::{AppPrincipal, Principal, Scopes};
@@ -70,6 +71,7 @@ pub async fn create_source(
         .await?
         .ok_or_else(|| ApiError::NotFound("Application not found".into()))?;
     let mut body = view::source(&state.urls, &source, &app, &flow, Some(&principal.user));
+    body.health = Some(super::health::of(&state.store, &source).await?);
     body.flow_token = Some(token);
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -199,4 +201,33 @@ pub async fn delete_source(
     let source = super::source_in_flow(&state.store, &flow, &id).await?;
     super::remove(&state.store, source.id, RemovalReason::Removed).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RotateParams {
+    /// Seconds the old token keeps working; the server's `--flow-token-grace` by default.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    grace: Option<i64>,
+}
+
+/// POST /flows/:org/:flow/sources/:id/rotate, by a member of the flow or with the source's
+/// current `flow_token`: answers the source with its new `flow_token`.
+pub async fn rotate_source(
+    State(state): State<AppState>,
+    caller: MaybePrincipal,
+    Path((org, flow, id)): Path<(String, String, String)>,
+    params: Result<TokenParams, BodyRejection>,
+) -> ApiResult<Json<Source>> {
+    let params = params_or_gone(&state.store, params, None).await?;
+    let principal;
+    let who = match flow_token(&params) {
+        Some(token) => Rotator::Token(token),
+        None => {
+            principal = caller.0?;
+            Rotator::User(&principal)
+        }
+    };
+    let p: RotateParams = params.parse()?;
+    let source = super::rotate::rotate_source(&state, who, (&org, &flow, &id), p.grace).await?;
+    Ok(Json(source))
 }

@@ -1,6 +1,8 @@
 //! Sources: one application installed into one flow, holding the secret `flow_token`.
 
 pub mod handlers;
+pub mod health;
+pub mod rotate;
 pub mod setup;
 pub mod view;
 
@@ -11,7 +13,7 @@ use crate::messages::MessageInput;
 use crate::secrets;
 use crate::state::AppState;
 use crate::store::{AppRecord, DynStore, FlowRecord, NewSource, SourceRecord};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 /// The Sources API, and the browser redirects that set an integration up.
@@ -31,6 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/flows/{org}/{flow}/sources/{id}", one_source.clone())
         // Flowdock's sources documentation spells the single source `/source/:id`.
         .route("/flows/{org}/{flow}/source/{id}", one_source)
+        .route(
+            "/flows/{org}/{flow}/sources/{id}/rotate",
+            post(handlers::rotate_source),
+        )
         .route(
             "/flows/{org}/{flow}/sources/{id}/configure",
             get(setup::configure_source),

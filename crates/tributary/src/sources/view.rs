@@ -30,10 +30,11 @@ pub fn source(
         error_message: s.error_message.clone(),
         configuration_url: s.configuration_url.clone(),
         flow_token: None,
+        health: None,
     }
 }
 
-/// Renders many sources, loading each application, flow and creator once.
+/// Renders many sources with their health, loading each application, flow and creator once.
 pub async fn sources(state: &AppState, records: &[SourceRecord]) -> ApiResult<Vec<Source>> {
     let store = &state.store;
     let mut apps: HashMap<i64, AppRecord> = HashMap::new();
@@ -58,7 +59,9 @@ pub async fn sources(state: &AppState, records: &[SourceRecord]) -> ApiResult<Ve
         }
         if let (Some(app), Some(flow)) = (apps.get(&s.app_id), flows.get(&s.flow_id)) {
             let creator = s.creator_id.and_then(|id| users.get(&id));
-            out.push(source(&state.urls, s, app, flow, creator));
+            let mut body = source(&state.urls, s, app, flow, creator);
+            body.health = Some(super::health::of(store, s).await?);
+            out.push(body);
         }
     }
     Ok(out)

@@ -41,6 +41,9 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Invitation emails (issue 17): `--smtp-url`, or none.
     pub mail: Mailer,
+    /// How long a `flow_token` keeps working after a rotation replaced it, and the most a
+    /// rotation may ask for (`--flow-token-grace`, issue 18).
+    pub flow_token_grace: std::time::Duration,
 }
 
 /// `/metrics` and the metrics middleware need the metrics alone.

@@ -44,6 +44,70 @@ pub trait IntegrationStore: Send + Sync {
         &self,
         source_id: i64,
     ) -> StoreResult<Vec<ActionAttemptRecord>>;
+
+    // Health and rotation (issue 18)
+    /// Counts one rejected request of the source, keeping `status` and `message` as the last.
+    async fn record_source_rejection(
+        &self,
+        source_id: i64,
+        status: u16,
+        message: &str,
+    ) -> StoreResult<()>;
+    /// The source's figures: posts and action failures counted from `since`, a replaced
+    /// token's grace counted as still running after `now`.
+    async fn source_health(
+        &self,
+        source_id: i64,
+        since: i64,
+        now: i64,
+    ) -> StoreResult<SourceHealthRecord>;
+    /// Gives the source `new_hash` as its `flow_token` hash; the old hash keeps working until
+    /// `valid_until`, and an older replaced hash no longer than that.
+    async fn rotate_flow_token(
+        &self,
+        source_id: i64,
+        new_hash: &str,
+        valid_until: i64,
+    ) -> StoreResult<()>;
+    /// A hash that a rotation replaced, whatever its grace.
+    async fn retired_flow_token(&self, hash: &str) -> StoreResult<Option<RetiredTokenRecord>>;
+}
+
+/// What the health of a source is made of (see [`IntegrationStore::source_health`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceHealthRecord {
+    pub last_post_at: Option<i64>,
+    pub posts_since: i64,
+    pub rejected: i64,
+    pub last_rejection: Option<RejectionRecord>,
+    pub action_failures_since: i64,
+    pub last_action_failure: Option<ActionFailureRecord>,
+    /// When the last replaced token's grace ends, while it runs.
+    pub grace_until: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectionRecord {
+    pub at: i64,
+    pub status: i64,
+    pub message: String,
+}
+
+/// The latest action attempt that ended in `error` or `refused`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionFailureRecord {
+    pub at: i64,
+    pub status: Option<i64>,
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+/// A replaced `flow_token` hash, with the hash that replaced it last.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetiredTokenRecord {
+    pub source_id: i64,
+    pub valid_until: i64,
+    pub current_hash: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

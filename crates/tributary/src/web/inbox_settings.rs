@@ -14,11 +14,15 @@ use super::views::Avatar;
 use crate::auth::flow_token::RemovalReason;
 use crate::auth::session::{SignedIn, CSRF_FIELD};
 use crate::input::Params;
+use crate::sources::rotate::Rotator;
 use crate::sources::view::iso_millis;
 use crate::state::AppState;
 
 pub struct SourceRow {
     pub badge: SourceBadge,
+    pub health: tributary_types::SourceHealth,
+    /// Where the rotate form posts.
+    pub rotate: String,
     pub creator: Option<String>,
     pub created: String,
     pub created_iso: String,
@@ -71,6 +75,8 @@ pub async fn show_inbox_settings(
             configure: (app.configuration_uri.is_some() || s.configuration_url.is_some())
                 .then(|| format!("{api_path}/sources/{}/configure", s.id)),
             remove: format!("{}/sources/{}/remove", frame.path, s.id),
+            rotate: format!("{}/sources/{}/rotate", frame.path, s.id),
+            health: crate::sources::health::of(&state.store, &s).await?,
             creator,
             badge: badge(&s, &app),
         });
@@ -161,4 +167,47 @@ pub async fn remove_source(
         source.id
     ))
     .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "source_rotated.html")]
+struct RotatedPage {
+    nav: super::Nav,
+    frame: FlowFrame,
+    name: String,
+    token: String,
+    grace_until: Option<String>,
+}
+
+/// POST /app/:org/:flow/sources/:id/rotate: a new `flow_token`, shown on this page only
+/// (never in a URL or a redirect); `grace=0` ends the old token at once.
+pub async fn rotate_source(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path((org, flow, id)): Path<(String, String, String)>,
+    params: Params,
+) -> Result<Response, WebError> {
+    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
+    let grace = match params.get_str("grace").filter(|g| !g.is_empty()) {
+        Some(g) => Some(
+            g.parse()
+                .map_err(|_| crate::error::ApiError::field("grace", "must be a number"))?,
+        ),
+        None => None,
+    };
+    let rotated = crate::sources::rotate::rotate_source(
+        &state,
+        Rotator::Member(signed.user.id),
+        (&org, &flow, &id),
+        grace,
+    )
+    .await?;
+    let frame = frame(&state, &signed, &org, &flow).await?;
+    html(RotatedPage {
+        nav: frame.nav.clone(),
+        frame,
+        name: rotated.name,
+        token: rotated.flow_token.unwrap_or_default(),
+        grace_until: rotated.health.and_then(|h| h.previous_token_expires_at),
+    })
 }

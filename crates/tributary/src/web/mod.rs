@@ -230,6 +230,10 @@ fn app_routes() -> Router<AppState> {
             "/manage/{org}/users/{id}/remove",
             post(org_page::remove_org_user),
         )
+        .route(
+            "/app/{org}/{flow}/sources/{id}/rotate",
+            post(inbox_settings::rotate_source),
+        )
         .route("/account", get(account::show_account))
         .route("/account/profile", post(account::update_account_profile))
         .route("/account/api_token", post(account::regenerate_api_token))

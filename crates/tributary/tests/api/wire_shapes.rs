@@ -32,6 +32,7 @@ const VOLATILE: &[&str] = &[
     "email",
     "sha256",
     "join_url",
+    "last_post_at",
 ];
 
 /// The placeholder the test's base URL becomes, so that ports do not show.

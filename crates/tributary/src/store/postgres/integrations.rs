@@ -8,7 +8,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row};
 
 use super::flows::{flow_cols, flow_row_at, FLOW_FROM};
-use super::{actions, constraint, PgStore};
+use super::{actions, constraint, source_health, PgStore};
 use crate::store::*;
 
 #[async_trait]
@@ -87,6 +87,35 @@ impl IntegrationStore for PgStore {
         source_id: i64,
     ) -> StoreResult<Vec<ActionAttemptRecord>> {
         actions::of_source(&**self.client().await?, source_id).await
+    }
+    async fn record_source_rejection(
+        &self,
+        source_id: i64,
+        status: u16,
+        message: &str,
+    ) -> StoreResult<()> {
+        let c = self.client().await?;
+        source_health::record_rejection(&**c, source_id, status, message).await
+    }
+    async fn source_health(
+        &self,
+        source_id: i64,
+        since: i64,
+        now: i64,
+    ) -> StoreResult<SourceHealthRecord> {
+        source_health::health(&**self.client().await?, source_id, since, now).await
+    }
+    async fn rotate_flow_token(
+        &self,
+        source_id: i64,
+        new_hash: &str,
+        valid_until: i64,
+    ) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        source_health::rotate(&mut c, source_id, new_hash, valid_until).await
+    }
+    async fn retired_flow_token(&self, hash: &str) -> StoreResult<Option<RetiredTokenRecord>> {
+        source_health::retired(&**self.client().await?, hash).await
     }
 }
 

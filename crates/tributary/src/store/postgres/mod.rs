@@ -22,6 +22,7 @@ mod post;
 mod post_set;
 mod poster;
 mod private;
+mod source_health;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
@@ -43,6 +44,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("migrations/0012_thread_application_name.sql"),
     ),
+    (13, include_str!("migrations/0013_source_health.sql")),
 ];
 
 /// Any fixed number works; it only has to be the same on every node.

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 
 use super::flows::{flow_cols, flow_row_at, FLOW_FROM};
-use super::{actions, constraint, SqliteStore};
+use super::{actions, constraint, source_health, SqliteStore};
 use crate::store::*;
 
 #[async_trait]
@@ -99,6 +99,44 @@ impl IntegrationStore for SqliteStore {
     ) -> StoreResult<Vec<ActionAttemptRecord>> {
         self.readers
             .read(move |c| actions::of_source(c, source_id))
+            .await
+    }
+    async fn record_source_rejection(
+        &self,
+        source_id: i64,
+        status: u16,
+        message: &str,
+    ) -> StoreResult<()> {
+        let message = message.to_owned();
+        self.writer
+            .write(move |c| source_health::record_rejection(c, source_id, status, &message))
+            .await
+    }
+    async fn source_health(
+        &self,
+        source_id: i64,
+        since: i64,
+        now: i64,
+    ) -> StoreResult<SourceHealthRecord> {
+        self.readers
+            .read(move |c| source_health::health(c, source_id, since, now))
+            .await
+    }
+    async fn rotate_flow_token(
+        &self,
+        source_id: i64,
+        new_hash: &str,
+        valid_until: i64,
+    ) -> StoreResult<()> {
+        let new_hash = new_hash.to_owned();
+        self.writer
+            .write(move |c| source_health::rotate(c, source_id, &new_hash, valid_until))
+            .await
+    }
+    async fn retired_flow_token(&self, hash: &str) -> StoreResult<Option<RetiredTokenRecord>> {
+        let hash = hash.to_owned();
+        self.readers
+            .lookup(move |c| source_health::retired(c, &hash))
             .await
     }
 }

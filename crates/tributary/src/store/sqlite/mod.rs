@@ -23,6 +23,7 @@ mod post;
 mod private;
 mod search;
 pub mod seed;
+mod source_health;
 mod writer;
 
 use std::sync::Arc;

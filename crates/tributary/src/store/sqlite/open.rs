@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("migrations/0012_thread_application_name.sql"),
     ),
+    (13, include_str!("migrations/0013_source_health.sql")),
 ];
 
 const READERS: usize = 4;
