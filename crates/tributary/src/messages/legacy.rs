@@ -119,6 +119,17 @@ async fn push(
     }
 }
 
+/// The form of a push to the path's `token` and its source: a removed source's token
+/// answers 410 Gone whatever the body holds.
+async fn token_post(
+    state: &AppState,
+    token: &str,
+    params: Result<TokenParams, BodyRejection>,
+) -> ApiResult<(Params, Poster)> {
+    let params = params_or_gone(&state.store, params, Some(token)).await?;
+    Ok((params, source_poster(state, token).await?))
+}
+
 /// POST /v1/messages/team_inbox/:flow_token (and its old name, /v1/messages/influx/:flow_token)
 pub async fn push_team_inbox(
     State(state): State<AppState>,
@@ -126,8 +137,7 @@ pub async fn push_team_inbox(
     headers: HeaderMap,
     params: Result<TokenParams, BodyRejection>,
 ) -> ApiResult<Response> {
-    let params = params_or_gone(&state.store, params, Some(&token)).await?;
-    let poster = source_poster(&state, &token).await?;
+    let (params, poster) = token_post(&state, &token, params).await?;
     let p: TeamInbox = params.parse()?;
     let mut errors = FieldErrors::new();
     let mut required = |field: &str, v: &Option<String>| {
@@ -200,8 +210,7 @@ pub async fn push_chat(
     headers: HeaderMap,
     params: Result<TokenParams, BodyRejection>,
 ) -> ApiResult<Response> {
-    let params = params_or_gone(&state.store, params, Some(&token)).await?;
-    let poster = source_poster(&state, &token).await?;
+    let (params, poster) = token_post(&state, &token, params).await?;
     let p: Chat = params.parse()?;
     let input = MessageInput {
         event: Some(
