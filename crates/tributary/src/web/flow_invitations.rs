@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tributary_types::Invitation;
 
 use super::error::WebError;
-use super::frame::{frame, joined, FlowFrame};
+use super::frame::{frame, posted_flow, FlowFrame};
 use super::html;
 use super::shell::flow_path;
-use crate::auth::session::{SignedIn, CSRF_FIELD};
+use crate::auth::session::SignedIn;
 use crate::error::ApiError;
 use crate::input::Params;
 use crate::invitations::{self, join_url, CreateInvitations};
@@ -75,18 +75,6 @@ async fn render(
     Ok(response)
 }
 
-/// The flow of a form posted from its invitations page: the form's CSRF token first.
-async fn form_flow(
-    state: &AppState,
-    signed: &SignedIn,
-    org: &str,
-    flow: &str,
-    params: &Params,
-) -> Result<FlowRecord, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    joined(state, signed, org, flow).await
-}
-
 /// Back to the invitations page.
 fn back(flow: &FlowRecord) -> Response {
     Redirect::to(&format!("{}/invitations", flow_path(flow))).into_response()
@@ -108,7 +96,7 @@ pub async fn create_invitation(
     Path((org, flow)): Path<(String, String)>,
     params: Params,
 ) -> Result<Response, WebError> {
-    let record = form_flow(&state, &signed, &org, &flow, &params).await?;
+    let record = posted_flow(&state, &signed, &org, &flow, &params).await?;
     crate::flows::require_active(&record)?;
     let input = CreateInvitations {
         emails: None,
@@ -137,7 +125,7 @@ pub async fn revoke_invitation(
     Path((org, flow, id)): Path<(String, String, String)>,
     params: Params,
 ) -> Result<Response, WebError> {
-    let record = form_flow(&state, &signed, &org, &flow, &params).await?;
+    let record = posted_flow(&state, &signed, &org, &flow, &params).await?;
     invitations::revoke(&state, &record, &id).await?;
     Ok(back(&record))
 }
@@ -150,7 +138,7 @@ pub async fn reset_join_link(
     Path((org, flow)): Path<(String, String)>,
     params: Params,
 ) -> Result<Response, WebError> {
-    let record = form_flow(&state, &signed, &org, &flow, &params).await?;
+    let record = posted_flow(&state, &signed, &org, &flow, &params).await?;
     invitations::require_flow_admin(&state, signed.user.id, &record).await?;
     join_url::reset_flow(&state, &record).await?;
     Ok(back(&record))

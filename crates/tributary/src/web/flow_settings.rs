@@ -5,13 +5,13 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use tributary_types::{AccessMode, UpdateFlow};
 
 use super::error::WebError;
 use super::frame::{frame, FlowFrame};
 use super::html;
-use super::manage::{form_principal, refused};
+use super::manage::{form_principal, redirect_or_refused};
 use crate::auth::session::SignedIn;
 use crate::error::ApiResult;
 use crate::flows::members::{add_member, remove_member, Target};
@@ -106,14 +106,11 @@ async fn after(
     flow: &str,
     done: ApiResult<&str>,
 ) -> Result<Response, WebError> {
-    match done {
-        Ok(to) if to.starts_with('/') => Ok(Redirect::to(to).into_response()),
-        Ok(done) => {
-            let to = format!("/app/{org}/{flow}/settings?done={done}");
-            Ok(Redirect::to(&to).into_response())
-        }
-        Err(e) => refused(e, |m| render(state, signed, org, flow, None, Some(m))).await,
-    }
+    let to = done.map(|to| match to.starts_with('/') {
+        true => to.to_owned(),
+        false => format!("/app/{org}/{flow}/settings?done={to}"),
+    });
+    redirect_or_refused(to, |m| render(state, signed, org, flow, None, Some(m))).await
 }
 
 /// GET /app/:org/:flow/settings

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::error::WebError;
-use super::frame::{badge, frame, joined, sources_with_apps, FlowFrame, SourceBadge};
+use super::frame::{badge, frame, posted_flow, sources_with_apps, FlowFrame, SourceBadge};
 use super::html;
 use super::shell::flow_path;
 use super::views::Avatar;
@@ -157,8 +157,7 @@ pub async fn remove_source(
     Path((org, flow, id)): Path<(String, String, String)>,
     params: Params,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    let flow = joined(&state, &signed, &org, &flow).await?;
+    let flow = posted_flow(&state, &signed, &org, &flow, &params).await?;
     let source = crate::sources::source_in_flow(&state.store, &flow, &id).await?;
     crate::sources::remove(&state.store, source.id, RemovalReason::Removed).await?;
     Ok(Redirect::to(&format!(

@@ -4,12 +4,12 @@
 
 use std::future::Future;
 
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 
 use super::error::WebError;
 use crate::auth::session::{SignedIn, CSRF_FIELD};
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::input::Params;
 use crate::state::AppState;
 
@@ -41,6 +41,22 @@ where
     let mut page = render(form_message(e)?).await?;
     *page.status_mut() = status;
     Ok(page)
+}
+
+/// A management form's answer: a redirect to where the change leads, or the form's page again
+/// with the reason it was refused (see [`refused`]).
+pub async fn redirect_or_refused<F, Fut>(
+    done: ApiResult<String>,
+    render: F,
+) -> Result<Response, WebError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = Result<Response, WebError>>,
+{
+    match done {
+        Ok(to) => Ok(Redirect::to(&to).into_response()),
+        Err(e) => refused(e, render).await,
+    }
 }
 
 /// The line a form shows for a change the domain refused (invalid, taken, not allowed);

@@ -5,11 +5,11 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use tributary_types::AccessMode;
 
 use super::error::WebError;
-use super::manage::{form_principal, refused};
+use super::manage::{form_principal, redirect_or_refused};
 use super::shell::flow_path;
 use super::{html, Nav};
 use crate::auth::session::SignedIn;
@@ -43,6 +43,16 @@ struct OrgPage {
     flows: Vec<FlowRow>,
     notice: Option<&'static str>,
     error: Option<String>,
+}
+
+/// A form's answer: a redirect to where the change leads, or the page with its refusal.
+async fn after(
+    state: &AppState,
+    signed: &SignedIn,
+    org: &str,
+    done: ApiResult<String>,
+) -> Result<Response, WebError> {
+    redirect_or_refused(done, |m| render(state, signed, org, None, Some(m))).await
 }
 
 async fn render(
@@ -89,19 +99,6 @@ async fn render(
         notice,
         error,
     })
-}
-
-/// A form's answer: a redirect to where the change leads, or the page with its refusal.
-async fn after(
-    state: &AppState,
-    signed: &SignedIn,
-    org: &str,
-    done: ApiResult<String>,
-) -> Result<Response, WebError> {
-    match done {
-        Ok(to) => Ok(Redirect::to(&to).into_response()),
-        Err(e) => refused(e, |m| render(state, signed, org, None, Some(m))).await,
-    }
 }
 
 /// GET /manage/:org
