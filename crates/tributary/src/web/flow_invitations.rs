@@ -9,12 +9,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tributary_types::Invitation;
 
 use super::error::WebError;
-use super::frame::{frame, posted_flow, FlowFrame};
+use super::frame::{frame, joined, FlowFrame};
 use super::html;
+use super::manage::PostedForm;
 use super::shell::flow_path;
 use crate::auth::session::SignedIn;
 use crate::error::ApiError;
-use crate::input::Params;
 use crate::invitations::{self, join_url, CreateInvitations};
 use crate::state::AppState;
 use crate::store::FlowRecord;
@@ -92,11 +92,10 @@ pub async fn show_invitations(
 /// POST /app/:org/:flow/invitations
 pub async fn create_invitation(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path((org, flow)): Path<(String, String)>,
-    params: Params,
+    PostedForm { signed, params }: PostedForm,
 ) -> Result<Response, WebError> {
-    let record = posted_flow(&state, &signed, &org, &flow, &params).await?;
+    let record = joined(&state, &signed, &org, &flow).await?;
     crate::flows::require_active(&record)?;
     let input = CreateInvitations {
         emails: None,
@@ -121,11 +120,10 @@ pub async fn create_invitation(
 /// POST /app/:org/:flow/invitations/:id/revoke
 pub async fn revoke_invitation(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path((org, flow, id)): Path<(String, String, String)>,
-    params: Params,
+    PostedForm { signed, .. }: PostedForm,
 ) -> Result<Response, WebError> {
-    let record = posted_flow(&state, &signed, &org, &flow, &params).await?;
+    let record = joined(&state, &signed, &org, &flow).await?;
     invitations::revoke(&state, &record, &id).await?;
     Ok(back(&record))
 }
@@ -134,11 +132,10 @@ pub async fn revoke_invitation(
 /// working.
 pub async fn reset_join_link(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path((org, flow)): Path<(String, String)>,
-    params: Params,
+    PostedForm { signed, .. }: PostedForm,
 ) -> Result<Response, WebError> {
-    let record = posted_flow(&state, &signed, &org, &flow, &params).await?;
+    let record = joined(&state, &signed, &org, &flow).await?;
     invitations::require_flow_admin(&state, signed.user.id, &record).await?;
     join_url::reset_flow(&state, &record).await?;
     Ok(back(&record))

@@ -6,8 +6,7 @@ use super::error::WebError;
 use super::shell::{flow_links, flow_path, FlowLink};
 use super::views::Avatar;
 use super::Nav;
-use crate::auth::session::{SignedIn, CSRF_FIELD};
-use crate::input::Params;
+use crate::auth::session::SignedIn;
 use crate::state::AppState;
 use crate::store::{AppRecord, FlowRecord, SourceRecord};
 
@@ -73,18 +72,6 @@ pub async fn joined(
     flow: &str,
 ) -> Result<FlowRecord, WebError> {
     Ok(crate::flows::joined(&state.store, signed.user.id, org, flow).await?)
-}
-
-/// The joined flow of a form posted from one of its pages: the form's CSRF token first.
-pub async fn posted_flow(
-    state: &AppState,
-    signed: &SignedIn,
-    org: &str,
-    flow: &str,
-    params: &Params,
-) -> Result<FlowRecord, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    joined(state, signed, org, flow).await
 }
 
 pub async fn frame(

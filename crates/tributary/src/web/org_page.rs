@@ -9,7 +9,7 @@ use axum::response::Response;
 use tributary_types::AccessMode;
 
 use super::error::WebError;
-use super::manage::{form_principal, redirect_or_refused};
+use super::manage::{redirect_or_refused, ManageForm};
 use super::shell::flow_path;
 use super::{html, Nav};
 use crate::auth::session::SignedIn;
@@ -119,11 +119,9 @@ pub async fn show_org(
 /// POST /manage/:org/flows: creates a flow and opens it.
 pub async fn create_org_flow(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path(org): Path<String>,
-    params: Params,
+    ManageForm(signed, params, principal): ManageForm,
 ) -> Result<Response, WebError> {
-    let principal = form_principal(&state, &signed, &params).await?;
     let name = params.get_str("name").unwrap_or_default();
     let mode = params
         .get_str("access_mode")
@@ -136,11 +134,9 @@ pub async fn create_org_flow(
 /// POST /manage/:org/users/:id/admin (`admin=true|false`)
 pub async fn set_org_admin(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path((org, id)): Path<(String, String)>,
-    params: Params,
+    ManageForm(signed, params, principal): ManageForm,
 ) -> Result<Response, WebError> {
-    let principal = form_principal(&state, &signed, &params).await?;
     let admin = params.get_str("admin") == Some("true");
     let set = set_admin(&state.store, &principal, &org, &id, admin).await;
     after(
@@ -155,11 +151,9 @@ pub async fn set_org_admin(
 /// POST /manage/:org/users/:id/remove. Leaving the organization oneself goes to `/app`.
 pub async fn remove_org_user(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path((org, id)): Path<(String, String)>,
-    params: Params,
+    ManageForm(signed, _, principal): ManageForm,
 ) -> Result<Response, WebError> {
-    let principal = form_principal(&state, &signed, &params).await?;
     let left = id == signed.user.id.to_string();
     let removed = remove(&state.store, &principal, &org, &id)
         .await
