@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -19,7 +20,7 @@ use crate::state::AppState;
 use crate::store::{FlowRecord, PostOutcome};
 
 #[derive(Debug, Default, Deserialize)]
-struct TeamInbox {
+pub struct TeamInbox {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     source: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
@@ -41,7 +42,7 @@ struct TeamInbox {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct Chat {
+pub struct Chat {
     #[serde(default)]
     content: Value,
     #[serde(default, deserialize_with = "lenient::opt_string")]
@@ -119,82 +120,17 @@ async fn push(
     }
 }
 
-/// POST /v1/messages/team_inbox/:flow_token (and its old name, /v1/messages/influx/:flow_token)
-pub async fn push_team_inbox(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-    params: Result<TokenParams, BodyRejection>,
-) -> ApiResult<Response> {
-    let params = params_or_gone(&state.store, params, Some(&token)).await?;
-    let poster = source_poster(&state, &token).await?;
-    let p: TeamInbox = params.parse()?;
-    let mut errors = FieldErrors::new();
-    let mut required = |field: &str, v: &Option<String>| {
-        if present(v).is_none() {
-            err(&mut errors, field, "is required");
-        }
-    };
-    required("source", &p.source);
-    required("from_address", &p.from_address);
-    required("subject", &p.subject);
-    required("content", &p.content);
-    if let Some(s) = present(&p.source) {
-        category(&mut errors, "source", s);
-    }
-    if let Some(s) = present(&p.project) {
-        category(&mut errors, "project", s);
-    }
-    if let Some(a) = present(&p.from_address) {
-        if !a.contains('@') || a.contains(char::is_whitespace) {
-            err(&mut errors, "from_address", "must be an email address");
-        }
-    }
-    if present(&p.format).is_some_and(|f| f != "html") {
-        err(&mut errors, "format", "only html is supported");
-    }
-    // Checked untrimmed: a line break around the link is refused, not dropped.
-    if let Some(link) = p.link.as_deref().filter(|l| !l.trim().is_empty()) {
-        if !super::sanitize::is_web_url(link) {
-            err(&mut errors, "link", "must be an http or https URL");
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let from = present(&p.from_address).unwrap_or_default();
-    let mut server_tags = vec![format!(
-        ":source:{}",
-        slug(present(&p.source).unwrap_or_default())
-    )];
-    if let Some(project) = present(&p.project) {
-        server_tags.push(format!(":project:{}", slug(project)));
-    }
-    let subject = present(&p.subject).unwrap_or_default();
-    let input = MessageInput {
-        event: Some("activity".into()),
-        title: Some(subject.to_owned()),
-        body: p.content.clone(),
-        author: json!({"name": present(&p.from_name).unwrap_or(from), "email": from}),
-        thread: json!({"title": subject, "body": p.content, "external_url": present(&p.link)}),
-        tags: p.tags.clone(),
-        server_tags,
-        new_thread: true,
-        ..MessageInput::default()
-    };
-    push(
-        &state,
-        &headers,
-        "POST /v1/messages/team_inbox",
-        poster,
-        &params,
-        input,
-    )
-    .await
+/// A push's form: its fields, read from the body, become an ordinary post.
+pub trait PushForm: DeserializeOwned {
+    /// The route an `Idempotency-Key` is hashed with.
+    const ROUTE: &'static str;
+    fn input(self) -> ApiResult<MessageInput>;
 }
 
-/// POST /v1/messages/chat/:flow_token
-pub async fn push_chat(
+/// POST /v1/messages/team_inbox/:flow_token (and its old name, /v1/messages/influx/:flow_token)
+/// with [`TeamInbox`]; POST /v1/messages/chat/:flow_token with [`Chat`]. A removed source's
+/// token answers 410 Gone whatever the body holds.
+pub async fn push_form<F: PushForm>(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
@@ -202,29 +138,88 @@ pub async fn push_chat(
 ) -> ApiResult<Response> {
     let params = params_or_gone(&state.store, params, Some(&token)).await?;
     let poster = source_poster(&state, &token).await?;
-    let p: Chat = params.parse()?;
-    let input = MessageInput {
-        event: Some(
-            if p.message_id.is_some() {
-                "comment"
-            } else {
-                "message"
+    let input = params.parse::<F>()?.input()?;
+    push(&state, &headers, F::ROUTE, poster, &params, input).await
+}
+
+impl PushForm for TeamInbox {
+    const ROUTE: &'static str = "POST /v1/messages/team_inbox";
+
+    fn input(self) -> ApiResult<MessageInput> {
+        let mut errors = FieldErrors::new();
+        let mut required = |field: &str, v: &Option<String>| {
+            if present(v).is_none() {
+                err(&mut errors, field, "is required");
             }
-            .into(),
-        ),
-        content: p.content,
-        external_user_name: p.external_user_name,
-        tags: p.tags,
-        message: p.message_id,
-        ..MessageInput::default()
-    };
-    push(
-        &state,
-        &headers,
-        "POST /v1/messages/chat",
-        poster,
-        &params,
-        input,
-    )
-    .await
+        };
+        required("source", &self.source);
+        required("from_address", &self.from_address);
+        required("subject", &self.subject);
+        required("content", &self.content);
+        if let Some(s) = present(&self.source) {
+            category(&mut errors, "source", s);
+        }
+        if let Some(s) = present(&self.project) {
+            category(&mut errors, "project", s);
+        }
+        if let Some(a) = present(&self.from_address) {
+            if !a.contains('@') || a.contains(char::is_whitespace) {
+                err(&mut errors, "from_address", "must be an email address");
+            }
+        }
+        if present(&self.format).is_some_and(|f| f != "html") {
+            err(&mut errors, "format", "only html is supported");
+        }
+        // Checked untrimmed: a line break around the link is refused, not dropped.
+        if let Some(link) = self.link.as_deref().filter(|l| !l.trim().is_empty()) {
+            if !super::sanitize::is_web_url(link) {
+                err(&mut errors, "link", "must be an http or https URL");
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        let from = present(&self.from_address).unwrap_or_default();
+        let mut server_tags = vec![format!(
+            ":source:{}",
+            slug(present(&self.source).unwrap_or_default())
+        )];
+        if let Some(project) = present(&self.project) {
+            server_tags.push(format!(":project:{}", slug(project)));
+        }
+        let subject = present(&self.subject).unwrap_or_default();
+        Ok(MessageInput {
+            event: Some("activity".into()),
+            title: Some(subject.to_owned()),
+            body: self.content.clone(),
+            author: json!({"name": present(&self.from_name).unwrap_or(from), "email": from}),
+            thread: json!({"title": subject, "body": self.content, "external_url": present(&self.link)}),
+            tags: self.tags.clone(),
+            server_tags,
+            new_thread: true,
+            ..MessageInput::default()
+        })
+    }
+}
+
+impl PushForm for Chat {
+    const ROUTE: &'static str = "POST /v1/messages/chat";
+
+    fn input(self) -> ApiResult<MessageInput> {
+        Ok(MessageInput {
+            event: Some(
+                if self.message_id.is_some() {
+                    "comment"
+                } else {
+                    "message"
+                }
+                .into(),
+            ),
+            content: self.content,
+            external_user_name: self.external_user_name,
+            tags: self.tags,
+            message: self.message_id,
+            ..MessageInput::default()
+        })
+    }
 }

@@ -55,8 +55,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/v1/messages/team_inbox/{token}",
-            post(legacy::push_team_inbox),
+            post(legacy::push_form::<legacy::TeamInbox>),
         )
-        .route("/v1/messages/influx/{token}", post(legacy::push_team_inbox))
-        .route("/v1/messages/chat/{token}", post(legacy::push_chat))
+        .route(
+            "/v1/messages/influx/{token}",
+            post(legacy::push_form::<legacy::TeamInbox>),
+        )
+        .route(
+            "/v1/messages/chat/{token}",
+            post(legacy::push_form::<legacy::Chat>),
+        )
 }

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::error::WebError;
-use super::manage::{form_principal, refused};
+use super::manage::{refused, ManageForm};
 use super::views::Avatar;
 use super::{html, Nav};
 use crate::auth::session::{SignedIn, CSRF_FIELD};
@@ -99,10 +99,8 @@ pub async fn regenerate_api_token(
 /// POST /account/profile: the same change as `PUT /user`; a refused one shows why.
 pub async fn update_account_profile(
     State(state): State<AppState>,
-    signed: SignedIn,
-    params: Params,
+    ManageForm(signed, params, principal): ManageForm,
 ) -> Result<Response, WebError> {
-    let principal = form_principal(&state, &signed, &params).await?;
     let field = |k: &str| params.get_str(k).map(str::to_owned);
     let input = ProfileInput {
         name: field("name"),

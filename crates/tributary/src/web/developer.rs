@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::error::WebError;
+use super::manage::PostedForm;
 use super::{html, Nav};
 use crate::apps::manage::{owned_app, AppForm};
 use crate::apps::CreateApp;
@@ -182,17 +183,6 @@ pub(super) async fn own_app(
     Ok(owned_app(&state.store, signed.user.id, parse_id(id)?).await?)
 }
 
-/// The signed-in developer's own application `:id`, for a form post: the CSRF token first.
-pub(super) async fn posted_app(
-    state: &AppState,
-    signed: &SignedIn,
-    id: &str,
-    params: &Params,
-) -> Result<AppRecord, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    own_app(state, signed, id).await
-}
-
 /// Where a change to an application lands: its page.
 pub(super) fn app_page(id: i64) -> Response {
     Redirect::to(&format!("/developer/applications/{id}")).into_response()
@@ -225,11 +215,10 @@ pub async fn edit_application(
 /// POST /developer/applications/:id
 pub async fn update_application(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path(id): Path<String>,
-    params: Params,
+    PostedForm { signed, params }: PostedForm,
 ) -> Result<Response, WebError> {
-    let app = posted_app(&state, &signed, &id, &params).await?;
+    let app = own_app(&state, &signed, &id).await?;
     let form = form_of(&params);
     match crate::apps::manage::update_app(&state.store, &app, form.clone()).await {
         Ok(app) => Ok(app_page(app.id)),

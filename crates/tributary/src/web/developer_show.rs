@@ -6,8 +6,9 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use super::developer::{app_page, own_app, posted_app};
+use super::developer::{app_page, own_app};
 use super::error::WebError;
+use super::manage::PostedForm;
 use super::{html, Nav};
 use crate::apps::manage::rotate_secret as rotate;
 use crate::auth::session::SignedIn;
@@ -95,11 +96,10 @@ pub async fn show_application(
 /// POST /developer/applications/:id/secret
 pub async fn rotate_secret(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path(id): Path<String>,
-    params: Params,
+    PostedForm { signed, .. }: PostedForm,
 ) -> Result<Response, WebError> {
-    let app = posted_app(&state, &signed, &id, &params).await?;
+    let app = own_app(&state, &signed, &id).await?;
     rotate(&state.store, &app).await?;
     Ok(app_page(app.id))
 }
@@ -108,11 +108,10 @@ pub async fn rotate_secret(
 /// page itself, showing the new `flow_token` this once.
 pub async fn create_test_source(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path(id): Path<String>,
-    params: Params,
+    PostedForm { signed, params }: PostedForm,
 ) -> Result<Response, WebError> {
-    let app = posted_app(&state, &signed, &id, &params).await?;
+    let app = own_app(&state, &signed, &id).await?;
     let flow_id = params.get_str("flow").unwrap_or_default();
     let name = params.get_str("name").unwrap_or_default();
     let flow = crate::flows::visible_flow_by_id(&state.store, signed.user.id, flow_id)

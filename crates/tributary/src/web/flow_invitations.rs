@@ -11,10 +11,10 @@ use tributary_types::Invitation;
 use super::error::WebError;
 use super::frame::{frame, joined, FlowFrame};
 use super::html;
+use super::manage::PostedForm;
 use super::shell::flow_path;
-use crate::auth::session::{SignedIn, CSRF_FIELD};
+use crate::auth::session::SignedIn;
 use crate::error::ApiError;
-use crate::input::Params;
 use crate::invitations::{self, join_url, CreateInvitations};
 use crate::state::AppState;
 use crate::store::FlowRecord;
@@ -75,18 +75,6 @@ async fn render(
     Ok(response)
 }
 
-/// The flow of a form posted from its invitations page: the form's CSRF token first.
-async fn form_flow(
-    state: &AppState,
-    signed: &SignedIn,
-    org: &str,
-    flow: &str,
-    params: &Params,
-) -> Result<FlowRecord, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
-    joined(state, signed, org, flow).await
-}
-
 /// Back to the invitations page.
 fn back(flow: &FlowRecord) -> Response {
     Redirect::to(&format!("{}/invitations", flow_path(flow))).into_response()
@@ -104,11 +92,10 @@ pub async fn show_invitations(
 /// POST /app/:org/:flow/invitations
 pub async fn create_invitation(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path((org, flow)): Path<(String, String)>,
-    params: Params,
+    PostedForm { signed, params }: PostedForm,
 ) -> Result<Response, WebError> {
-    let record = form_flow(&state, &signed, &org, &flow, &params).await?;
+    let record = joined(&state, &signed, &org, &flow).await?;
     crate::flows::require_active(&record)?;
     let input = CreateInvitations {
         emails: None,
@@ -133,11 +120,10 @@ pub async fn create_invitation(
 /// POST /app/:org/:flow/invitations/:id/revoke
 pub async fn revoke_invitation(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path((org, flow, id)): Path<(String, String, String)>,
-    params: Params,
+    PostedForm { signed, .. }: PostedForm,
 ) -> Result<Response, WebError> {
-    let record = form_flow(&state, &signed, &org, &flow, &params).await?;
+    let record = joined(&state, &signed, &org, &flow).await?;
     invitations::revoke(&state, &record, &id).await?;
     Ok(back(&record))
 }
@@ -146,11 +132,10 @@ pub async fn revoke_invitation(
 /// working.
 pub async fn reset_join_link(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path((org, flow)): Path<(String, String)>,
-    params: Params,
+    PostedForm { signed, .. }: PostedForm,
 ) -> Result<Response, WebError> {
-    let record = form_flow(&state, &signed, &org, &flow, &params).await?;
+    let record = joined(&state, &signed, &org, &flow).await?;
     invitations::require_flow_admin(&state, signed.user.id, &record).await?;
     join_url::reset_flow(&state, &record).await?;
     Ok(back(&record))

@@ -5,13 +5,13 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use tributary_types::{AccessMode, UpdateFlow};
 
 use super::error::WebError;
 use super::frame::{frame, FlowFrame};
 use super::html;
-use super::manage::{form_principal, refused};
+use super::manage::{redirect_or_refused, ManageForm};
 use crate::auth::session::SignedIn;
 use crate::error::ApiResult;
 use crate::flows::members::{add_member, remove_member, Target};
@@ -106,14 +106,11 @@ async fn after(
     flow: &str,
     done: ApiResult<&str>,
 ) -> Result<Response, WebError> {
-    match done {
-        Ok(to) if to.starts_with('/') => Ok(Redirect::to(to).into_response()),
-        Ok(done) => {
-            let to = format!("/app/{org}/{flow}/settings?done={done}");
-            Ok(Redirect::to(&to).into_response())
-        }
-        Err(e) => refused(e, |m| render(state, signed, org, flow, None, Some(m))).await,
-    }
+    let to = done.map(|to| match to.starts_with('/') {
+        true => to.to_owned(),
+        false => format!("/app/{org}/{flow}/settings?done={to}"),
+    });
+    redirect_or_refused(to, |m| render(state, signed, org, flow, None, Some(m))).await
 }
 
 /// GET /app/:org/:flow/settings
@@ -135,11 +132,9 @@ pub async fn show_flow_settings(
 /// POST /app/:org/:flow/settings: `name` and `access_mode`, or `disabled` alone.
 pub async fn update_flow_settings(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path((org, flow)): Path<(String, String)>,
-    params: Params,
+    ManageForm(signed, params, principal): ManageForm,
 ) -> Result<Response, WebError> {
-    let principal = form_principal(&state, &signed, &params).await?;
     let input = UpdateFlow {
         name: params.get_str("name").map(str::to_owned),
         open: None,
@@ -154,11 +149,9 @@ pub async fn update_flow_settings(
 /// POST /app/:org/:flow/members: `email` of the person to add.
 pub async fn add_flow_member(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path((org, flow)): Path<(String, String)>,
-    params: Params,
+    ManageForm(signed, params, principal): ManageForm,
 ) -> Result<Response, WebError> {
-    let principal = form_principal(&state, &signed, &params).await?;
     let target = params.get_str("email").map(|e| Target::Email(e.to_owned()));
     let added = add_member(&state.store, &principal, &org, &flow, target).await;
     after(&state, &signed, &org, &flow, added.map(|()| "added")).await
@@ -167,11 +160,9 @@ pub async fn add_flow_member(
 /// POST /app/:org/:flow/members/:id/remove. Leaving the flow oneself goes back to `/app`.
 pub async fn remove_flow_member(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path((org, flow, id)): Path<(String, String, String)>,
-    params: Params,
+    ManageForm(signed, _, principal): ManageForm,
 ) -> Result<Response, WebError> {
-    let principal = form_principal(&state, &signed, &params).await?;
     let left = id == signed.user.id.to_string();
     let removed = remove_member(&state.store, &principal, &org, &flow, &id).await;
     let to = removed.map(|()| if left { "/app" } else { "removed" });

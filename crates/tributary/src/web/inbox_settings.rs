@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::error::WebError;
 use super::frame::{badge, frame, joined, sources_with_apps, FlowFrame, SourceBadge};
 use super::html;
+use super::manage::PostedForm;
 use super::shell::flow_path;
 use super::views::Avatar;
 use crate::auth::flow_token::RemovalReason;
@@ -153,11 +154,9 @@ pub async fn confirm_remove_source(
 /// From the next request on, the source's `flow_token` answers 410 Gone.
 pub async fn remove_source(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path((org, flow, id)): Path<(String, String, String)>,
-    params: Params,
+    PostedForm { signed, .. }: PostedForm,
 ) -> Result<Response, WebError> {
-    signed.browser.check_csrf(params.get_str(CSRF_FIELD))?;
     let flow = joined(&state, &signed, &org, &flow).await?;
     let source = crate::sources::source_in_flow(&state.store, &flow, &id).await?;
     crate::sources::remove(&state.store, source.id, RemovalReason::Removed).await?;

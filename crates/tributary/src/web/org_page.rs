@@ -5,11 +5,11 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use tributary_types::AccessMode;
 
 use super::error::WebError;
-use super::manage::{form_principal, refused};
+use super::manage::{redirect_or_refused, ManageForm};
 use super::shell::flow_path;
 use super::{html, Nav};
 use crate::auth::session::SignedIn;
@@ -43,6 +43,16 @@ struct OrgPage {
     flows: Vec<FlowRow>,
     notice: Option<&'static str>,
     error: Option<String>,
+}
+
+/// A form's answer: a redirect to where the change leads, or the page with its refusal.
+async fn after(
+    state: &AppState,
+    signed: &SignedIn,
+    org: &str,
+    done: ApiResult<String>,
+) -> Result<Response, WebError> {
+    redirect_or_refused(done, |m| render(state, signed, org, None, Some(m))).await
 }
 
 async fn render(
@@ -91,19 +101,6 @@ async fn render(
     })
 }
 
-/// A form's answer: a redirect to where the change leads, or the page with its refusal.
-async fn after(
-    state: &AppState,
-    signed: &SignedIn,
-    org: &str,
-    done: ApiResult<String>,
-) -> Result<Response, WebError> {
-    match done {
-        Ok(to) => Ok(Redirect::to(&to).into_response()),
-        Err(e) => refused(e, |m| render(state, signed, org, None, Some(m))).await,
-    }
-}
-
 /// GET /manage/:org
 pub async fn show_org(
     State(state): State<AppState>,
@@ -122,11 +119,9 @@ pub async fn show_org(
 /// POST /manage/:org/flows: creates a flow and opens it.
 pub async fn create_org_flow(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path(org): Path<String>,
-    params: Params,
+    ManageForm(signed, params, principal): ManageForm,
 ) -> Result<Response, WebError> {
-    let principal = form_principal(&state, &signed, &params).await?;
     let name = params.get_str("name").unwrap_or_default();
     let mode = params
         .get_str("access_mode")
@@ -139,11 +134,9 @@ pub async fn create_org_flow(
 /// POST /manage/:org/users/:id/admin (`admin=true|false`)
 pub async fn set_org_admin(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path((org, id)): Path<(String, String)>,
-    params: Params,
+    ManageForm(signed, params, principal): ManageForm,
 ) -> Result<Response, WebError> {
-    let principal = form_principal(&state, &signed, &params).await?;
     let admin = params.get_str("admin") == Some("true");
     let set = set_admin(&state.store, &principal, &org, &id, admin).await;
     after(
@@ -158,11 +151,9 @@ pub async fn set_org_admin(
 /// POST /manage/:org/users/:id/remove. Leaving the organization oneself goes to `/app`.
 pub async fn remove_org_user(
     State(state): State<AppState>,
-    signed: SignedIn,
     Path((org, id)): Path<(String, String)>,
-    params: Params,
+    ManageForm(signed, _, principal): ManageForm,
 ) -> Result<Response, WebError> {
-    let principal = form_principal(&state, &signed, &params).await?;
     let left = id == signed.user.id.to_string();
     let removed = remove(&state.store, &principal, &org, &id)
         .await

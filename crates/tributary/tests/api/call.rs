@@ -49,6 +49,9 @@ pub(crate) async fn scoped(app: &TestApp, user: &TestUser, scopes: Scopes) -> St
 }
 
 /// One request of [`steps`]: method, path, token, body, and the status it must answer.
+/// The flow of `team` (Ann and Bob are its members).
+pub(crate) const MAIN: &str = "/flows/acme/main";
+
 pub(crate) type Step<'a> = (Method, String, &'a str, Option<Value>, u16);
 
 /// Sends each step in turn and checks its status, naming the step that failed.

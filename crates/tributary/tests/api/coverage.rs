@@ -59,7 +59,10 @@ fn in_tree(row: &Row) -> bool {
         return false;
     };
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(file);
-    std::fs::read_to_string(path).is_ok_and(|src| src.contains(&format!("fn {func}(")))
+    // A generic handler (`fn push_form<F: PushForm>(`) counts as well.
+    std::fs::read_to_string(path).is_ok_and(|src| {
+        src.contains(&format!("fn {func}(")) || src.contains(&format!("fn {func}<"))
+    })
 }
 
 /// The doc's path with each `:placeholder` replaced by something of the room's.

@@ -8,7 +8,7 @@ use tributary::auth::Scopes;
 use tributary_types::AccessMode;
 
 use crate::backend_tests;
-use crate::call::{call, fast_sweeps, scoped, steps, stream_end};
+use crate::call::{call, fast_sweeps, scoped, steps, stream_end, MAIN};
 use crate::flow_members::team;
 use crate::helpers::{Backend, TestApp};
 use crate::stream_reader::StreamReader;
@@ -43,21 +43,9 @@ async fn a_block_removes_a_member_and_keeps_it_out_until_lifted(b: Backend) {
     steps(
         app,
         vec![
-            (
-                Method::GET,
-                "/flows/acme/main".into(),
-                &bob.token,
-                None,
-                404,
-            ),
+            (Method::GET, MAIN.into(), &bob.token, None, 404),
             // Nobody adds a blocked user back, not even an admin.
-            (
-                Method::POST,
-                "/flows/acme/main/users".into(),
-                ann,
-                re_add(),
-                403,
-            ),
+            (Method::POST, format!("{MAIN}/users"), ann, re_add(), 403),
             // Blocking again changes nothing.
             (Method::PUT, member("main", bob.id), ann, block(true), 200),
             (Method::PUT, member("lobby", bob.id), ann, block(true), 200),
@@ -78,27 +66,9 @@ async fn a_block_removes_a_member_and_keeps_it_out_until_lifted(b: Backend) {
         app,
         vec![
             (Method::PUT, member("main", bob.id), ann, block(false), 200),
-            (
-                Method::GET,
-                "/flows/acme/main".into(),
-                &bob.token,
-                None,
-                404,
-            ),
-            (
-                Method::POST,
-                "/flows/acme/main/users".into(),
-                ann,
-                re_add(),
-                200,
-            ),
-            (
-                Method::GET,
-                "/flows/acme/main".into(),
-                &bob.token,
-                None,
-                200,
-            ),
+            (Method::GET, MAIN.into(), &bob.token, None, 404),
+            (Method::POST, format!("{MAIN}/users"), ann, re_add(), 200),
+            (Method::GET, MAIN.into(), &bob.token, None, 200),
         ],
     )
     .await;

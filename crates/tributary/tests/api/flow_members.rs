@@ -8,7 +8,7 @@ use tributary::auth::Scopes;
 use tributary_types::AccessMode;
 
 use crate::backend_tests;
-use crate::call::{call, fast_sweeps, scoped, steps, stream_end};
+use crate::call::{call, fast_sweeps, scoped, steps, stream_end, MAIN};
 use crate::helpers::{Backend, TestApp, TestUser};
 use crate::stream_reader::StreamReader;
 
@@ -84,7 +84,7 @@ async fn members_add_users_of_the_organization_by_id_or_email(b: Backend) {
         app,
         vec![(
             Method::PUT,
-            "/flows/acme/main".into(),
+            MAIN.into(),
             &cat.token,
             Some(json!({"open": false})),
             200,
@@ -202,16 +202,10 @@ async fn removing_a_member_ends_its_streams_and_its_access(b: Backend) {
         app,
         vec![
             // An invitation flow Bob is no longer in does not exist for him.
+            (Method::GET, MAIN.into(), &bob.token, None, 404),
             (
                 Method::GET,
-                "/flows/acme/main".into(),
-                &bob.token,
-                None,
-                404,
-            ),
-            (
-                Method::GET,
-                "/flows/acme/main/messages".into(),
+                format!("{MAIN}/messages"),
                 &bob.token,
                 None,
                 404,

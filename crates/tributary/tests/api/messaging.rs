@@ -128,6 +128,12 @@ impl Room {
         send(self.as_user(user, reqwest::Method::POST, path).json(&body)).await
     }
 
+    /// A chat message `content` posted by `user` to the room's flow.
+    pub(crate) async fn chat(&self, user: &TestUser, content: &str) -> Answer {
+        let body = serde_json::json!({"event": "message", "content": content});
+        self.user_post(user, &self.path("/messages"), body).await
+    }
+
     /// POST `body` to `/messages` with the room's `flow_token` added, waiting for the message.
     pub(crate) async fn token_post(&self, body: Value) -> Answer {
         self.token_post_as(&self.token, body).await

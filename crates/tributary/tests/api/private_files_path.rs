@@ -2,37 +2,21 @@
 //! docs/Private-Messages.md writes it, `/private/:user_id/:user_id/files/:id/:name`, leads to
 //! the same participants-only download as the `/files/private-<lo>-<hi>/...` path.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::backend_tests;
 use crate::helpers::{Backend, TestUser};
-use crate::private_world::World;
+use crate::private_world::{no_redirect, World};
 
 backend_tests!(the_documented_private_file_path_is_the_participants_alone);
 
 async fn the_documented_private_file_path_is_the_participants_alone(b: Backend) {
     let w = World::new(b).await;
-    // "secret plans" in base64.
-    let file =
-        json!({"data": "c2VjcmV0IHBsYW5z", "content_type": "text/plain", "file_name": "plans.txt"});
-    let res = w
-        .app
-        .http
-        .post(w.app.url(&format!("/private/{}/messages", w.bob.id)))
-        .basic_auth(&w.ann.token, Some(""))
-        .json(&json!({"event": "file", "content": file}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let m: Value = res.json().await.unwrap();
+    let m = w.send_plans().await;
     // `/files/<storage>/<file id>/<name>`: the file id is the third segment.
     let path = m["content"]["path"].as_str().unwrap().to_owned();
     let file_id = path.split('/').nth(3).unwrap().to_owned();
-    let no_redirect = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let no_redirect = no_redirect();
     let fetch = |who: &TestUser, first: i64, second: i64| {
         no_redirect
             .get(w.app.url(&format!(
@@ -50,8 +34,8 @@ async fn the_documented_private_file_path_is_the_participants_alone(b: Backend) 
         let res = fetch(who, first, second).await.unwrap();
         assert_eq!(res.status(), 302, "{}", who.email);
         let signed = res.headers()["location"].to_str().unwrap().to_owned();
-        let bytes = w.app.http.get(signed).send().await.unwrap().bytes().await;
-        assert_eq!(&bytes.unwrap()[..], b"secret plans");
+        let bytes = w.download(signed).await;
+        assert_eq!(&bytes[..], b"secret plans");
     }
     for who in [&w.carol, &w.dave, &w.eve] {
         let res = fetch(who, w.ann.id, w.bob.id).await.unwrap();

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::backend_tests;
 use crate::helpers::Backend;
-use crate::private_world::{contents, World};
+use crate::private_world::{contents, no_redirect, World};
 
 backend_tests!(
     a_third_user_and_an_org_admin_see_nothing_of_it,
@@ -140,20 +140,7 @@ async fn private_paths_never_reach_flow_messages(b: Backend) {
 
 async fn private_files_are_the_participants_alone(b: Backend) {
     let w = World::new(b).await;
-    // "secret plans" in base64, as docs/messages.md's JSON upload sends a file.
-    let file =
-        json!({"data": "c2VjcmV0IHBsYW5z", "content_type": "text/plain", "file_name": "plans.txt"});
-    let res = w
-        .app
-        .http
-        .post(w.app.url(&format!("/private/{}/messages", w.bob.id)))
-        .basic_auth(&w.ann.token, Some(""))
-        .json(&json!({"event": "file", "content": file}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let m: Value = res.json().await.unwrap();
+    let m = w.send_plans().await;
     assert_eq!(
         (&m["event"], &m["to"]),
         (&json!("file"), &json!(w.bob.id.to_string()))
@@ -163,10 +150,7 @@ async fn private_files_are_the_participants_alone(b: Backend) {
         path.starts_with(&format!("/files/{}/", storage(&w))),
         "{path}"
     );
-    let no_redirect = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let no_redirect = no_redirect();
     let fetch = |who: &crate::helpers::TestUser| {
         no_redirect
             .get(w.app.url(&path))
@@ -177,16 +161,7 @@ async fn private_files_are_the_participants_alone(b: Backend) {
         let res = fetch(who).await.unwrap();
         assert_eq!(res.status(), 302, "{}", who.email);
         let signed = res.headers()["location"].to_str().unwrap().to_owned();
-        let bytes = w
-            .app
-            .http
-            .get(signed)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let bytes = w.download(signed).await;
         assert_eq!(&bytes[..], b"secret plans");
     }
     for who in [&w.carol, &w.dave, &w.eve] {

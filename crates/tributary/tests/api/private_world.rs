@@ -86,6 +86,38 @@ impl World {
         assert_eq!(a.status, 201, "{}", a.text);
         a.json
     }
+
+    /// Ann's "plans.txt" ("secret plans") sent to Bob as a JSON upload; the message (201).
+    pub(crate) async fn send_plans(&self) -> Value {
+        // "secret plans" in base64, as docs/messages.md's JSON upload sends a file.
+        let file = serde_json::json!(
+            {"data": "c2VjcmV0IHBsYW5z", "content_type": "text/plain", "file_name": "plans.txt"}
+        );
+        let body = serde_json::json!({"event": "file", "content": file});
+        let a = self.post(&self.ann, &self.bob, body).await;
+        assert_eq!(a.status, 201, "{}", a.text);
+        a.json
+    }
+
+    /// The bytes behind a signed download URL (a redirect's `location`).
+    pub(crate) async fn download(&self, signed: String) -> Vec<u8> {
+        let res = self
+            .app
+            .http
+            .get(signed)
+            .send()
+            .await
+            .expect("the download");
+        res.bytes().await.expect("the file's bytes").to_vec()
+    }
+}
+
+/// A client that shows redirects instead of following them.
+pub(crate) fn no_redirect() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
 }
 
 /// The `content` of each message of a list, in order.

@@ -74,13 +74,7 @@ async fn health_counts_good_and_bad_posts_and_failed_actions(b: crate::helpers::
     let bad = room.token_post(json!({"event": "message"})).await;
     assert_eq!(bad.status, 400, "{}", bad.text);
     // A user's post is not the integration's.
-    let by_user = room
-        .user_post(
-            &room.ann,
-            &room.path("/messages"),
-            json!({"event": "message", "content": "hi"}),
-        )
-        .await;
+    let by_user = room.chat(&room.ann, "hi").await;
     assert_eq!(by_user.status, 201, "{}", by_user.text);
     // The thread's action fails: nothing listens at its target.
     let thread = first.json["thread_id"].as_str().unwrap();

@@ -193,22 +193,8 @@ async fn the_thread_list_filters_and_pages(b: Backend) {
             a
         }
     };
-    let lonely = r
-        .user_post(
-            &r.ann,
-            &r.path("/messages"),
-            json!({"event": "message", "content": "lonely"}),
-        )
-        .await
-        .json;
-    let chatty = r
-        .user_post(
-            &r.ann,
-            &r.path("/messages"),
-            json!({"event": "message", "content": "chatty"}),
-        )
-        .await
-        .json;
+    let lonely = r.chat(&r.ann, "lonely").await.json;
+    let chatty = r.chat(&r.ann, "chatty").await.json;
     r.user_post(
         &r.bob,
         &r.path("/messages"),

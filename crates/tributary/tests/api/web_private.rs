@@ -28,16 +28,7 @@ async fn conversation_pages_show_files_and_take_form_posts(b: Backend) {
     let res = ann.get(&href).await;
     assert_eq!(res.status(), 302, "{href}");
     let signed = location(&res);
-    let bytes = w
-        .app
-        .http
-        .get(signed)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = w.download(signed).await;
     assert_eq!(&bytes[..], b"hello");
     // The composer: a form post with the page's CSRF token, redirected back to the line.
     let res = ann
