@@ -45,6 +45,7 @@ pub mod apps;
 pub mod files;
 pub mod flows;
 pub mod invitations;
+pub mod limits;
 pub mod messages;
 pub mod oauth;
 pub mod organizations;
