@@ -121,13 +121,13 @@ async fn an_empty_bucket_answers_429_and_spares_other_credentials(b: Backend) {
     assert_eq!(get(&bob.token).await.unwrap().status(), 200);
 }
 
-async fn basic(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    app.http
+/// `GET /user` with Basic auth: an email and password, or an API token and nothing.
+async fn basic(app: &TestApp, user: &str, password: &str) -> reqwest::Response {
+    let request = app
+        .http
         .get(app.url("/user"))
-        .basic_auth(email, Some(password))
-        .send()
-        .await
-        .unwrap()
+        .basic_auth(user, Some(password));
+    request.send().await.unwrap()
 }
 
 /// Password limits of `per_account` and `per_address` failures that do not come back during

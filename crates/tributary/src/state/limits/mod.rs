@@ -3,8 +3,8 @@
 //! account and per IP. On PostgreSQL each node keeps its own buckets, so a client spread
 //! over `n` nodes gets up to `n` times the limit; that is accepted (documented).
 //!
-//! The middleware that applies the first three lives in `crate::limits`; the password buckets
-//! are charged where every password is checked (`auth::session::check_password`), which reads
+//! The middleware that applies the first three is the `limits` module's; the password buckets
+//! are charged where every password is checked (`auth::session::verify_password`), which reads
 //! the client's address from [`client_ip`].
 
 mod bucket;
