@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+mod limits;
+
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE: &str = "sqlite://./tributary-data/tributary.db";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -44,6 +46,7 @@ pub struct Config {
     pub smtp_from: String,
     /// Seconds a rotated `flow_token` keeps working; `0` ends it at once.
     pub flow_token_grace_secs: u64,
+    pub limits: crate::state::limits::LimitSettings,
 }
 
 /// The sender when `smtp_from` is not set.
@@ -94,6 +97,8 @@ settings! {
     smtp_url: String,
     smtp_from: String,
     flow_token_grace_secs: u64,
+    rate_limits: bool, rate_limit_per_second: f64, rate_limit_ip_per_second: f64, rate_limit_burst: u32,
+    oauth_token_per_minute: u32, password_attempts_per_minute: u32, password_attempts_per_minute_per_ip: u32,
 }
 
 /// A secret from the configuration; `Debug` never shows it.
@@ -123,7 +128,8 @@ impl Config {
             }
             None => FileConfig::default(),
         };
-        let s = o.over(file);
+        let mut s = o.over(file);
+        let limits = limits::settings(&mut s)?;
         let listen_text = s.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
         let listen: SocketAddr = listen_text
             .parse()
@@ -168,6 +174,7 @@ impl Config {
             flow_token_grace_secs: s
                 .flow_token_grace_secs
                 .unwrap_or(DEFAULT_FLOW_TOKEN_GRACE_SECS),
+            limits,
         })
     }
 }

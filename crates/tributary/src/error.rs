@@ -40,6 +40,9 @@ pub enum ApiError {
     /// 503: too busy right now; the client may retry after `retry_after` seconds.
     #[error("{message}")]
     Unavailable { message: String, retry_after: u64 },
+    /// 429: over a rate limit (issue 18); `retry_after` seconds until the next token.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     /// The cause is logged (with its own causes, through `source()`), never sent: it may
     /// hold SQL or paths. Build one from a message with [`ApiError::internal`].
     #[error("Internal server error")]
@@ -74,6 +77,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -130,7 +134,15 @@ fn capitalise(s: &str) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status(), Json(self.body())).into_response();
+        let mut response = match &self {
+            // Issue 18 names the 429's body with its `errors` present, if empty.
+            ApiError::TooManyRequests { message, .. } => (
+                self.status(),
+                Json(serde_json::json!({"message": message, "errors": {}})),
+            )
+                .into_response(),
+            _ => (self.status(), Json(self.body())).into_response(),
+        };
         match &self {
             ApiError::Unauthorized(_) => {
                 response.headers_mut().insert(
@@ -138,7 +150,8 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Basic realm=\"Flowdock\""),
                 );
             }
-            ApiError::Unavailable { retry_after, .. } => {
+            ApiError::Unavailable { retry_after, .. }
+            | ApiError::TooManyRequests { retry_after, .. } => {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));

@@ -7,6 +7,8 @@
 //! - [`server`]: path normalisation, the middleware stack, and every module's `routes()` merged;
 //!   [`trace`] gives every request an id and logs each 5xx once; [`metrics`] counts requests
 //!   and latencies in a middleware.
+//! - [`limits`]: rate limits, a token from the request's bucket before anything else, and the
+//!   `RateLimit-*` headers on every answer (the buckets are in [`state`]).
 //! - [`web`]: the server-rendered pages (login, developer tools, consent, the app under `/app/`).
 //! - [`stream`]: the Streaming API, a flow's events replayed from the store, then live.
 //! - The resources, each with one `routes()`: [`users`], [`organizations`], [`flows`] (with
@@ -45,6 +47,7 @@ pub mod apps;
 pub mod files;
 pub mod flows;
 pub mod invitations;
+pub mod limits;
 pub mod messages;
 pub mod oauth;
 pub mod organizations;

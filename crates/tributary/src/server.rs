@@ -21,8 +21,8 @@ use crate::metrics::{self, Metrics};
 use crate::state::{ActionSettings, AppState, FileSettings, Passwords, Streams, Urls};
 use crate::store::DynStore;
 use crate::{
-    actions, apps, auth, files, flows, invitations, messages, oauth, organizations, private,
-    sources, stream, threads, users, web,
+    actions, apps, auth, files, flows, invitations, limits, messages, oauth, organizations,
+    private, sources, stream, threads, users, web,
 };
 
 /// Builds the state shared by every handler.
@@ -44,6 +44,7 @@ pub fn state(store: DynStore, public_url: &str) -> AppState {
         flow_token_grace: std::time::Duration::from_secs(
             crate::config::DEFAULT_FLOW_TOKEN_GRACE_SECS,
         ),
+        limits: crate::state::RateLimits::default(),
     }
 }
 
@@ -93,6 +94,10 @@ pub fn router(mut state: AppState, max_body_bytes: usize) -> Router {
             sources::health::record_rejections,
         ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::enforce,
+        ))
         .layer(crate::trace::layer());
     api.with_state(state)
 }
@@ -193,7 +198,10 @@ pub async fn serve(
     let app = tower::util::MapRequestLayer::new(normalize_path).layer(router);
     axum::serve(
         listener,
-        axum::ServiceExt::<Request<Body>>::into_make_service(app),
+        // The client's address keys the limits of requests without a credential.
+        axum::ServiceExt::<Request<Body>>::into_make_service_with_connect_info::<
+            std::net::SocketAddr,
+        >(app),
     )
     .with_graceful_shutdown(shutdown)
     .await

@@ -135,10 +135,7 @@ pub async fn authenticate_with_app(
             user.ok_or_else(invalid)?
         }
         Some(Credential::Password { email, password }) => {
-            let user = state.store.user_by_email(&email).await?;
-            let user = state
-                .passwords
-                .check(user, &password)
+            let user = session::verify_password(state, &email, &password)
                 .await?
                 .ok_or_else(invalid)?;
             grant = Grant::Password(user.password_hash.clone().unwrap_or_default());

@@ -284,9 +284,24 @@ pub async fn check_password(
     email: &str,
     password: &str,
 ) -> ApiResult<Option<UserRecord>> {
+    let user = verify_password(state, email, password).await?;
+    Ok(user.filter(|u| !u.disabled))
+}
+
+/// The account whose password `password` is, disabled or not, within the limits on failed
+/// checks per account and per address (issue 18): 429 once either is spent.
+pub async fn verify_password(
+    state: &AppState,
+    email: &str,
+    password: &str,
+) -> ApiResult<Option<UserRecord>> {
+    state.limits.before_password(email)?;
     let user = state.store.user_by_email(email).await?;
     let user = state.passwords.check(user, password).await?;
-    Ok(user.filter(|u| !u.disabled))
+    if user.is_none() {
+        state.limits.password_failed(email);
+    }
+    Ok(user)
 }
 
 #[cfg(test)]

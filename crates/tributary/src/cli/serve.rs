@@ -38,7 +38,9 @@ pub(super) struct ServeArgs {
     files_dir: Option<std::path::PathBuf>,
     /// A TOML file with any of: listen, metrics_listen, metrics_token, database, public_url,
     /// max_body_bytes, max_upload_bytes, max_concurrent_uploads, files_dir,
-    /// allow_private_action_targets, action_ca_file, smtp_url, smtp_from, flow_token_grace_secs.
+    /// allow_private_action_targets, action_ca_file, smtp_url, smtp_from, flow_token_grace_secs,
+    /// rate_limits, rate_limit_per_second, rate_limit_ip_per_second, rate_limit_burst,
+    /// oauth_token_per_minute, password_attempts_per_minute, password_attempts_per_minute_per_ip.
     #[arg(long, env = "TRIBUTARY_CONFIG")]
     config: Option<std::path::PathBuf>,
     /// Let thread actions call private, loopback and link-local addresses (refused by
@@ -61,6 +63,27 @@ pub(super) struct ServeArgs {
     /// 0 ends the old token at once [default: 86400]
     #[arg(long = "flow-token-grace", env = "TRIBUTARY_FLOW_TOKEN_GRACE")]
     flow_token_grace_secs: Option<u64>,
+    /// `false` turns every rate limit off [default: true]
+    #[arg(long, env = "TRIBUTARY_RATE_LIMITS", action = clap::ArgAction::Set)]
+    rate_limits: Option<bool>,
+    /// Requests a second one credential may make, sustained [default: 50]
+    #[arg(long, env = "TRIBUTARY_RATE_LIMIT_PER_SECOND")]
+    rate_limit_per_second: Option<f64>,
+    /// Requests a second one address may make without a credential [default: 20]
+    #[arg(long, env = "TRIBUTARY_RATE_LIMIT_IP_PER_SECOND")]
+    rate_limit_ip_per_second: Option<f64>,
+    /// Requests a credential (or an address without one) may make at once [default: 500]
+    #[arg(long, env = "TRIBUTARY_RATE_LIMIT_BURST")]
+    rate_limit_burst: Option<u32>,
+    /// `POST /oauth/token` a minute from one address [default: 60]
+    #[arg(long, env = "TRIBUTARY_OAUTH_TOKEN_PER_MINUTE")]
+    oauth_token_per_minute: Option<u32>,
+    /// Failed password checks a minute for one account [default: 10]
+    #[arg(long, env = "TRIBUTARY_PASSWORD_ATTEMPTS_PER_MINUTE")]
+    password_attempts_per_minute: Option<u32>,
+    /// Failed password checks a minute from one address [default: 30]
+    #[arg(long, env = "TRIBUTARY_PASSWORD_ATTEMPTS_PER_MINUTE_PER_IP")]
+    password_attempts_per_minute_per_ip: Option<u32>,
     /// Seed a demo organization, flow and admin user, and print how to sign in.
     #[arg(long)]
     demo: bool,
@@ -84,6 +107,13 @@ pub(super) async fn run(args: ServeArgs) -> ApiResult<()> {
         smtp_url: args.smtp_url,
         smtp_from: args.smtp_from,
         flow_token_grace_secs: args.flow_token_grace_secs,
+        rate_limits: args.rate_limits,
+        rate_limit_per_second: args.rate_limit_per_second,
+        rate_limit_ip_per_second: args.rate_limit_ip_per_second,
+        rate_limit_burst: args.rate_limit_burst,
+        oauth_token_per_minute: args.oauth_token_per_minute,
+        password_attempts_per_minute: args.password_attempts_per_minute,
+        password_attempts_per_minute_per_ip: args.password_attempts_per_minute_per_ip,
         file: args.config,
     })
     .map_err(ApiError::BadRequest)?;
@@ -122,6 +152,7 @@ pub(super) async fn run(args: ServeArgs) -> ApiResult<()> {
     }
     state.actions.allow_private_targets = config.allow_private_action_targets;
     state.mail = mail;
+    state.limits = crate::state::RateLimits::new(&config.limits);
     state.flow_token_grace = std::time::Duration::from_secs(config.flow_token_grace_secs);
     if let Some(tls) = action_tls {
         state.actions.tls = tls;

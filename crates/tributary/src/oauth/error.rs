@@ -91,6 +91,14 @@ impl From<ApiError> for OAuthError {
                     message,
                 )
             },
+            // Too many password guesses (issue 18): the same 429 and `Retry-After` as the API.
+            ApiError::TooManyRequests {
+                message,
+                retry_after,
+            } => OAuthError {
+                retry_after: Some(retry_after),
+                ..OAuthError::new(StatusCode::TOO_MANY_REQUESTS, "slow_down", message)
+            },
             other => OAuthError::new(other.status(), "invalid_request", other.to_string()),
         }
     }

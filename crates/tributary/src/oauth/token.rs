@@ -207,10 +207,7 @@ async fn password_grant(
     let password = required(params, "password")?;
     let scopes = Scopes::parse(params.get_str("scope").unwrap_or_default())
         .map_err(OAuthError::invalid_scope)?;
-    let user = state.store.user_by_email(email).await?;
-    let user = state
-        .passwords
-        .check(user, password)
+    let user = crate::auth::session::verify_password(state, email, password)
         .await?
         .filter(|u| !u.disabled)
         .ok_or_else(|| OAuthError::invalid_grant("Invalid email or password"))?;

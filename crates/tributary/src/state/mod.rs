@@ -6,6 +6,7 @@
 //! `AppState` holds live here (or lower), and the modules that use them import them from here.
 
 mod action_tls;
+pub mod limits;
 mod mail;
 mod passwords;
 pub mod revocation;
@@ -20,6 +21,7 @@ use crate::metrics::Metrics;
 use crate::store::{DynBlobStore, DynStore};
 
 pub use action_tls::ActionTls;
+pub use limits::RateLimits;
 pub use mail::Mailer;
 pub use passwords::Passwords;
 pub use revocation::Grant;
@@ -44,6 +46,8 @@ pub struct AppState {
     /// How long a `flow_token` keeps working after a rotation replaced it, and the most a
     /// rotation may ask for (`--flow-token-grace`, issue 18).
     pub flow_token_grace: std::time::Duration,
+    /// The rate limits' buckets (issue 18).
+    pub limits: RateLimits,
 }
 
 /// `/metrics` and the metrics middleware need the metrics alone.

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::oneshot;
+use tributary::state::limits::LimitSettings;
 use tributary::store::{self, DynStore, FlowRecord, OrgRecord};
 use tributary_sdk::Client;
 
@@ -128,6 +129,8 @@ pub(crate) struct TestApp {
 pub(crate) struct Settings {
     pub keepalive: std::time::Duration,
     pub bus_capacity: usize,
+    /// The production rate limits, unless a test floods on purpose (issue 18).
+    pub rate_limits: bool,
 }
 
 impl Default for Settings {
@@ -135,6 +138,7 @@ impl Default for Settings {
         Settings {
             keepalive: tributary::stream::KEEPALIVE,
             bus_capacity: tributary::bus::CAPACITY,
+            rate_limits: true,
         }
     }
 }
@@ -199,6 +203,12 @@ impl TestApp {
         state.streams.keepalive = settings.keepalive;
         // The tests' integrations listen on loopback (`--allow-private-action-targets`).
         state.actions.allow_private_targets = true;
+        if !settings.rate_limits {
+            state.limits = tributary::state::RateLimits::new(&LimitSettings {
+                enabled: false,
+                ..LimitSettings::default()
+            });
+        }
         configure(&mut state);
         let blobs = state.blobs.clone();
         let (tx, rx) = oneshot::channel::<()>();

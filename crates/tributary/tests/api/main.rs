@@ -57,6 +57,7 @@ mod private_shapes;
 mod private_stream;
 mod private_world;
 mod properties;
+mod rate_limits;
 mod raw_http;
 mod request_ids;
 mod revocation_room;
