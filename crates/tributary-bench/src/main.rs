@@ -68,6 +68,10 @@ struct Args {
     /// Worker threads of the load generator's runtime.
     #[arg(long, default_value_t = 2)]
     client_threads: usize,
+    /// The servers' rate limits: `on` (the default) keeps the limiter in every request's path
+    /// with limits no scenario reaches, so the figures include its cost; `off` turns it off.
+    #[arg(long, value_enum, default_value_t = server::RateLimits::On)]
+    rate_limits: server::RateLimits,
 }
 
 struct Sizes {
@@ -137,6 +141,7 @@ async fn run(args: Args) -> Res<()> {
     let started = Instant::now();
     let nofile = server::raise_nofile();
     let sizes = Sizes::new(&args);
+    server::set_rate_limits(args.rate_limits);
     let runs = args.runs.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
     let mut report = Report::default();
     if let Some(url) = &args.url {
@@ -149,10 +154,11 @@ async fn run(args: Args) -> Res<()> {
         loadavg()
     ));
     report.note(format!(
-        "Mode: {}, {runs} run(s); load average at start: {}; server binary: {}",
+        "Mode: {}, {runs} run(s); load average at start: {}; server binary: {}; rate limits {:?}",
         if args.quick { "quick" } else { "full" },
         loadavg(),
-        server_bin.display()
+        server_bin.display(),
+        args.rate_limits
     ));
     for run in 1..=runs {
         say(format!("run {run}/{runs}"));

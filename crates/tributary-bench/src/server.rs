@@ -40,6 +40,42 @@ pub fn free_port() -> Res<u16> {
         .map_err(|e| format!("no free port: {e}"))
 }
 
+/// Whether the servers under test run their rate limiter (issue 18).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RateLimits {
+    On,
+    Off,
+}
+
+static RATE_LIMITS: std::sync::OnceLock<RateLimits> = std::sync::OnceLock::new();
+
+/// Sets the limiter mode of every `tributary serve` started after it (once, from the flags).
+pub fn set_rate_limits(mode: RateLimits) {
+    let _ = RATE_LIMITS.set(mode);
+}
+
+/// The flags for the limiter. The default per-credential limit is meant for people and
+/// integrations, not for one `flow_token` posting as fast as the machine allows (or one user
+/// opening 10,000 streams), so "on" raises the limits past any scenario's load: the requests
+/// still pass the limiter (keying, bucket update, headers), which is the cost to measure.
+fn rate_limit_args() -> Vec<String> {
+    match RATE_LIMITS.get().copied().unwrap_or(RateLimits::On) {
+        RateLimits::Off => vec!["--rate-limits".into(), "false".into()],
+        RateLimits::On => [
+            "--rate-limits",
+            "true",
+            "--rate-limit-per-second",
+            "1000000000",
+            "--rate-limit-ip-per-second",
+            "1000000000",
+            "--rate-limit-burst",
+            "1000000000",
+        ]
+        .map(String::from)
+        .to_vec(),
+    }
+}
+
 /// A server process, stopped (SIGTERM, then SIGKILL) when dropped.
 pub struct Server {
     child: Child,
@@ -55,7 +91,8 @@ impl Server {
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--database")
-            .arg(database);
+            .arg(database)
+            .args(rate_limit_args());
         Server::spawn(cmd, port).await
     }
 
