@@ -81,12 +81,7 @@ pub async fn get_private_file(
     let (Ok(a), Ok(b)) = (a.parse::<i64>(), b.parse::<i64>()) else {
         return Err(not_found());
     };
-    let flow_id = format!(
-        "{}{}-{}",
-        tributary_types::PRIVATE_FLOW_PREFIX,
-        a.min(b),
-        a.max(b)
-    );
+    let flow_id = crate::store::private_flow_id(a, b);
     redirect(&state, &flow_id, &id, &headers, &uri, slot.as_deref()).await
 }
 
